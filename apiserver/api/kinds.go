@@ -1,0 +1,190 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+)
+
+// Subresources an object may have beyond its main record.
+const (
+	SubStatus   = "status"
+	SubBinding  = "binding"
+	SubComplete = "complete"
+	SubShutdown = "shutdown"
+	SubRetry    = "retry"
+)
+
+// Kind describes one resource kind. Routes, the client, rok's commands and
+// completion are all generated from Kinds, so a kind is added in one place.
+type Kind struct {
+	API          string   // "kubernetes"
+	Kind         string   // "Application"
+	Plural       string   // "applications"
+	Namespaced   bool     // false for Global* kinds and RBAC
+	Subresources []string // status, binding, ...
+	New          func() Object
+}
+
+// HasSubresource reports whether sub is served for this kind.
+func (k Kind) HasSubresource(sub string) bool {
+	for _, s := range k.Subresources {
+		if s == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// String is "api/Kind".
+func (k Kind) String() string { return k.API + "/" + k.Kind }
+
+// Kinds is the registry of every kind the API serves.
+var Kinds = []Kind{
+	{API: "kubernetes", Kind: "Application", Plural: "applications", Namespaced: true,
+		Subresources: []string{SubStatus, SubBinding, SubComplete, SubShutdown, SubRetry}, New: newApplication},
+	{API: "kubernetes", Kind: "Cluster", Plural: "clusters", Namespaced: true,
+		Subresources: []string{SubStatus}, New: newCluster},
+	{API: "core", Kind: "Metric", Plural: "metrics", Namespaced: true, New: newMetric("Metric")},
+	{API: "core", Kind: "GlobalMetric", Plural: "globalmetrics", New: newMetric("GlobalMetric")},
+	{API: "core", Kind: "MetricsProvider", Plural: "metricsproviders", Namespaced: true,
+		New: newMetricsProvider("MetricsProvider")},
+	{API: "core", Kind: "GlobalMetricsProvider", Plural: "globalmetricsproviders",
+		New: newMetricsProvider("GlobalMetricsProvider")},
+	{API: "core", Kind: "Role", Plural: "roles", New: newRole},
+	{API: "core", Kind: "RoleBinding", Plural: "rolebindings", New: newRoleBinding},
+	{API: "infrastructure", Kind: "InfrastructureProvider", Plural: "infrastructureproviders", Namespaced: true,
+		New: newInfrastructureProvider("InfrastructureProvider")},
+	{API: "infrastructure", Kind: "GlobalInfrastructureProvider", Plural: "globalinfrastructureproviders",
+		New: newInfrastructureProvider("GlobalInfrastructureProvider")},
+	{API: "infrastructure", Kind: "Cloud", Plural: "clouds", Namespaced: true,
+		Subresources: []string{SubStatus}, New: newCloud("Cloud")},
+	{API: "infrastructure", Kind: "GlobalCloud", Plural: "globalclouds",
+		Subresources: []string{SubStatus}, New: newCloud("GlobalCloud")},
+}
+
+// KindFor finds a kind by api and kind name.
+func KindFor(apiName, kind string) (Kind, bool) {
+	for _, k := range Kinds {
+		if k.API == apiName && k.Kind == kind {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// MustKind is KindFor for names known at compile time.
+func MustKind(apiName, kind string) Kind {
+	k, ok := KindFor(apiName, kind)
+	if !ok {
+		panic(fmt.Sprintf("api: unknown kind %s/%s", apiName, kind))
+	}
+	return k
+}
+
+// Decode unmarshals JSON into a new object of kind k, over its defaults.
+func (k Kind) Decode(data []byte) (Object, error) {
+	obj := k.New()
+	if err := json.Unmarshal(data, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// Normalize makes every nil slice and map in obj empty, so the JSON holds
+// [] and {} rather than null (scripts of the original rely on that), and
+// resets api and kind to the kind's own.
+func Normalize(k Kind, obj Object) {
+	fillEmpty(reflect.ValueOf(obj).Elem())
+	if tm := typeMeta(obj); tm != nil {
+		tm.API, tm.Kind = k.API, k.Kind
+	}
+}
+
+func typeMeta(obj Object) *TypeMeta {
+	v := reflect.ValueOf(obj).Elem().FieldByName("TypeMeta")
+	if !v.IsValid() {
+		return nil
+	}
+	return v.Addr().Interface().(*TypeMeta)
+}
+
+func fillEmpty(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			fillEmpty(v.Elem())
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[Time]() {
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillEmpty(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			return
+		}
+		for i := range v.Len() {
+			fillEmpty(v.Index(i))
+		}
+	case reflect.Map:
+		if v.IsNil() {
+			v.Set(reflect.MakeMap(v.Type()))
+		}
+	}
+}
+
+// CopySpec copies everything the user declares (every top-level field but
+// api, kind, metadata and status) from src to dst: what PUT replaces.
+func CopySpec(dst, src Object) {
+	dv, sv := reflect.ValueOf(dst).Elem(), reflect.ValueOf(src).Elem()
+	for i := range dv.NumField() {
+		switch dv.Type().Field(i).Name {
+		case "TypeMeta", "Metadata", "Status":
+			continue
+		}
+		dv.Field(i).Set(sv.Field(i))
+	}
+}
+
+// CopyStatus copies the status from src to dst (PUT .../status). It reports
+// false when the kind has no status.
+func CopyStatus(dst, src Object) bool {
+	d := reflect.ValueOf(dst).Elem().FieldByName("Status")
+	if !d.IsValid() {
+		return false
+	}
+	d.Set(reflect.ValueOf(src).Elem().FieldByName("Status"))
+	return true
+}
+
+// State returns the object's status.state, or "" when it has none.
+func State(obj Object) string {
+	s := reflect.ValueOf(obj).Elem().FieldByName("Status")
+	if !s.IsValid() {
+		return ""
+	}
+	st := s.FieldByName("State")
+	if !st.IsValid() {
+		return ""
+	}
+	return st.String()
+}
+
+// DeepCopy returns an independent copy of obj through JSON.
+func DeepCopy[T Object](obj T) T {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		panic(fmt.Sprintf("api: marshal %T: %v", obj, err))
+	}
+	out := reflect.New(reflect.TypeOf(obj).Elem()).Interface().(T)
+	if err := json.Unmarshal(data, out); err != nil {
+		panic(fmt.Sprintf("api: unmarshal %T: %v", obj, err))
+	}
+	return out
+}

@@ -1,0 +1,182 @@
+package api
+
+// Application states.
+const (
+	StatePending            = "PENDING"
+	StateCreating           = "CREATING"
+	StateRunning            = "RUNNING"
+	StateReconciling        = "RECONCILING"
+	StateMigrating          = "MIGRATING"
+	StateDeleting           = "DELETING"
+	StateDeleted            = "DELETED"
+	StateDegraded           = "DEGRADED"
+	StateFailed             = "FAILED"
+	StateCompleted          = "COMPLETED"
+	StateWaitingForCleaning = "WAITING_FOR_CLEANING"
+	StateReadyForAction     = "READY_FOR_ACTION"
+)
+
+// Cluster states (PENDING is shared with applications).
+const (
+	StateConnecting     = "CONNECTING"
+	StateOnline         = "ONLINE"
+	StateOffline        = "OFFLINE"
+	StateUnhealthy      = "UNHEALTHY"
+	StateNotReady       = "NOTREADY"
+	StateFailingMetrics = "FAILING_METRICS"
+)
+
+// Application hooks.
+const (
+	HookComplete = "complete"
+	HookShutdown = "shutdown"
+)
+
+// Application is a set of Kubernetes manifests with placement constraints.
+type Application struct {
+	TypeMeta
+	Metadata Metadata          `json:"metadata"`
+	Spec     ApplicationSpec   `json:"spec"`
+	Status   ApplicationStatus `json:"status"`
+}
+
+func (a *Application) GetMetadata() *Metadata { return &a.Metadata }
+
+// ApplicationSpec is what the user declares.
+type ApplicationSpec struct {
+	Manifest          []map[string]any `json:"manifest"`
+	ObserverSchema    []map[string]any `json:"observer_schema"`
+	Constraints       Constraints      `json:"constraints"`
+	Hooks             []string         `json:"hooks"`
+	ShutdownGraceTime int              `json:"shutdown_grace_time"`
+	Backoff           float64          `json:"backoff"`
+	BackoffDelay      float64          `json:"backoff_delay"`
+	BackoffLimit      int              `json:"backoff_limit"`
+	AutoClusterCreate bool             `json:"auto_cluster_create"`
+}
+
+// Constraints restrict where an application may run.
+type Constraints struct {
+	Cluster   ClusterConstraints `json:"cluster"`
+	Migration bool               `json:"migration"`
+}
+
+// ClusterConstraints are kept as strings on the wire, as in the original;
+// validation parses them with package constraint.
+type ClusterConstraints struct {
+	Labels          []string `json:"labels"`
+	CustomResources []string `json:"custom_resources"`
+	Metrics         []string `json:"metrics"`
+}
+
+// ApplicationStatus is what the controllers observe and decide.
+type ApplicationStatus struct {
+	State                   string            `json:"state"`
+	Reason                  *Reason           `json:"reason"`
+	Services                map[string]string `json:"services"`
+	Scheduled               *Time             `json:"scheduled"`
+	ScheduledTo             *ResourceRef      `json:"scheduled_to"`
+	RunningOn               *ResourceRef      `json:"running_on"`
+	KubeControllerTriggered *Time             `json:"kube_controller_triggered"`
+	ContainerHealth         ContainerHealth   `json:"container_health"`
+	Retries                 int               `json:"retries"`
+	LastAppliedManifest     []map[string]any  `json:"last_applied_manifest"`
+	LastObservedManifest    []map[string]any  `json:"last_observed_manifest"`
+	CompleteToken           *string           `json:"complete_token"`
+	ShutdownToken           *string           `json:"shutdown_token"`
+}
+
+// ContainerHealth counts the pods of an application.
+type ContainerHealth struct {
+	DesiredPods   int `json:"desired_pods"`
+	RunningPods   int `json:"running_pods"`
+	CompletedPods int `json:"completed_pods"`
+	FailedPods    int `json:"failed_pods"`
+}
+
+// Binding is the body of PUT .../applications/{name}/binding.
+type Binding struct {
+	API     string      `json:"api"`
+	Kind    string      `json:"kind"`
+	Cluster ResourceRef `json:"cluster"`
+}
+
+// HookToken is the body of PUT .../complete and .../shutdown.
+type HookToken struct {
+	Token string `json:"token"`
+}
+
+// Cluster is a Kubernetes cluster registered with Krake.
+type Cluster struct {
+	TypeMeta
+	Metadata Metadata      `json:"metadata"`
+	Spec     ClusterSpec   `json:"spec"`
+	Status   ClusterStatus `json:"status"`
+}
+
+func (c *Cluster) GetMetadata() *Metadata { return &c.Metadata }
+
+// ClusterSpec holds the credentials and the metrics that score the cluster.
+type ClusterSpec struct {
+	Kubeconfig      map[string]any `json:"kubeconfig"`
+	CustomResources []string       `json:"custom_resources"`
+	Metrics         []MetricRef    `json:"metrics"`
+	Backoff         float64        `json:"backoff"`
+	BackoffDelay    float64        `json:"backoff_delay"`
+	BackoffLimit    int            `json:"backoff_limit"`
+}
+
+// MetricRef weighs a Metric (namespaced) or GlobalMetric for scoring.
+type MetricRef struct {
+	Name       string  `json:"name"`
+	Weight     float64 `json:"weight"`
+	Namespaced bool    `json:"namespaced"`
+}
+
+// ClusterStatus is what the cluster controller observes.
+type ClusterStatus struct {
+	State          string            `json:"state"`
+	Reason         *Reason           `json:"reason"`
+	MetricsReasons map[string]Reason `json:"metrics_reasons"`
+	Nodes          []Node            `json:"nodes"`
+	Scheduled      *Time             `json:"scheduled"`
+	ScheduledTo    *ResourceRef      `json:"scheduled_to"`
+	RunningOn      *ResourceRef      `json:"running_on"`
+	Retries        int               `json:"retries"`
+}
+
+// Node is one node of a cluster and its conditions.
+type Node struct {
+	Name       string          `json:"name"`
+	Conditions []NodeCondition `json:"conditions"`
+}
+
+// NodeCondition mirrors a Kubernetes node condition.
+type NodeCondition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+func newApplication() Object {
+	return &Application{
+		TypeMeta: TypeMeta{API: "kubernetes", Kind: "Application"},
+		Spec: ApplicationSpec{
+			Constraints:       Constraints{Migration: true},
+			ShutdownGraceTime: 30,
+			Backoff:           1,
+			BackoffDelay:      1,
+			BackoffLimit:      -1,
+		},
+		Status: ApplicationStatus{State: StatePending},
+	}
+}
+
+func newCluster() Object {
+	return &Cluster{
+		TypeMeta: TypeMeta{API: "kubernetes", Kind: "Cluster"},
+		Spec:     ClusterSpec{Backoff: 1, BackoffDelay: 1, BackoffLimit: -1},
+		Status:   ClusterStatus{State: StatePending},
+	}
+}

@@ -1,0 +1,234 @@
+// Package api holds Krake's wire types: every kind, its defaults and its
+// validation, in the JSON shape of the original Krake API. It imports only
+// the standard library and the constraint grammar, so the client, rok, the
+// TUI and the controllers can share it without pulling in server code.
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// TimeLayout is the original API's timestamp format: ISO-8601 in UTC with six
+// fraction digits and an explicit +00:00 offset.
+const TimeLayout = "2006-01-02T15:04:05.000000-07:00"
+
+// Time is a timestamp that marshals in TimeLayout.
+type Time struct{ time.Time }
+
+// NewTime returns t in UTC truncated to microseconds, as it will round-trip.
+func NewTime(t time.Time) Time { return Time{t.UTC().Truncate(time.Microsecond)} }
+
+// NewTimePtr is NewTime for optional fields.
+func NewTimePtr(t time.Time) *Time {
+	v := NewTime(t)
+	return &v
+}
+
+func (t Time) MarshalJSON() ([]byte, error) {
+	if t.IsZero() {
+		return []byte("null"), nil
+	}
+	return []byte(`"` + t.UTC().Format(TimeLayout) + `"`), nil
+}
+
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*t = Time{}
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("time must be an ISO-8601 string")
+	}
+	for _, layout := range []string{TimeLayout, time.RFC3339Nano, "2006-01-02T15:04:05.999999"} {
+		if parsed, err := time.Parse(layout, s); err == nil {
+			*t = NewTime(parsed)
+			return nil
+		}
+	}
+	return fmt.Errorf("time %q is not ISO-8601 (e.g. 2026-11-24T10:00:00.123456+00:00)", s)
+}
+
+// Metadata is common to every object. Name and namespace are immutable;
+// uid, created, modified, deleted and resource_version are set by the server.
+type Metadata struct {
+	Name            string            `json:"name"`
+	Namespace       string            `json:"namespace"`
+	Labels          map[string]string `json:"labels"`
+	InheritLabels   bool              `json:"inherit_labels"`
+	Finalizers      []string          `json:"finalizers"`
+	Owners          []ResourceRef     `json:"owners"`
+	UID             string            `json:"uid"`
+	Created         Time              `json:"created"`
+	Modified        Time              `json:"modified"`
+	Deleted         *Time             `json:"deleted"`
+	ResourceVersion string            `json:"resource_version"`
+}
+
+// MarshalJSON writes an empty namespace (global kinds) as null, as the
+// original does.
+func (m Metadata) MarshalJSON() ([]byte, error) {
+	type plain Metadata
+	return json.Marshal(struct {
+		plain
+		Namespace *string `json:"namespace"`
+	}{plain(m), nullIfEmpty(m.Namespace)})
+}
+
+// ResourceRef points at another object (owners, binding targets).
+type ResourceRef struct {
+	API       string `json:"api"`
+	Namespace string `json:"namespace"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+}
+
+func (r ResourceRef) MarshalJSON() ([]byte, error) {
+	type plain ResourceRef
+	return json.Marshal(struct {
+		plain
+		Namespace *string `json:"namespace"`
+	}{plain(r), nullIfEmpty(r.Namespace)})
+}
+
+// String is `api/Kind ns/name`, for messages.
+func (r ResourceRef) String() string {
+	if r.Namespace == "" {
+		return r.API + "/" + r.Kind + " " + r.Name
+	}
+	return r.API + "/" + r.Kind + " " + r.Namespace + "/" + r.Name
+}
+
+func nullIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Object is implemented by every kind.
+type Object interface {
+	GetMetadata() *Metadata
+	GetAPI() string
+	GetKind() string
+}
+
+// Ref returns a reference to obj.
+func Ref(obj Object) ResourceRef {
+	m := obj.GetMetadata()
+	return ResourceRef{API: obj.GetAPI(), Kind: obj.GetKind(), Namespace: m.Namespace, Name: m.Name}
+}
+
+// TypeMeta is embedded by every kind for api and kind.
+type TypeMeta struct {
+	API  string `json:"api"`
+	Kind string `json:"kind"`
+}
+
+func (t *TypeMeta) GetAPI() string  { return t.API }
+func (t *TypeMeta) GetKind() string { return t.Kind }
+
+// ReasonCode is one of Krake's numeric reason codes.
+type ReasonCode int
+
+// Reason codes of the original Krake.
+const (
+	ReasonInternalError              ReasonCode = 1
+	ReasonInvalidResource            ReasonCode = 10
+	ReasonUnsupportedResource        ReasonCode = 11
+	ReasonClusterNotReachable        ReasonCode = 20
+	ReasonNoSuitableResource         ReasonCode = 50
+	ReasonKubernetesError            ReasonCode = 60
+	ReasonCreateFailed               ReasonCode = 70
+	ReasonReconcileFailed            ReasonCode = 71
+	ReasonDeleteFailed               ReasonCode = 73
+	ReasonInvalidMetric              ReasonCode = 91
+	ReasonUnreachableMetricsProvider ReasonCode = 92
+	ReasonUnknownMetric              ReasonCode = 93
+	ReasonUnknownMetricsProvider     ReasonCode = 94
+)
+
+var reasonNames = map[ReasonCode]string{
+	ReasonInternalError:              "INTERNAL_ERROR",
+	ReasonInvalidResource:            "INVALID_RESOURCE",
+	ReasonUnsupportedResource:        "UNSUPPORTED_RESOURCE",
+	ReasonClusterNotReachable:        "CLUSTER_NOT_REACHABLE",
+	ReasonNoSuitableResource:         "NO_SUITABLE_RESOURCE",
+	ReasonKubernetesError:            "KUBERNETES_ERROR",
+	ReasonCreateFailed:               "CREATE_FAILED",
+	ReasonReconcileFailed:            "RECONCILE_FAILED",
+	ReasonDeleteFailed:               "DELETE_FAILED",
+	ReasonInvalidMetric:              "INVALID_METRIC",
+	ReasonUnreachableMetricsProvider: "UNREACHABLE_METRICS_PROVIDER",
+	ReasonUnknownMetric:              "UNKNOWN_METRIC",
+	ReasonUnknownMetricsProvider:     "UNKNOWN_METRICS_PROVIDER",
+}
+
+// String is the code's name (NO_SUITABLE_RESOURCE) or its number.
+func (c ReasonCode) String() string {
+	if name, ok := reasonNames[c]; ok {
+		return name
+	}
+	return fmt.Sprint(int(c))
+}
+
+// UnmarshalJSON accepts the number or the name.
+func (c *ReasonCode) UnmarshalJSON(b []byte) error {
+	var n int
+	if err := json.Unmarshal(b, &n); err == nil {
+		*c = ReasonCode(n)
+		return nil
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("reason code must be a number or a name such as NO_SUITABLE_RESOURCE")
+	}
+	for code, known := range reasonNames {
+		if strings.EqualFold(known, name) {
+			*c = code
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown reason code %q", name)
+}
+
+// Reason says why an object is in its state.
+type Reason struct {
+	Code    ReasonCode `json:"code"`
+	Message string     `json:"message"`
+}
+
+// List is the wire shape of a list response.
+type List[T any] struct {
+	API      string       `json:"api"`
+	Kind     string       `json:"kind"`
+	Metadata ListMetadata `json:"metadata"`
+	Items    []T          `json:"items"`
+}
+
+// ListMetadata carries the list's revision (to start a watch from) and the
+// token for the next page.
+type ListMetadata struct {
+	ResourceVersion string `json:"resource_version,omitempty"`
+	Continue        string `json:"continue,omitempty"`
+}
+
+// Watch event types.
+const (
+	Added    = "ADDED"
+	Modified = "MODIFIED"
+	Deleted  = "DELETED"
+)
+
+// WatchEvent is one line of a watch stream.
+type WatchEvent[T any] struct {
+	Type   string `json:"type"`
+	Object T      `json:"object"`
+}
+
+// Finalizer the API adds on delete; the garbage collector removes it once
+// the object's dependents are gone.
+const FinalizerCascadeDeletion = "cascade_deletion"

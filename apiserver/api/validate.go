@@ -1,0 +1,464 @@
+package api
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/krake-go/krake/apiserver/api/constraint"
+)
+
+// FieldError says which field is wrong and why.
+type FieldError struct {
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+// FieldErrors is a validation failure; the server answers it with 422.
+type FieldErrors []FieldError
+
+func (e FieldErrors) Error() string {
+	parts := make([]string, len(e))
+	for i, fe := range e {
+		parts[i] = fe.Field + ": " + fe.Reason
+	}
+	return strings.Join(parts, "; ")
+}
+
+type validator struct{ errs FieldErrors }
+
+func (v *validator) add(field, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) err() error {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return v.errs
+}
+
+var (
+	nameRE       = regexp.MustCompile(`^\w([\w\-.:]*\w)?$`)
+	labelNameRE  = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
+)
+
+// ValidateName checks a resource name or namespace: 1-255 characters, word
+// characters at both ends, inner characters word, '-', '.' or ':'.
+func ValidateName(s string) string {
+	switch {
+	case s == "":
+		return "required"
+	case len(s) > 255:
+		return fmt.Sprintf("must be at most 255 characters, got %d", len(s))
+	case !nameRE.MatchString(s):
+		return fmt.Sprintf("%q must start and end with a letter, digit or '_' and contain only those and '-', '.', ':'", s)
+	}
+	return ""
+}
+
+// ValidateLabel checks a Kubernetes-style label key and value.
+func ValidateLabel(key, value string) (keyReason, valueReason string) {
+	name := key
+	if prefix, rest, ok := strings.Cut(key, "/"); ok {
+		name = rest
+		if prefix == "" || len(prefix) > 253 || !dnsSubdomain.MatchString(prefix) {
+			keyReason = fmt.Sprintf("key prefix %q must be a DNS subdomain (lower case, digits, '-', '.')", prefix)
+		}
+	}
+	if keyReason == "" {
+		switch {
+		case name == "":
+			keyReason = "key must not be empty"
+		case len(name) > 63:
+			keyReason = fmt.Sprintf("key name %q must be at most 63 characters", name)
+		case !labelNameRE.MatchString(name):
+			keyReason = fmt.Sprintf("key %q must be alphanumeric with '-', '_' or '.' inside", key)
+		}
+	}
+	switch {
+	case len(value) > 63:
+		valueReason = fmt.Sprintf("value of %q must be at most 63 characters", key)
+	case value != "" && !labelNameRE.MatchString(value):
+		valueReason = fmt.Sprintf("value %q of %q must be alphanumeric with '-', '_' or '.' inside", value, key)
+	}
+	return keyReason, valueReason
+}
+
+// Validate checks obj, of kind k, as the client sent it.
+func Validate(k Kind, obj Object) error {
+	v := &validator{}
+	v.metadata(k, obj.GetMetadata())
+	switch o := obj.(type) {
+	case *Application:
+		v.application(o)
+	case *Cluster:
+		v.cluster(o)
+	case *Metric:
+		v.metric(o)
+	case *MetricsProvider:
+		v.metricsProvider(o)
+	case *Role:
+		v.role(o)
+	case *RoleBinding:
+		v.roleBinding(o)
+	case *InfrastructureProvider:
+		v.infrastructureProvider(o)
+	case *Cloud:
+		v.cloud(o)
+	}
+	return v.err()
+}
+
+// ValidateUpdate checks that an update keeps the immutable fields.
+func ValidateUpdate(old, updated Object) error {
+	v := &validator{}
+	om, nm := old.GetMetadata(), updated.GetMetadata()
+	if nm.Name != om.Name {
+		v.add("metadata.name", "is immutable: %q cannot become %q", om.Name, nm.Name)
+	}
+	if nm.Namespace != om.Namespace {
+		v.add("metadata.namespace", "is immutable: %q cannot become %q", om.Namespace, nm.Namespace)
+	}
+	return v.err()
+}
+
+func (v *validator) metadata(k Kind, m *Metadata) {
+	if reason := ValidateName(m.Name); reason != "" {
+		v.add("metadata.name", "%s", reason)
+	}
+	if k.Namespaced {
+		if reason := ValidateName(m.Namespace); reason != "" {
+			v.add("metadata.namespace", "%s", reason)
+		}
+	} else if m.Namespace != "" {
+		v.add("metadata.namespace", "%s is a global kind and takes no namespace", k.Kind)
+	}
+	for _, key := range sortedKeys(m.Labels) {
+		keyReason, valueReason := ValidateLabel(key, m.Labels[key])
+		if keyReason != "" {
+			v.add("metadata.labels", "%s", keyReason)
+		}
+		if valueReason != "" {
+			v.add("metadata.labels."+key, "%s", valueReason)
+		}
+	}
+	for i, f := range m.Finalizers {
+		if f == "" {
+			v.add(fmt.Sprintf("metadata.finalizers[%d]", i), "must not be empty")
+		}
+	}
+	for i, o := range m.Owners {
+		field := fmt.Sprintf("metadata.owners[%d]", i)
+		if _, ok := KindFor(o.API, o.Kind); !ok {
+			v.add(field, "unknown kind %s/%s", o.API, o.Kind)
+		}
+		if reason := ValidateName(o.Name); reason != "" {
+			v.add(field+".name", "%s", reason)
+		}
+	}
+}
+
+func (v *validator) application(a *Application) {
+	s := a.Spec
+	if len(s.Manifest) == 0 {
+		v.add("spec.manifest", "required: give at least one Kubernetes object")
+	}
+	for i, obj := range s.Manifest {
+		field := fmt.Sprintf("spec.manifest[%d]", i)
+		for _, key := range []string{"apiVersion", "kind"} {
+			if str, _ := obj[key].(string); str == "" {
+				v.add(field+"."+key, "required: every Kubernetes object needs a %s", key)
+			}
+		}
+		meta, _ := obj["metadata"].(map[string]any)
+		if name, _ := meta["name"].(string); name == "" {
+			v.add(field+".metadata.name", "required: every Kubernetes object needs a name")
+		}
+	}
+	v.constraints("spec.constraints.cluster", s.Constraints.Cluster)
+	for i, h := range s.Hooks {
+		if h != HookComplete && h != HookShutdown {
+			v.add(fmt.Sprintf("spec.hooks[%d]", i), "unknown hook %q: use %q or %q", h, HookComplete, HookShutdown)
+		}
+	}
+	if s.ShutdownGraceTime < 0 {
+		v.add("spec.shutdown_grace_time", "must be zero or more seconds, got %d", s.ShutdownGraceTime)
+	}
+	v.backoff("spec", s.Backoff, s.BackoffDelay, s.BackoffLimit)
+	v.state("status.state", a.Status.State, applicationStates)
+}
+
+func (v *validator) constraints(field string, c ClusterConstraints) {
+	for i, expr := range c.Labels {
+		if _, err := constraint.ParseLabel(expr); err != nil {
+			v.add(fmt.Sprintf("%s.labels[%d]", field, i), "%s", err.(*constraint.SyntaxError).Reason+" in "+fmt.Sprintf("%q", expr))
+		}
+	}
+	for i, expr := range c.Metrics {
+		if _, err := constraint.ParseMetric(expr); err != nil {
+			v.add(fmt.Sprintf("%s.metrics[%d]", field, i), "%s", err.(*constraint.SyntaxError).Reason+" in "+fmt.Sprintf("%q", expr))
+		}
+	}
+	v.customResources(field+".custom_resources", c.CustomResources)
+}
+
+func (v *validator) customResources(field string, crds []string) {
+	for i, crd := range crds {
+		plural, group, ok := strings.Cut(crd, ".")
+		if !ok || plural == "" || !dnsSubdomain.MatchString(plural) || !dnsSubdomain.MatchString(group) {
+			v.add(fmt.Sprintf("%s[%d]", field, i), "%q must be <plural>.<group>, e.g. crontabs.stable.example.com", crd)
+		}
+	}
+}
+
+func (v *validator) backoff(field string, backoff, delay float64, limit int) {
+	if backoff < 0 || math.IsNaN(backoff) {
+		v.add(field+".backoff", "must be zero or more, got %v", backoff)
+	}
+	if delay < 0 || math.IsNaN(delay) {
+		v.add(field+".backoff_delay", "must be zero or more seconds, got %v", delay)
+	}
+	if limit < -1 {
+		v.add(field+".backoff_limit", "must be -1 (no limit) or more, got %d", limit)
+	}
+}
+
+var (
+	applicationStates = []string{StatePending, StateCreating, StateRunning, StateReconciling, StateMigrating,
+		StateDeleting, StateDeleted, StateDegraded, StateFailed, StateCompleted, StateWaitingForCleaning, StateReadyForAction}
+	clusterStates = []string{StatePending, StateConnecting, StateOnline, StateOffline, StateUnhealthy, StateNotReady,
+		StateFailingMetrics, StateDeleting, StateFailed, StateCreating, StateReconciling, StateDegraded}
+)
+
+func (v *validator) state(field, state string, allowed []string) {
+	if !slices.Contains(allowed, state) {
+		v.add(field, "unknown state %q: use one of %s", state, strings.Join(allowed, ", "))
+	}
+}
+
+func (v *validator) cluster(c *Cluster) {
+	v.kubeconfig("spec.kubeconfig", c.Spec.Kubeconfig)
+	v.customResources("spec.custom_resources", c.Spec.CustomResources)
+	v.metricRefs("spec.metrics", c.Spec.Metrics)
+	v.backoff("spec", c.Spec.Backoff, c.Spec.BackoffDelay, c.Spec.BackoffLimit)
+	v.state("status.state", c.Status.State, clusterStates)
+}
+
+func (v *validator) metricRefs(field string, refs []MetricRef) {
+	for i, m := range refs {
+		if reason := ValidateName(m.Name); reason != "" {
+			v.add(fmt.Sprintf("%s[%d].name", field, i), "%s", reason)
+		}
+		if math.IsNaN(m.Weight) || math.IsInf(m.Weight, 0) {
+			v.add(fmt.Sprintf("%s[%d].weight", field, i), "must be a finite number")
+		}
+	}
+}
+
+// kubeconfig checks the shape Krake needs: exactly one context whose
+// cluster (with a server URL) and user are defined in the file.
+func (v *validator) kubeconfig(field string, kc map[string]any) {
+	if len(kc) == 0 {
+		v.add(field, "required: give the cluster's kubeconfig (rok kube cluster register -k FILE)")
+		return
+	}
+	contexts, _ := kc["contexts"].([]any)
+	if len(contexts) != 1 {
+		v.add(field+".contexts", "must hold exactly one context, found %d; export one with `kubectl config view --minify --flatten --context NAME`", len(contexts))
+		return
+	}
+	ctx, _ := contexts[0].(map[string]any)
+	inner, _ := ctx["context"].(map[string]any)
+	clusterName, _ := inner["cluster"].(string)
+	userName, _ := inner["user"].(string)
+	if clusterName == "" || userName == "" {
+		v.add(field+".contexts[0].context", "must name a cluster and a user")
+		return
+	}
+	cluster := findNamed(kc["clusters"], clusterName, "cluster")
+	if cluster == nil {
+		v.add(field+".clusters", "has no cluster named %q (the context's cluster)", clusterName)
+	} else if server, _ := cluster["server"].(string); server == "" {
+		v.add(field+".clusters", "cluster %q has no server URL", clusterName)
+	} else if u, err := url.Parse(server); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		v.add(field+".clusters", "cluster %q server must be an http(s) URL", clusterName)
+	}
+	if findNamed(kc["users"], userName, "user") == nil {
+		v.add(field+".users", "has no user named %q (the context's user)", userName)
+	}
+}
+
+func findNamed(list any, name, inner string) map[string]any {
+	items, _ := list.([]any)
+	for _, item := range items {
+		m, _ := item.(map[string]any)
+		if n, _ := m["name"].(string); n == name {
+			body, _ := m[inner].(map[string]any)
+			if body == nil {
+				body = map[string]any{}
+			}
+			return body
+		}
+	}
+	return nil
+}
+
+func (v *validator) metric(m *Metric) {
+	s := m.Spec
+	switch {
+	case s.Min == nil:
+		v.add("spec.min", "required")
+	case s.Max == nil:
+		v.add("spec.max", "required")
+	case !(*s.Min < *s.Max):
+		v.add("spec.min", "must be less than spec.max (%v), got %v", *s.Max, *s.Min)
+	}
+	if reason := ValidateName(s.Provider.Name); reason != "" {
+		v.add("spec.provider.name", "%s", reason)
+	}
+	if s.Provider.Metric == "" {
+		v.add("spec.provider.metric", "required: the metric's name at the provider")
+	}
+}
+
+func (v *validator) metricsProvider(p *MetricsProvider) {
+	s := p.Spec
+	present := map[string]bool{
+		ProviderPrometheus: s.Prometheus != nil, ProviderStatic: s.Static != nil,
+		ProviderKafka: s.Kafka != nil, ProviderInflux: s.Influx != nil,
+	}
+	v.polymorphic("spec", s.Type, present)
+	switch {
+	case s.Type == ProviderPrometheus && s.Prometheus != nil:
+		v.httpURL("spec.prometheus.url", s.Prometheus.URL)
+	case s.Type == ProviderKafka && s.Kafka != nil:
+		v.httpURL("spec.kafka.url", s.Kafka.URL)
+		v.required("spec.kafka.table", s.Kafka.Table)
+		v.required("spec.kafka.comparison_column", s.Kafka.ComparisonColumn)
+		v.required("spec.kafka.value_column", s.Kafka.ValueColumn)
+	case s.Type == ProviderInflux && s.Influx != nil:
+		v.httpURL("spec.influx.url", s.Influx.URL)
+		v.required("spec.influx.token", s.Influx.Token)
+		v.required("spec.influx.org", s.Influx.Org)
+		v.required("spec.influx.bucket", s.Influx.Bucket)
+	}
+}
+
+// polymorphic checks that type names one of the variants and that exactly
+// that variant's section is present.
+func (v *validator) polymorphic(field, typ string, present map[string]bool) {
+	types := sortedKeys(present)
+	if !present[typ] {
+		if _, known := present[typ]; !known {
+			v.add(field+".type", "unknown type %q: use one of %s", typ, strings.Join(types, ", "))
+			return
+		}
+		v.add(field+"."+typ, "required for type %s", typ)
+	}
+	for _, other := range types {
+		if other != typ && present[other] {
+			v.add(field+"."+other, "not allowed with type %s", typ)
+		}
+	}
+}
+
+func (v *validator) required(field, value string) {
+	if value == "" {
+		v.add(field, "required")
+	}
+}
+
+func (v *validator) httpURL(field, raw string) {
+	if raw == "" {
+		v.add(field, "required")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		v.add(field, "%q must be an http:// or https:// URL", raw)
+	}
+}
+
+func (v *validator) role(r *Role) {
+	if len(r.Rules) == 0 {
+		v.add("rules", "required: a role needs at least one rule")
+	}
+	for i, rule := range r.Rules {
+		field := fmt.Sprintf("rules[%d]", i)
+		v.required(field+".api", rule.API)
+		if len(rule.Resources) == 0 {
+			v.add(field+".resources", "required")
+		}
+		if len(rule.Verbs) == 0 {
+			v.add(field+".verbs", "required")
+		}
+		for j, verb := range rule.Verbs {
+			if !slices.Contains(Verbs, verb) {
+				v.add(fmt.Sprintf("%s.verbs[%d]", field, j), "unknown verb %q: use one of %s", verb, strings.Join(Verbs, ", "))
+			}
+		}
+	}
+}
+
+func (v *validator) roleBinding(b *RoleBinding) {
+	if len(b.Users) == 0 {
+		v.add("users", "required: bind at least one user")
+	}
+	if len(b.Roles) == 0 {
+		v.add("roles", "required: bind at least one role")
+	}
+	for i, role := range b.Roles {
+		if reason := ValidateName(role); reason != "" {
+			v.add(fmt.Sprintf("roles[%d]", i), "%s", reason)
+		}
+	}
+}
+
+func (v *validator) infrastructureProvider(p *InfrastructureProvider) {
+	v.polymorphic("spec", p.Spec.Type, map[string]bool{InfrastructureProviderIM: p.Spec.IM != nil})
+	if p.Spec.IM != nil {
+		v.httpURL("spec.im.url", p.Spec.IM.URL)
+	}
+}
+
+func (v *validator) cloud(c *Cloud) {
+	v.polymorphic("spec", c.Spec.Type, map[string]bool{CloudOpenstack: c.Spec.Openstack != nil})
+	if os := c.Spec.Openstack; os != nil {
+		v.httpURL("spec.openstack.url", os.URL)
+		v.required("spec.openstack.auth.password.user.username", os.Auth.Password.User.Username)
+		v.required("spec.openstack.auth.password.project.name", os.Auth.Password.Project.Name)
+		if reason := ValidateName(os.InfrastructureProvider.Name); reason != "" {
+			v.add("spec.openstack.infrastructure_provider.name", "%s", reason)
+		}
+		v.metricRefs("spec.openstack.metrics", os.Metrics)
+	}
+}
+
+// ValidateBinding checks the body of PUT .../binding.
+func ValidateBinding(b *Binding) error {
+	v := &validator{}
+	if b.Cluster.API != "kubernetes" || b.Cluster.Kind != "Cluster" {
+		v.add("cluster", "must reference a kubernetes/Cluster, got %s/%s", b.Cluster.API, b.Cluster.Kind)
+	}
+	if reason := ValidateName(b.Cluster.Name); reason != "" {
+		v.add("cluster.name", "%s", reason)
+	}
+	if reason := ValidateName(b.Cluster.Namespace); reason != "" {
+		v.add("cluster.namespace", "%s", reason)
+	}
+	return v.err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,250 @@
+// Package client is the typed Go client of Krake's API, shared by rok, the
+// TUI and the controllers. One generic Resource serves every kind; typed
+// accessors (Applications, Clusters, ...) come from the kind registry. It
+// imports only package api and the standard library.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+// Client talks to one Krake API server. The zero value is not usable; use New.
+type Client struct {
+	base      *url.URL
+	http      *http.Client
+	userAgent string
+	timeout   time.Duration
+}
+
+// Options configure a Client.
+type Options struct {
+	// TLS for https API URLs (CA, client certificate).
+	TLS *tls.Config
+	// Transport replaces the HTTP transport (tests, proxies).
+	Transport http.RoundTripper
+	// Timeout bounds each request that has no deadline of its own (not
+	// watches); default 60s.
+	Timeout   time.Duration
+	UserAgent string
+}
+
+// New returns a client for the API at baseURL (e.g. http://localhost:8080).
+func New(baseURL string, opts Options) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("API URL %q must look like http://host:port or https://host:port", baseURL)
+	}
+	transport := opts.Transport
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = opts.TLS
+		t.MaxIdleConnsPerHost = 64
+		transport = t
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 60 * time.Second
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "krake-go-client"
+	}
+	return &Client{base: u, http: &http.Client{Transport: transport}, userAgent: opts.UserAgent, timeout: opts.Timeout}, nil
+}
+
+// BaseURL is the API's URL.
+func (c *Client) BaseURL() string { return c.base.String() }
+
+// APIError is a non-2xx answer, from the server's problem+json.
+type APIError struct {
+	Status int
+	Type   string
+	Title  string
+	Detail string
+	Errors []api.FieldError
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%d %s", e.Status, e.Title)
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
+	return msg
+}
+
+func statusIs(err error, status int) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.Status == status
+}
+
+// IsNotFound reports a 404.
+func IsNotFound(err error) bool { return statusIs(err, http.StatusNotFound) }
+
+// IsConflict reports a 409: the object exists already, or changed since
+// the resource_version the caller sent.
+func IsConflict(err error) bool { return statusIs(err, http.StatusConflict) }
+
+// IsInvalid reports a 422 validation failure.
+func IsInvalid(err error) bool { return statusIs(err, http.StatusUnprocessableEntity) }
+
+// IsForbidden reports a 403.
+func IsForbidden(err error) bool { return statusIs(err, http.StatusForbidden) }
+
+// IsUnauthorized reports a 401.
+func IsUnauthorized(err error) bool { return statusIs(err, http.StatusUnauthorized) }
+
+// IsGone reports a 410: a watch's resource_version is too old; list again.
+func IsGone(err error) bool { return statusIs(err, http.StatusGone) }
+
+// UnreachableError means no HTTP answer came back at all.
+type UnreachableError struct {
+	URL string
+	Err error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("cannot reach the Krake API at %s: %v", e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// IsUnreachable reports that the server could not be reached.
+func IsUnreachable(err error) bool {
+	var u *UnreachableError
+	return errors.As(err, &u)
+}
+
+func (c *Client) url(path string, query url.Values) string {
+	u := *c.base
+	u.Path = strings.TrimRight(c.base.Path, "/") + path
+	u.RawQuery = query.Encode()
+	return u.String()
+}
+
+// do sends a request and decodes a 2xx JSON answer into out (if not nil).
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body any, contentType string, out any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	resp, err := c.send(ctx, method, path, query, body, contentType)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if out == nil {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("decode %s %s answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// send performs the request and turns non-2xx answers into *APIError.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any, contentType string) (*http.Response, error) {
+	var reader io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return nil, fmt.Errorf("encode request: %w", err)
+		}
+		reader = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.url(path, query), reader)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		if contentType == "" {
+			contentType = "application/json"
+		}
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if isConnectionError(err) {
+			return nil, &UnreachableError{URL: c.base.String(), Err: err}
+		}
+		return nil, err
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, readAPIError(resp)
+	}
+	return resp, nil
+}
+
+func isConnectionError(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	return errors.As(err, &opErr) || errors.As(err, &dnsErr) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+func readAPIError(resp *http.Response) error {
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	apiErr := &APIError{Status: resp.StatusCode}
+	var problem struct {
+		Type   string           `json:"type"`
+		Title  string           `json:"title"`
+		Detail string           `json:"detail"`
+		Errors []api.FieldError `json:"errors"`
+	}
+	if json.Unmarshal(data, &problem) == nil && problem.Title != "" {
+		apiErr.Type, apiErr.Title, apiErr.Detail, apiErr.Errors = problem.Type, problem.Title, problem.Detail, problem.Errors
+		return apiErr
+	}
+	apiErr.Title = http.StatusText(resp.StatusCode)
+	apiErr.Detail = strings.TrimSpace(string(data))
+	if len(apiErr.Detail) > 200 {
+		apiErr.Detail = apiErr.Detail[:200] + "..."
+	}
+	return apiErr
+}
+
+// Version is the server's GET / answer.
+type Version struct {
+	Name    string   `json:"name"`
+	Version string   `json:"version"`
+	APIs    []string `json:"apis"`
+}
+
+// Version asks the server who it is.
+func (c *Client) Version(ctx context.Context) (Version, error) {
+	var v Version
+	err := c.do(ctx, http.MethodGet, "/", nil, nil, "", &v)
+	return v, err
+}
+
+// Me is the GET /me answer: who the server thinks the caller is.
+type Me struct {
+	User   string   `json:"user"`
+	Groups []string `json:"groups"`
+}
+
+// Me asks the server who the caller is.
+func (c *Client) Me(ctx context.Context) (Me, error) {
+	var me Me
+	err := c.do(ctx, http.MethodGet, "/me", nil, nil, "", &me)
+	return me, err
+}

@@ -1,0 +1,102 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+)
+
+// MaxBodyBytes is the largest request body the API reads (2 MiB).
+const MaxBodyBytes = 2 << 20
+
+// readBody returns the request body as JSON, converting YAML. It answers
+// 413 for a body over the limit and 415 for a content type it cannot read.
+func readBody(w http.ResponseWriter, r *http.Request, patch bool) ([]byte, error) {
+	isYAML := false
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mediaType, _, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, errorf(http.StatusUnsupportedMediaType, "cannot parse Content-Type %q; send application/json", ct)
+		}
+		switch {
+		case mediaType == "application/json", mediaType == "application/merge-patch+json",
+			strings.HasSuffix(mediaType, "+json"):
+		case mediaType == "application/yaml", mediaType == "application/x-yaml", mediaType == "text/yaml":
+			isYAML = true
+		default:
+			hint := "application/json or application/yaml"
+			if patch {
+				hint = "application/merge-patch+json or application/json"
+			}
+			return nil, errorf(http.StatusUnsupportedMediaType,
+				"Content-Type %s is not supported; send %s (curl: -H 'Content-Type: application/json')", mediaType, hint)
+		}
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, err
+		}
+		return nil, errorf(http.StatusBadRequest, "reading the request body: %v", err)
+	}
+	if len(strings.TrimSpace(string(data))) == 0 {
+		return nil, errorf(http.StatusBadRequest, "the request body is empty; send a JSON object")
+	}
+	if isYAML {
+		converted, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, "the body is not valid YAML: %v", err)
+		}
+		data = converted
+	}
+	return data, nil
+}
+
+// decodeJSON unmarshals data into v, turning decoder errors into 400s that
+// name the field and the expected type.
+func decodeJSON(data []byte, v any) error {
+	trimmed := strings.TrimSpace(string(data))
+	if !strings.HasPrefix(trimmed, "{") {
+		return errorf(http.StatusBadRequest, "the body must be a JSON object")
+	}
+	err := json.Unmarshal(data, v)
+	if err == nil {
+		return nil
+	}
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntaxErr):
+		return errorf(http.StatusBadRequest, "the body is not valid JSON at byte %d: %v", syntaxErr.Offset, syntaxErr)
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "(root)"
+		}
+		return errorf(http.StatusBadRequest, "field %s: expected %s, got JSON %s", field, typeName(typeErr.Type.String()), typeErr.Value)
+	}
+	return errorf(http.StatusBadRequest, "the body is not a valid object: %v", err)
+}
+
+func typeName(goType string) string {
+	switch {
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "an object"
+	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+		return "a number"
+	case goType == "string", goType == "*string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	}
+	return fmt.Sprintf("an object (%s)", strings.TrimPrefix(goType, "api."))
+}

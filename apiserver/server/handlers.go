@@ -1,0 +1,402 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/constraint"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+// describe names an object in messages: `application "echo" in namespace "dev"`.
+func describe(k api.Kind, namespace, name string) string {
+	d := fmt.Sprintf("%s %q", strings.ToLower(k.Kind), name)
+	if k.Namespaced {
+		d += fmt.Sprintf(" in namespace %q", namespace)
+	}
+	return d
+}
+
+// storeError adds which object a store error is about.
+func storeError(err error, k api.Kind, namespace, name string, rv int64) error {
+	what := describe(k, namespace, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("%s not found: %w", what, err)
+	case errors.Is(err, store.ErrAlreadyExists):
+		return fmt.Errorf("%s already exists; change it with PUT or PATCH, or delete it first: %w", what, err)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("%s was modified after resource_version %d; get the latest version and retry: %w", what, rv, err)
+	}
+	return err
+}
+
+// queryBool reads a boolean query parameter; present without a value is
+// true. Python's True/False are accepted as the original's clients send them.
+func queryBool(r *http.Request, name string) (bool, error) {
+	q := r.URL.Query()
+	if !q.Has(name) {
+		return false, nil
+	}
+	switch strings.ToLower(q.Get(name)) {
+	case "", "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
+	}
+	return false, errorf(http.StatusBadRequest, "query parameter %s=%q must be true or false", name, q.Get(name))
+}
+
+func newUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // version 4
+	b[8] = b[8]&0x3f | 0x80 // RFC 4122 variant
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+func (s *Server) create(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		dryRun, err := queryBool(r, "dry_run")
+		if err != nil {
+			return err
+		}
+		blocking, err := parseBlocking(r, k, false)
+		if err != nil {
+			return err
+		}
+		data, err := readBody(w, r, false)
+		if err != nil {
+			return err
+		}
+		obj := k.New()
+		if err := decodeJSON(data, obj); err != nil {
+			return err
+		}
+		m := obj.GetMetadata()
+		if ns := p.ByName("namespace"); k.Namespaced {
+			if m.Namespace == "" {
+				m.Namespace = ns
+			} else if m.Namespace != ns {
+				return api.FieldErrors{{Field: "metadata.namespace",
+					Reason: fmt.Sprintf("%q does not match the namespace %q of the URL", m.Namespace, ns)}}
+			}
+		}
+		// Read-only fields in the input are ignored, as in the original.
+		api.CopyStatus(obj, k.New())
+		now := api.NewTime(s.now())
+		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = newUID(), now, now, nil, ""
+		api.Normalize(k, obj)
+		if err := api.Validate(k, obj); err != nil {
+			return err
+		}
+		if dryRun {
+			return writeJSON(w, http.StatusOK, obj)
+		}
+		if err := s.store.Create(r.Context(), k, obj); err != nil {
+			return storeError(err, k, m.Namespace, m.Name, 0)
+		}
+		if blocking != nil {
+			return s.waitForState(w, r, k, obj, *blocking)
+		}
+		return writeJSON(w, http.StatusOK, obj)
+	}
+}
+
+func (s *Server) get(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		ns, name := p.ByName("namespace"), p.ByName("name")
+		obj, err := s.store.Get(r.Context(), k, ns, name)
+		if err != nil {
+			return storeError(err, k, ns, name, 0)
+		}
+		return writeJSON(w, http.StatusOK, obj)
+	}
+}
+
+// listParams are the query parameters of list and watch.
+type listParams struct {
+	selector        []constraint.Label
+	limit           int64
+	continueToken   string
+	resourceVersion int64
+}
+
+func parseListParams(r *http.Request) (listParams, error) {
+	q := r.URL.Query()
+	var lp listParams
+	var err error
+	if lp.selector, err = constraint.ParseSelector(q.Get("label_selector")); err != nil {
+		return lp, errorf(http.StatusBadRequest, "label_selector: %v", err)
+	}
+	if raw := q.Get("limit"); raw != "" {
+		if lp.limit, err = strconv.ParseInt(raw, 10, 64); err != nil || lp.limit < 0 {
+			return lp, errorf(http.StatusBadRequest, "limit=%q must be a whole number of zero or more", raw)
+		}
+	}
+	lp.continueToken = q.Get("continue")
+	if lp.resourceVersion, err = store.ParseResourceVersion(q.Get("resource_version")); err != nil {
+		return lp, errorf(http.StatusBadRequest, "%v", err)
+	}
+	return lp, nil
+}
+
+func (lp listParams) filter() func(api.Object) bool {
+	if len(lp.selector) == 0 {
+		return nil
+	}
+	return func(obj api.Object) bool { return constraint.MatchAll(lp.selector, obj.GetMetadata().Labels) }
+}
+
+func (s *Server) list(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		lp, err := parseListParams(r)
+		if err != nil {
+			return err
+		}
+		ns := p.ByName("namespace")
+		if isWatch(r) {
+			return s.watch(w, r, k, ns, lp)
+		}
+		res, err := s.store.List(r.Context(), k, ns, store.ListOptions{
+			Limit: lp.limit, Continue: lp.continueToken, Filter: lp.filter()})
+		if err != nil {
+			return err
+		}
+		items := res.Items
+		if items == nil {
+			items = []api.Object{}
+		}
+		return writeJSON(w, http.StatusOK, api.List[api.Object]{
+			API: k.API, Kind: k.Kind + "List",
+			Metadata: api.ListMetadata{ResourceVersion: strconv.FormatInt(res.Revision, 10), Continue: res.Continue},
+			Items:    items,
+		})
+	}
+}
+
+// Sentinels that end a mutation without a write.
+var (
+	errNoChange = errors.New("no change")
+	errDryRun   = errors.New("dry run")
+)
+
+// bodyFunc produces the client's desired object from the current one: a
+// PUT ignores current, a PATCH merges onto it.
+type bodyFunc func(current api.Object) (api.Object, error)
+
+func (s *Server) update(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		data, err := readBody(w, r, false)
+		if err != nil {
+			return err
+		}
+		body := k.New()
+		if err := decodeJSON(data, body); err != nil {
+			return err
+		}
+		return s.applyUpdate(w, r, k, p, func(api.Object) (api.Object, error) { return api.DeepCopy(body), nil })
+	}
+}
+
+func (s *Server) patch(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		data, err := readBody(w, r, true)
+		if err != nil {
+			return err
+		}
+		var patch map[string]any
+		if err := decodeJSON(data, &patch); err != nil {
+			return err
+		}
+		return s.applyUpdate(w, r, k, p, func(current api.Object) (api.Object, error) {
+			raw, err := json.Marshal(current)
+			if err != nil {
+				return nil, err
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(raw, &doc); err != nil {
+				return nil, err
+			}
+			// Without a resource_version in the patch, it applies to the latest.
+			if meta, _ := doc["metadata"].(map[string]any); meta != nil {
+				delete(meta, "resource_version")
+			}
+			merged, err := json.Marshal(mergePatch(doc, deepCopyJSON(patch)))
+			if err != nil {
+				return nil, err
+			}
+			body := k.New()
+			if err := decodeJSON(merged, body); err != nil {
+				return nil, err
+			}
+			return body, nil
+		})
+	}
+}
+
+func deepCopyJSON(m map[string]any) map[string]any {
+	raw, _ := json.Marshal(m)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return out
+}
+
+// applyUpdate is PUT and PATCH: the spec and the mutable metadata (labels,
+// inherit_labels, finalizers, owners) come from the body; status and the
+// read-only metadata stay. A body carrying metadata.resource_version must
+// match the stored one (409 otherwise); without it the last writer wins.
+// When a deleted object loses its last finalizer, the record is removed.
+func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind, p httprouter.Params, bodyOf bodyFunc) error {
+	ns, name := p.ByName("namespace"), p.ByName("name")
+	dryRun, err := queryBool(r, "dry_run")
+	if err != nil {
+		return err
+	}
+	var expected int64
+	var result api.Object
+	mutate := func(current api.Object) error {
+		body, err := bodyOf(api.DeepCopy(current))
+		if err != nil {
+			return err
+		}
+		bm, cm := body.GetMetadata(), current.GetMetadata()
+		if expected, err = store.ParseResourceVersion(bm.ResourceVersion); err != nil {
+			return api.FieldErrors{{Field: "metadata.resource_version", Reason: err.Error()}}
+		}
+		if expected > 0 && strconv.FormatInt(expected, 10) != cm.ResourceVersion {
+			return store.ErrConflict
+		}
+		if bm.Name == "" {
+			bm.Name = cm.Name
+		}
+		if bm.Namespace == "" {
+			bm.Namespace = cm.Namespace
+		}
+		if err := api.ValidateUpdate(current, body); err != nil {
+			return err
+		}
+		if cm.Deleted != nil {
+			for _, f := range bm.Finalizers {
+				if !slices.Contains(cm.Finalizers, f) {
+					return errorf(http.StatusConflict, "%s is being deleted; finalizers can only be removed, not added (%q)",
+						describe(k, ns, name), f)
+				}
+			}
+		}
+		api.Normalize(k, body)
+		before, _ := json.Marshal(current)
+		api.CopySpec(current, body)
+		cm.Labels, cm.InheritLabels, cm.Finalizers, cm.Owners = bm.Labels, bm.InheritLabels, bm.Finalizers, bm.Owners
+		if err := api.Validate(k, current); err != nil {
+			return err
+		}
+		result = current
+		if after, _ := json.Marshal(current); bytes.Equal(before, after) {
+			return errNoChange
+		}
+		cm.Modified = api.NewTime(s.now())
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	}
+	obj, _, err := s.store.GuaranteedUpdate(r.Context(), k, ns, name, 0, func(current api.Object) error {
+		return mutate(current)
+	})
+	switch {
+	case errors.Is(err, errNoChange), errors.Is(err, errDryRun):
+		return writeJSON(w, http.StatusOK, result)
+	case err != nil:
+		return storeError(err, k, ns, name, expected)
+	}
+	return writeJSON(w, http.StatusOK, obj)
+}
+
+func (s *Server) delete(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		ns, name := p.ByName("namespace"), p.ByName("name")
+		ctx := r.Context()
+		force, err := queryBool(r, "force")
+		if err != nil {
+			return err
+		}
+		dryRun, err := queryBool(r, "dry_run")
+		if err != nil {
+			return err
+		}
+		blocking, err := parseBlocking(r, k, true)
+		if err != nil {
+			return err
+		}
+		if dryRun {
+			obj, err := s.store.Get(ctx, k, ns, name)
+			if err != nil {
+				return storeError(err, k, ns, name, 0)
+			}
+			if !force {
+				markDeleted(obj, s.now())
+			}
+			return writeJSON(w, http.StatusOK, obj)
+		}
+		if force {
+			obj, err := s.store.Delete(ctx, k, ns, name, 0)
+			if err != nil {
+				return storeError(err, k, ns, name, 0)
+			}
+			return writeJSON(w, http.StatusOK, obj)
+		}
+		var unchanged api.Object
+		obj, removed, err := s.store.GuaranteedUpdate(ctx, k, ns, name, 0, func(current api.Object) error {
+			if current.GetMetadata().Deleted != nil {
+				unchanged = current
+				return errNoChange // already being deleted
+			}
+			markDeleted(current, s.now())
+			return nil
+		})
+		switch {
+		case errors.Is(err, errNoChange):
+			obj = unchanged
+		case err != nil:
+			return storeError(err, k, ns, name, 0)
+		}
+		if blocking != nil && !removed {
+			return s.waitForState(w, r, k, obj, *blocking)
+		}
+		return writeJSON(w, http.StatusOK, obj)
+	}
+}
+
+// markDeleted starts the finalizer flow: the garbage collector removes
+// cascade_deletion once dependents are gone, and the record leaves etcd when
+// no finalizer is left.
+func markDeleted(obj api.Object, now time.Time) {
+	m := obj.GetMetadata()
+	m.Deleted = api.NewTimePtr(now)
+	if !slices.Contains(m.Finalizers, api.FinalizerCascadeDeletion) {
+		m.Finalizers = append(m.Finalizers, api.FinalizerCascadeDeletion)
+	}
+}
+
+// withTimeout bounds waits that a query parameter may shorten.
+func withTimeout(ctx context.Context, r *http.Request) (context.Context, context.CancelFunc, error) {
+	d, err := parseTimeout(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, cancel := context.WithTimeout(ctx, d)
+	return c, cancel, nil
+}

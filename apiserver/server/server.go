@@ -1,0 +1,299 @@
+// Package server is Krake's REST API: routes generated from api.Kinds on
+// httprouter, handlers that decode, validate, call the store and encode, and
+// one adapter that renders every error as application/problem+json.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/auth"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+// Options configure a Server. Store is required; the rest have defaults.
+type Options struct {
+	Store         *store.Store
+	Authenticator auth.Authenticator // default: auth.Static{auth.AdminUser}
+	Authorizer    auth.Authorizer    // default: auth.AllowAll
+	Logger        *slog.Logger
+	Now           func() time.Time
+	Version       string
+	// Ready reports whether the store answers; /readyz calls it.
+	Ready func(ctx context.Context) error
+	// Registry receives the API's Prometheus metrics; default a new one
+	// with the Go and process collectors.
+	Registry *prometheus.Registry
+}
+
+// Server serves the API.
+type Server struct {
+	store   *store.Store
+	authn   auth.Authenticator
+	authz   auth.Authorizer
+	log     *slog.Logger
+	now     func() time.Time
+	version string
+	ready   func(ctx context.Context) error
+	metrics *requestMetrics
+	gather  prometheus.Gatherer
+	// stopping closes when the server shuts down, ending watch streams and
+	// blocking waits so that a graceful shutdown does not hang on them.
+	stopping chan struct{}
+	stopOnce sync.Once
+}
+
+// StopStreams ends every watch stream and blocking wait; call it when the
+// HTTP server starts shutting down (http.Server.RegisterOnShutdown).
+func (s *Server) StopStreams() {
+	s.stopOnce.Do(func() { close(s.stopping) })
+}
+
+// streamContext is ctx, ended early when the server stops streams.
+func (s *Server) streamContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.stopping:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// New returns a Server.
+func New(opts Options) *Server {
+	s := &Server{
+		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
+		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
+		stopping: make(chan struct{}),
+	}
+	if s.authn == nil {
+		s.authn = auth.Static{User: auth.AdminUser}
+	}
+	if s.authz == nil {
+		s.authz = auth.AllowAll{}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.version == "" {
+		s.version = "dev"
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	s.metrics = newRequestMetrics(reg)
+	s.gather = reg
+	return s
+}
+
+// handlerFunc is a route handler; a returned error becomes a problem.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error
+
+// route describes one registered route for authorization and metrics.
+type route struct {
+	verb     string // get, list, watch, create, update, delete; "" needs no authorization
+	api      string
+	resource string // plural or plural/subresource
+	path     string // the pattern, as the metrics label
+}
+
+// Handler returns the API's http.Handler. Middleware order, outermost
+// first: recover → request ID → metrics and log → authn → authz → route.
+func (s *Server) Handler() http.Handler {
+	router := httprouter.New()
+	router.RedirectTrailingSlash = false
+	router.HandleMethodNotAllowed = true
+	router.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeProblem(w, r, errorf(http.StatusNotFound,
+			"no route %s %s; GET / lists the API groups", r.Method, r.URL.Path))
+	})
+	router.MethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.writeProblem(w, r, errorf(http.StatusMethodNotAllowed,
+			"%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, w.Header().Get("Allow")))
+	})
+	router.PanicHandler = func(w http.ResponseWriter, r *http.Request, v any) {
+		s.writeProblem(w, r, fmt.Errorf("panic: %v", v))
+	}
+
+	handle := func(method string, rt route, h handlerFunc) {
+		router.Handle(method, rt.path, s.wrap(rt, h))
+	}
+	for _, k := range api.Kinds {
+		s.registerKind(k, handle)
+	}
+	handle(http.MethodGet, route{path: "/"}, s.root)
+	handle(http.MethodGet, route{path: "/healthz"}, s.healthz)
+	handle(http.MethodGet, route{path: "/readyz"}, s.readyz)
+	handle(http.MethodGet, route{path: "/me"}, s.me)
+	metricsHandler := promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{})
+	router.Handler(http.MethodGet, "/metrics", metricsHandler)
+
+	return s.withRequestID(router)
+}
+
+func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc)) {
+	collection := "/" + k.API + "/" + k.Plural
+	if k.Namespaced {
+		// Across namespaces: list and watch only.
+		handle(http.MethodGet, route{"list", k.API, k.Plural, collection}, s.list(k))
+		collection = "/" + k.API + "/namespaces/:namespace/" + k.Plural
+	}
+	item := collection + "/:name"
+	handle(http.MethodPost, route{"create", k.API, k.Plural, collection}, s.create(k))
+	handle(http.MethodGet, route{"list", k.API, k.Plural, collection}, s.list(k))
+	handle(http.MethodGet, route{"get", k.API, k.Plural, item}, s.get(k))
+	handle(http.MethodPut, route{"update", k.API, k.Plural, item}, s.update(k))
+	handle(http.MethodPatch, route{"update", k.API, k.Plural, item}, s.patch(k))
+	handle(http.MethodDelete, route{"delete", k.API, k.Plural, item}, s.delete(k))
+	for _, sub := range k.Subresources {
+		rt := route{"update", k.API, k.Plural + "/" + sub, item + "/" + sub}
+		handle(http.MethodPut, rt, s.subresource(k, sub))
+	}
+}
+
+// wrap adapts a handlerFunc: authentication, authorization, metrics,
+// logging and problem rendering.
+func (s *Server) wrap(rt route, h handlerFunc) httprouter.Handle {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		err := s.serve(rec, r, p, rt, h)
+		if err != nil {
+			if rec.wrote {
+				// Headers are gone (a watch stream); all we can do is log.
+				s.log.Debug("stream ended", "path", r.URL.Path, "err", err)
+			} else {
+				s.writeProblem(rec, r, err)
+			}
+		}
+		s.metrics.observe(r.Method, rt.path, rec.status, time.Since(start))
+		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start), "request_id", requestID(r))
+	}
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, p httprouter.Params, rt route, h handlerFunc) error {
+	user, err := s.authn.Authenticate(r)
+	if err != nil {
+		return err
+	}
+	r = r.WithContext(auth.WithUser(r.Context(), user))
+	if rt.verb != "" {
+		verb := rt.verb
+		if verb == "list" && isWatch(r) {
+			verb = "watch"
+		}
+		attrs := auth.Attributes{User: user, Verb: verb, API: rt.api, Resource: rt.resource,
+			Namespace: p.ByName("namespace"), Name: p.ByName("name")}
+		if err := s.authz.Authorize(r.Context(), attrs); err != nil {
+			return err
+		}
+	}
+	return h(w, r, p)
+}
+
+// withRequestID gives every request an X-Request-Id (the client's, or new).
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			id = newRequestID()
+			r.Header.Set("X-Request-Id", id)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status for metrics and whether the headers
+// went out, so an error after streaming began is not written twice.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	if !r.wrote {
+		r.status, r.wrote = status, true
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Flush() {
+	r.wrote = true
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) root(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
+	apis := []string{}
+	for _, k := range api.Kinds {
+		if len(apis) == 0 || apis[len(apis)-1] != k.API {
+			apis = append(apis, k.API)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"name": "krake", "version": s.version, "apis": apis})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	if s.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.ready(ctx); err != nil {
+			return errorf(http.StatusServiceUnavailable, "the store (etcd) is not ready: %v", err)
+		}
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	return writeJSON(w, http.StatusOK, auth.UserFrom(r.Context()))
+}
+
+func isWatch(r *http.Request) bool {
+	q := r.URL.Query()
+	if !q.Has("watch") {
+		return false
+	}
+	v := strings.ToLower(q.Get("watch"))
+	return v == "" || v == "true" || v == "1"
+}

@@ -1,0 +1,188 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+// DefaultHeartbeat is how often an idle watch stream sends an empty line.
+const DefaultHeartbeat = 10 * time.Second
+
+// errorEvent is the last line of a stream that the server had to end
+// (e.g. history compacted: the client must list again).
+type errorEvent struct {
+	Type   string  `json:"type"` // "ERROR"
+	Object Problem `json:"object"`
+}
+
+// watch streams application/x-ndjson events. With resource_version it
+// starts right after that revision, so list + watch misses nothing.
+func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns string, lp listParams) error {
+	heartbeat := DefaultHeartbeat
+	if raw := r.URL.Query().Get("heartbeat"); raw != "" {
+		n, err := strconv.ParseFloat(raw, 64)
+		if err != nil || n <= 0 || n > 3600 {
+			return errorf(http.StatusBadRequest, "heartbeat=%q must be a number of seconds between 0 and 3600", raw)
+		}
+		heartbeat = time.Duration(n * float64(time.Second))
+	}
+	ctx, cancel := s.streamContext(r.Context())
+	defer cancel()
+	if lp.resourceVersion > 0 {
+		if err := s.store.CheckRevision(ctx, lp.resourceVersion); err != nil {
+			return err
+		}
+	}
+	events := s.store.Watch(ctx, k, ns, lp.resourceVersion)
+	flusher, _ := w.(http.Flusher)
+	flush := func() {
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flush()
+	enc := json.NewEncoder(w)
+	match := lp.filter()
+	ticker := time.NewTicker(heartbeat)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			if _, err := w.Write([]byte("\n")); err != nil {
+				return err
+			}
+			flush()
+		case ev, ok := <-events:
+			if !ok {
+				return nil
+			}
+			if ev.Err != nil {
+				p := problemFor(ev.Err)
+				p.Instance = r.URL.Path
+				_ = enc.Encode(errorEvent{Type: "ERROR", Object: p})
+				flush()
+				return ev.Err
+			}
+			if match != nil && !match(ev.Object) {
+				continue
+			}
+			if err := enc.Encode(api.WatchEvent[api.Object]{Type: ev.Type, Object: ev.Object}); err != nil {
+				return err
+			}
+			flush()
+		}
+	}
+}
+
+// DefaultBlockingTimeout bounds ?blocking waits unless ?timeout= says otherwise.
+const DefaultBlockingTimeout = 60 * time.Second
+
+func parseTimeout(r *http.Request) (time.Duration, error) {
+	raw := r.URL.Query().Get("timeout")
+	if raw == "" {
+		return DefaultBlockingTimeout, nil
+	}
+	n, err := strconv.ParseFloat(raw, 64)
+	if err != nil || n <= 0 || n > 3600 {
+		return 0, errorf(http.StatusBadRequest, "timeout=%q must be a number of seconds between 0 and 3600", raw)
+	}
+	return time.Duration(n * float64(time.Second)), nil
+}
+
+// parseBlocking reads ?blocking[=STATE]. A bare blocking waits for the
+// natural end state: deletion on delete, RUNNING for applications and
+// ONLINE for clusters on create. It returns nil when there is nothing to
+// wait for.
+func parseBlocking(r *http.Request, k api.Kind, forDelete bool) (*string, error) {
+	q := r.URL.Query()
+	if !q.Has("blocking") {
+		return nil, nil
+	}
+	raw := strings.ToUpper(q.Get("blocking"))
+	if raw == "FALSE" || raw == "0" {
+		return nil, nil
+	}
+	if _, err := parseTimeout(r); err != nil {
+		return nil, err
+	}
+	state := raw
+	if raw == "" || raw == "TRUE" || raw == "1" {
+		switch {
+		case forDelete:
+			state = api.StateDeleted
+		case k.Kind == "Application":
+			state = api.StateRunning
+		case k.Kind == "Cluster":
+			state = api.StateOnline
+		default:
+			return nil, nil
+		}
+	}
+	if api.State(k.New()) == "" && state != api.StateDeleted {
+		return nil, errorf(http.StatusBadRequest, "blocking=%s: %s has no state to wait for", raw, k.Kind)
+	}
+	return &state, nil
+}
+
+// waitForState answers once obj reaches state (DELETED: once the record is
+// gone), or 504 when the timeout passes first.
+func (s *Server) waitForState(w http.ResponseWriter, r *http.Request, k api.Kind, obj api.Object, state string) error {
+	ctx, cancel, err := withTimeout(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	ctx, stop := s.streamContext(ctx)
+	defer stop()
+	m := obj.GetMetadata()
+	if state != api.StateDeleted && api.State(obj) == state {
+		return writeJSON(w, http.StatusOK, obj)
+	}
+	rev, _ := store.ParseResourceVersion(m.ResourceVersion)
+	last := obj
+	for ev := range s.store.Watch(ctx, k, m.Namespace, rev) {
+		if ev.Err != nil {
+			return ev.Err
+		}
+		if ev.Object.GetMetadata().Name != m.Name {
+			continue
+		}
+		last = ev.Object
+		switch {
+		case ev.Type == api.Deleted && state == api.StateDeleted:
+			return writeJSON(w, http.StatusOK, ev.Object)
+		case ev.Type == api.Deleted:
+			return errorf(http.StatusConflict, "%s was deleted before it reached %s", describe(k, m.Namespace, m.Name), state)
+		case api.State(ev.Object) == state:
+			return writeJSON(w, http.StatusOK, ev.Object)
+		}
+	}
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return r.Context().Err()
+	}
+	select {
+	case <-s.stopping:
+		return errorf(http.StatusServiceUnavailable, "the server is shutting down; %s was written, check its state again",
+			describe(k, m.Namespace, m.Name))
+	default:
+	}
+	now := api.State(last)
+	if now == "" {
+		now = "not deleted yet"
+	}
+	return errorf(http.StatusGatewayTimeout, "timed out waiting for %s to reach %s; it is %s (the request itself succeeded)",
+		describe(k, m.Namespace, m.Name), state, now)
+}

@@ -1,0 +1,130 @@
+// Package app is krakectl's composition root: it opens the store (embedded
+// or external etcd), builds the API server and runs it until the context
+// ends, then shuts down cleanly (in-flight requests finish, etcd closes).
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.etcd.io/etcd/client/pkg/v3/transport"
+
+	"github.com/krake-go/krake/apiserver/embedetcd"
+	"github.com/krake-go/krake/apiserver/server"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+// EtcdConfig says where the store lives.
+type EtcdConfig struct {
+	// Endpoints of an external etcd cluster; empty means embedded.
+	Endpoints []string
+	CAFile    string
+	CertFile  string
+	KeyFile   string
+	// DataDir of the embedded etcd.
+	DataDir  string
+	LogLevel string
+}
+
+// Config of an API process.
+type Config struct {
+	Listen          string
+	Etcd            EtcdConfig
+	Logger          *slog.Logger
+	Version         string
+	ShutdownTimeout time.Duration // default 15s
+}
+
+// RunAPI serves the API until ctx ends.
+func RunAPI(ctx context.Context, cfg Config) error {
+	log := cfg.Logger
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	etcdClient, closeEtcd, etcdErr, err := openEtcd(cfg.Etcd, log)
+	if err != nil {
+		return err
+	}
+	defer closeEtcd()
+
+	st := store.New(etcdClient, store.Options{})
+	srv := server.New(server.Options{
+		Store:   st,
+		Logger:  log,
+		Version: cfg.Version,
+		Ready:   func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
+	})
+	listener, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another Krake running? pick another address with --listen)", cfg.Listen, err)
+	}
+	httpServer := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	httpServer.RegisterOnShutdown(srv.StopStreams)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpServer.Serve(listener) }()
+	log.Info("krake API serving", "url", "http://"+listener.Addr().String(), "version", cfg.Version)
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: finishing in-flight requests")
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case err := <-etcdErr:
+		_ = httpServer.Close()
+		return fmt.Errorf("embedded etcd failed: %w", err)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown timed out; closing connections", "err", err)
+		_ = httpServer.Close()
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openEtcd returns a client of the external cluster, or starts the
+// embedded etcd. etcdErr reports an embedded etcd's fatal errors.
+func openEtcd(cfg EtcdConfig, log *slog.Logger) (client *clientv3.Client, closeFn func(), etcdErr <-chan error, err error) {
+	if len(cfg.Endpoints) > 0 {
+		var tlsConfig *tls.Config
+		if cfg.CAFile != "" || cfg.CertFile != "" {
+			info := transport.TLSInfo{TrustedCAFile: cfg.CAFile, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile}
+			if tlsConfig, err = info.ClientConfig(); err != nil {
+				return nil, nil, nil, fmt.Errorf("etcd TLS: %w", err)
+			}
+		}
+		client, err = clientv3.New(clientv3.Config{Endpoints: cfg.Endpoints, TLS: tlsConfig, DialTimeout: 10 * time.Second})
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("connect to etcd %v: %w", cfg.Endpoints, err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := embedetcd.Ready(ctx, client); err != nil {
+			_ = client.Close()
+			return nil, nil, nil, fmt.Errorf("etcd %v does not answer: %w", cfg.Endpoints, err)
+		}
+		log.Info("using external etcd", "endpoints", cfg.Endpoints)
+		return client, func() { _ = client.Close() }, nil, nil
+	}
+	e, err := embedetcd.Start(embedetcd.Options{Dir: cfg.DataDir, LogLevel: cfg.LogLevel})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	log.Info("embedded etcd ready", "data_dir", cfg.DataDir)
+	return e.Client(), func() { e.Close(); log.Info("embedded etcd closed") }, e.Err(), nil
+}

@@ -1,0 +1,162 @@
+// Package cmd holds krakectl's cobra commands.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/krake-go/krake/krakectl/internal/app"
+)
+
+// Main runs krakectl with args and returns the exit code.
+func Main(args []string, version string, stdout, stderr io.Writer) int {
+	root := newRoot(version, stdout, stderr)
+	root.SetArgs(args)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(stderr, "Error:", err)
+		return 1
+	}
+	return 0
+}
+
+func newRoot(version string, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "krakectl",
+		Short:         "Run and operate Krake: the API server, controllers and embedded etcd",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newVersion(version, stdout))
+	return root
+}
+
+type serveOptions struct {
+	listen        string
+	dataDir       string
+	etcdEndpoints []string
+	etcdCA        string
+	etcdCert      string
+	etcdKey       string
+	etcdLogLevel  string
+	logLevel      string
+	logFormat     string
+}
+
+func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address the API listens on")
+	f.StringSliceVar(&o.etcdEndpoints, "etcd-endpoints", nil, "external etcd endpoints (https://a:2379,...)")
+	f.StringVar(&o.etcdCA, "etcd-cacert", "", "CA bundle to verify external etcd")
+	f.StringVar(&o.etcdCert, "etcd-cert", "", "client certificate for external etcd")
+	f.StringVar(&o.etcdKey, "etcd-key", "", "client key for external etcd")
+	if embedded {
+		f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory of the embedded etcd")
+		f.StringVar(&o.etcdLogLevel, "etcd-log-level", "fatal", "log level of the embedded etcd (debug, info, warn, error, fatal)")
+	}
+	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
+}
+
+// defaultDataDir is $XDG_DATA_HOME/krake, else ./tmp/krake.
+func defaultDataDir() string {
+	if xdg := os.Getenv("XDG_DATA_HOME"); xdg != "" {
+		return filepath.Join(xdg, "krake")
+	}
+	return filepath.Join("tmp", "krake")
+}
+
+func (o *serveOptions) logger(stderr io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", o.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch o.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", o.logFormat)
+}
+
+func (o *serveOptions) run(version string, stderr io.Writer) error {
+	log, err := o.logger(stderr)
+	if err != nil {
+		return err
+	}
+	for _, ep := range o.etcdEndpoints {
+		if !strings.Contains(ep, "://") {
+			return fmt.Errorf("--etcd-endpoints %q: give a URL such as https://10.0.0.1:2379", ep)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return app.RunAPI(ctx, app.Config{
+		Listen:  o.listen,
+		Logger:  log,
+		Version: version,
+		Etcd: app.EtcdConfig{
+			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
+			DataDir: o.dataDir, LogLevel: o.etcdLogLevel,
+		},
+	})
+}
+
+func newServe(version string, stderr io.Writer) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API and the controllers in one process, with an embedded etcd by default",
+		Long: `Run the API and the controllers in one process.
+
+By default the store is an embedded etcd in --data-dir, so nothing else is
+needed. With --etcd-endpoints the store is an external etcd cluster instead.`,
+		Example: "  krakectl serve --listen 127.0.0.1:8080 --data-dir ./tmp/krake",
+		Args:    cobra.NoArgs,
+		RunE:    func(*cobra.Command, []string) error { return o.run(version, stderr) },
+	}
+	o.addFlags(cmd, true)
+	return cmd
+}
+
+func newAPI(version string, stderr io.Writer) *cobra.Command {
+	o := &serveOptions{}
+	cmd := &cobra.Command{
+		Use:     "api",
+		Short:   "Run only the API server, against an external etcd cluster",
+		Example: "  krakectl api --etcd-endpoints https://10.0.0.1:2379 --etcd-cacert ca.pem --etcd-cert client.pem --etcd-key client-key.pem",
+		Args:    cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			if len(o.etcdEndpoints) == 0 {
+				return errors.New("--etcd-endpoints is required: `krakectl api` uses an external etcd (use `krakectl serve` for an embedded one)")
+			}
+			return o.run(version, stderr)
+		},
+	}
+	o.addFlags(cmd, false)
+	return cmd
+}
+
+func newVersion(version string, stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			fmt.Fprintln(stdout, "krakectl", version)
+		},
+	}
+}
