@@ -6,6 +6,7 @@ package constraint
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -273,7 +274,7 @@ func ParseMetric(expr string) (Metric, error) {
 		return fail("expected a number after " + strconv.Quote(string(op)))
 	}
 	value, err := strconv.ParseFloat(raw, 64)
-	if err != nil || raw != strings.TrimSpace(raw) {
+	if err != nil || math.IsNaN(value) || math.IsInf(value, 0) {
 		return fail(fmt.Sprintf("value %q is not a number", raw))
 	}
 	return Metric{Name: name, Op: op, Value: value}, nil

@@ -1,0 +1,126 @@
+package api_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+func TestTime_JSON(t *testing.T) {
+	tm := api.NewTime(time.Date(2026, 11, 24, 10, 0, 0, 123456789, time.FixedZone("CET", 3600)))
+	got, err := json.Marshal(tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"2026-11-24T09:00:00.123456+00:00"`; string(got) != want {
+		t.Errorf("Marshal(Time) = %s, want %s", got, want)
+	}
+	var back api.Time
+	if err := json.Unmarshal(got, &back); err != nil || !back.Equal(tm.Time) {
+		t.Errorf("Unmarshal(%s) = %v, %v; want %v", got, back, err, tm)
+	}
+	if err := json.Unmarshal([]byte(`"yesterday"`), &back); err == nil {
+		t.Error("Unmarshal of a non-time string succeeded")
+	}
+}
+
+// TestKinds_wireShape checks the compatibility rules of DESIGN §6 for every
+// kind: every field present, [] and {} rather than null for lists and maps,
+// null only for unset scalars, and a null namespace for global kinds.
+func TestKinds_wireShape(t *testing.T) {
+	for _, k := range api.Kinds {
+		t.Run(k.Kind, func(t *testing.T) {
+			obj := k.New()
+			api.Normalize(k, obj)
+			data, err := json.Marshal(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			if err := json.Unmarshal(data, &doc); err != nil {
+				t.Fatal(err)
+			}
+			if doc["api"] != k.API || doc["kind"] != k.Kind {
+				t.Errorf("api/kind = %v/%v, want %s/%s", doc["api"], doc["kind"], k.API, k.Kind)
+			}
+			meta := doc["metadata"].(map[string]any)
+			for _, field := range []string{"name", "namespace", "labels", "inherit_labels", "finalizers", "owners", "uid", "created", "modified", "deleted", "resource_version"} {
+				if _, ok := meta[field]; !ok {
+					t.Errorf("metadata.%s is missing", field)
+				}
+			}
+			for _, field := range []string{"labels"} {
+				if _, ok := meta[field].(map[string]any); !ok {
+					t.Errorf("metadata.%s = %v, want {}", field, meta[field])
+				}
+			}
+			for _, field := range []string{"finalizers", "owners"} {
+				if _, ok := meta[field].([]any); !ok {
+					t.Errorf("metadata.%s = %v, want []", field, meta[field])
+				}
+			}
+			if meta["namespace"] != nil {
+				t.Errorf("metadata.namespace of an empty object = %v, want null", meta["namespace"])
+			}
+			assertNoNullCollections(t, "", doc)
+		})
+	}
+}
+
+// assertNoNullCollections fails on a null whose key names a list or map
+// field, found by checking the Go zero object: every collection must be
+// [] or {} after Normalize, so any null left is a scalar or optional object.
+func assertNoNullCollections(t *testing.T, path string, v any) {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		for key, value := range x {
+			assertNoNullCollections(t, path+"."+key, value)
+		}
+	case []any:
+		for _, item := range x {
+			assertNoNullCollections(t, path+"[]", item)
+		}
+	case nil:
+		collections := []string{"manifest", "labels", "finalizers", "owners", "hooks", "services", "nodes", "metrics",
+			"custom_resources", "allowed_values", "rules", "users", "roles", "metrics_reasons", "observer_schema",
+			"last_applied_manifest", "last_observed_manifest"}
+		for _, c := range collections {
+			if strings.HasSuffix(path, "."+c) {
+				t.Errorf("%s is null, want an empty list or map", path)
+			}
+		}
+	}
+}
+
+func TestApplication_defaults(t *testing.T) {
+	k := api.MustKind("kubernetes", "Application")
+	obj, err := k.Decode([]byte(`{"metadata":{"name":"a"},"spec":{"manifest":[]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := obj.(*api.Application)
+	if !app.Spec.Constraints.Migration || app.Spec.Backoff != 1 || app.Spec.BackoffDelay != 1 || app.Spec.BackoffLimit != -1 || app.Spec.AutoClusterCreate {
+		t.Errorf("defaults = migration %v backoff %v delay %v limit %v auto %v; want true 1 1 -1 false",
+			app.Spec.Constraints.Migration, app.Spec.Backoff, app.Spec.BackoffDelay, app.Spec.BackoffLimit, app.Spec.AutoClusterCreate)
+	}
+	if app.Status.State != api.StatePending {
+		t.Errorf("status.state = %q, want PENDING", app.Status.State)
+	}
+	obj, _ = k.Decode([]byte(`{"spec":{"constraints":{"migration":false}}}`))
+	if obj.(*api.Application).Spec.Constraints.Migration {
+		t.Error("an explicit migration: false was overridden by the default")
+	}
+}
+
+func TestPolymorphicSpec_onlyChosenType(t *testing.T) {
+	p := api.MustKind("core", "MetricsProvider").New().(*api.MetricsProvider)
+	p.Spec = api.MetricsProviderSpec{Type: "static", Static: &api.StaticSpec{Metrics: map[string]float64{"a": 1}}}
+	data, _ := json.Marshal(p.Spec)
+	if want := `{"type":"static","static":{"metrics":{"a":1}}}`; string(data) != want {
+		t.Errorf("spec = %s, want %s", data, want)
+	}
+}

@@ -1,0 +1,101 @@
+package api_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+const validKubeconfig = `{"apiVersion":"v1","kind":"Config",
+ "clusters":[{"name":"c","cluster":{"server":"https://127.0.0.1:6443"}}],
+ "users":[{"name":"u","user":{"token":"t"}}],
+ "contexts":[{"name":"ctx","context":{"cluster":"c","user":"u"}}],
+ "current-context":"ctx"}`
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name      string
+		kind      string
+		body      string
+		wantField string // "" means valid
+		wantWord  string
+	}{
+		{"valid application", "Application", `{"metadata":{"name":"echo-demo","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, "", ""},
+		{"name with upper case and underscore", "Application", `{"metadata":{"name":"Echo_Demo","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, "", ""},
+		{"missing name", "Application", `{"metadata":{"namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, "metadata.name", "required"},
+		{"name ending in a dash", "Application", `{"metadata":{"name":"echo-","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, "metadata.name", "must start and end"},
+		{"name too long", "Role", `{"metadata":{"name":"` + strings.Repeat("a", 256) + `"},"rules":[{"api":"core","resources":["roles"],"verbs":["get"]}]}`, "metadata.name", "at most 255"},
+		{"global kind with a namespace", "Role", `{"metadata":{"name":"r","namespace":"x"},"rules":[{"api":"core","resources":["roles"],"verbs":["get"]}]}`, "metadata.namespace", "global kind"},
+		{"bad label key", "Application", `{"metadata":{"name":"a","namespace":"ns","labels":{"-bad":"x"}},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, "metadata.labels", "key"},
+		{"bad label value", "Application", `{"metadata":{"name":"a","namespace":"ns","labels":{"ok":"not ok"}},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, "metadata.labels.ok", "value"},
+		{"empty manifest", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[]}}`, "spec.manifest", "at least one"},
+		{"manifest object without kind", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","metadata":{"name":"s"}}]}}`, "spec.manifest[0].kind", "required"},
+		{"bad label constraint", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}],"constraints":{"cluster":{"labels":["location ~ DE"]}}}}`, "spec.constraints.cluster.labels[0]", "unknown operator"},
+		{"bad metric constraint", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}],"constraints":{"cluster":{"metrics":["latency < fast"]}}}}`, "spec.constraints.cluster.metrics[0]", "not a number"},
+		{"bad custom resource", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}],"constraints":{"cluster":{"custom_resources":["crontabs"]}}}}`, "spec.constraints.cluster.custom_resources[0]", "<plural>.<group>"},
+		{"unknown hook", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}],"hooks":["finish"]}}`, "spec.hooks[0]", "unknown hook"},
+		{"backoff limit below -1", "Application", `{"metadata":{"name":"a","namespace":"ns"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}],"backoff_limit":-2}}`, "spec.backoff_limit", "-1"},
+		{"valid cluster", "Cluster", `{"metadata":{"name":"c","namespace":"ns"},"spec":{"kubeconfig":` + validKubeconfig + `}}`, "", ""},
+		{"cluster without kubeconfig", "Cluster", `{"metadata":{"name":"c","namespace":"ns"},"spec":{}}`, "spec.kubeconfig", "required"},
+		{"kubeconfig with two contexts", "Cluster", `{"metadata":{"name":"c","namespace":"ns"},"spec":{"kubeconfig":{"contexts":[{"name":"a","context":{"cluster":"c","user":"u"}},{"name":"b","context":{"cluster":"c","user":"u"}}]}}}`, "spec.kubeconfig.contexts", "exactly one context, found 2"},
+		{"kubeconfig with a missing user", "Cluster", `{"metadata":{"name":"c","namespace":"ns"},"spec":{"kubeconfig":{"clusters":[{"name":"c","cluster":{"server":"https://x"}}],"contexts":[{"name":"a","context":{"cluster":"c","user":"u"}}]}}}`, "spec.kubeconfig.users", "no user named"},
+		{"metric min not below max", "GlobalMetric", `{"metadata":{"name":"m"},"spec":{"min":2,"max":1,"provider":{"name":"p","metric":"x"}}}`, "spec.min", "less than"},
+		{"metric min equal to max", "GlobalMetric", `{"metadata":{"name":"m"},"spec":{"min":1,"max":1,"provider":{"name":"p","metric":"x"}}}`, "spec.min", "less than"},
+		{"metric without max", "GlobalMetric", `{"metadata":{"name":"m"},"spec":{"min":1,"provider":{"name":"p","metric":"x"}}}`, "spec.max", "required"},
+		{"valid static provider", "GlobalMetricsProvider", `{"metadata":{"name":"p"},"spec":{"type":"static","static":{"metrics":{"a":1}}}}`, "", ""},
+		{"unknown provider type", "GlobalMetricsProvider", `{"metadata":{"name":"p"},"spec":{"type":"graphite"}}`, "spec.type", "unknown type"},
+		{"provider type without its section", "GlobalMetricsProvider", `{"metadata":{"name":"p"},"spec":{"type":"prometheus"}}`, "spec.prometheus", "required"},
+		{"provider with another type's section", "GlobalMetricsProvider", `{"metadata":{"name":"p"},"spec":{"type":"static","static":{"metrics":{}},"prometheus":{"url":"http://x"}}}`, "spec.prometheus", "not allowed"},
+		{"prometheus url not http", "GlobalMetricsProvider", `{"metadata":{"name":"p"},"spec":{"type":"prometheus","prometheus":{"url":"ftp://x"}}}`, "spec.prometheus.url", "http"},
+		{"kafka without table", "MetricsProvider", `{"metadata":{"name":"p","namespace":"n"},"spec":{"type":"kafka","kafka":{"url":"http://k","comparison_column":"c","value_column":"v"}}}`, "spec.kafka.table", "required"},
+		{"role with unknown verb", "Role", `{"metadata":{"name":"r"},"rules":[{"api":"core","resources":["roles"],"verbs":["destroy"]}]}`, "rules[0].verbs[0]", "unknown verb"},
+		{"role binding without users", "RoleBinding", `{"metadata":{"name":"b"},"roles":["r"]}`, "users", "required"},
+		{"im provider without url", "GlobalInfrastructureProvider", `{"metadata":{"name":"p"},"spec":{"type":"im","im":{}}}`, "spec.im.url", "required"},
+		{"cloud without provider", "GlobalCloud", `{"metadata":{"name":"c"},"spec":{"type":"openstack","openstack":{"url":"https://k","auth":{"type":"password","password":{"user":{"username":"u","password":"p"},"project":{"name":"x"}}}}}}`, "spec.openstack.infrastructure_provider.name", "required"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var k api.Kind
+			for _, candidate := range api.Kinds {
+				if candidate.Kind == tt.kind {
+					k = candidate
+				}
+			}
+			obj, err := k.Decode([]byte(tt.body))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
+			}
+			api.Normalize(k, obj)
+			err = api.Validate(k, obj)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v, want valid", err)
+				}
+				return
+			}
+			var fieldErrs api.FieldErrors
+			if !errors.As(err, &fieldErrs) {
+				t.Fatalf("Validate = %v, want FieldErrors on %s", err, tt.wantField)
+			}
+			for _, fe := range fieldErrs {
+				if fe.Field == tt.wantField && strings.Contains(fe.Reason, tt.wantWord) {
+					return
+				}
+			}
+			t.Errorf("Validate = %v, want field %s with a reason containing %q", err, tt.wantField, tt.wantWord)
+		})
+	}
+}
+
+func TestValidateUpdate_immutableIdentity(t *testing.T) {
+	k := api.MustKind("kubernetes", "Application")
+	old, updated := k.New(), k.New()
+	old.GetMetadata().Name, old.GetMetadata().Namespace = "a", "ns"
+	updated.GetMetadata().Name, updated.GetMetadata().Namespace = "b", "other"
+	err := api.ValidateUpdate(old, updated)
+	if err == nil || !strings.Contains(err.Error(), "metadata.name: is immutable") || !strings.Contains(err.Error(), "metadata.namespace: is immutable") {
+		t.Errorf("ValidateUpdate = %v, want both name and namespace reported immutable", err)
+	}
+}
