@@ -61,6 +61,8 @@ func Start(opts Options) (*Etcd, error) {
 	cfg.Logger = "zap"
 	cfg.LogLevel = opts.LogLevel
 	cfg.UnsafeNoFsync = opts.UnsafeNoFsync
+	// The API takes bodies up to 2 MiB; stored JSON may be a little larger.
+	cfg.MaxRequestBytes = 8 << 20
 	cfg.AutoCompactionMode = "periodic"
 	cfg.AutoCompactionRetention = opts.CompactionRetention.String()
 	// Unix sockets keep etcd off the network and free us from port races.

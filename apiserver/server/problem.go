@@ -77,6 +77,8 @@ func problemFor(err error) Problem {
 		p = Problem{Status: http.StatusGone, Detail: err.Error() + "; list again and watch from the list's resource_version"}
 	case errors.Is(err, store.ErrBadContinue):
 		p = Problem{Status: http.StatusBadRequest, Detail: "the continue token is invalid or expired; list again from the start"}
+	case errors.Is(err, store.ErrTooLarge):
+		p = Problem{Status: http.StatusRequestEntityTooLarge, Detail: "the object is larger than the store accepts; make the manifest smaller"}
 	case errors.Is(err, store.ErrUnavailable):
 		p = Problem{Status: http.StatusServiceUnavailable, Detail: "the store (etcd) is unavailable; retry shortly"}
 	case errors.Is(err, auth.ErrUnauthenticated):

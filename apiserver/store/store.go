@@ -30,6 +30,7 @@ var (
 	ErrCompacted     = errors.New("resource_version is too old (compacted)")
 	ErrUnavailable   = errors.New("etcd unavailable")
 	ErrBadContinue   = errors.New("invalid continue token")
+	ErrTooLarge      = errors.New("object is larger than etcd accepts")
 )
 
 // Store is the etcd-backed object store. It is safe for concurrent use.
@@ -332,7 +333,15 @@ func wrapEtcd(err error) error {
 	if errors.Is(err, rpctypes.ErrFutureRev) {
 		return ErrBadContinue
 	}
-	switch status.Code(err) {
+	if errors.Is(err, rpctypes.ErrRequestTooLarge) || errors.Is(err, rpctypes.ErrGRPCRequestTooLarge) {
+		return ErrTooLarge
+	}
+	code := status.Code(err)
+	var etcdErr rpctypes.EtcdError
+	if errors.As(err, &etcdErr) {
+		code = etcdErr.Code()
+	}
+	switch code {
 	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case codes.OutOfRange:

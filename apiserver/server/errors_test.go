@@ -1,0 +1,133 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/embedetcd"
+	"github.com/krake-go/krake/apiserver/server"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+// TestErrors covers every error code the API answers with, and checks each
+// is problem+json naming the cause.
+func TestErrors(t *testing.T) {
+	ns := namespace(t)
+	apps := "/kubernetes/namespaces/" + ns + "/applications"
+	mustStatus(t, doJSON(t, http.MethodPost, apps, appBody("exists")), http.StatusOK)
+	stale := doJSON(t, http.MethodGet, apps+"/exists", "").json(t)["metadata"].(map[string]any)["resource_version"].(string)
+	mustStatus(t, do(t, http.MethodPatch, apps+"/exists", "application/merge-patch+json", `{"metadata":{"labels":{"v":"1"}}}`), http.StatusOK)
+
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		wantStatus  int
+		wantDetail  string
+	}{
+		{"malformed JSON", "POST", apps, "application/json", `{"metadata":`, 400, "not valid JSON"},
+		{"not an object", "POST", apps, "application/json", `[1,2]`, 400, "must be a JSON object"},
+		{"wrong field type", "POST", apps, "application/json", `{"metadata":{"name":"x"},"spec":{"backoff":"fast"}}`, 400, "spec.backoff: expected a number"},
+		{"empty body", "POST", apps, "application/json", ``, 400, "empty"},
+		{"malformed YAML", "POST", apps, "application/yaml", "metadata: [\n", 400, "not valid YAML"},
+		{"bad query boolean", "POST", apps + "?dry_run=perhaps", "application/json", appBody("x"), 400, "dry_run"},
+		{"bad label selector", "GET", apps + "?label_selector=a%20~%20b", "", "", 400, "label_selector"},
+		{"bad limit", "GET", apps + "?limit=-3", "", "", 400, "limit"},
+		{"bad continue token", "GET", apps + "?continue=xyz", "", "", 400, "continue token"},
+		{"bad resource_version", "GET", apps + "?watch=true&resource_version=abc", "", "", 400, "resource_version"},
+		{"bad heartbeat", "GET", apps + "?watch=true&heartbeat=-1", "", "", 400, "heartbeat"},
+		{"bad blocking timeout", "POST", apps + "?blocking=RUNNING&timeout=0", "application/json", appBody("y"), 400, "timeout"},
+		{"blocking on a kind without state", "POST", "/core/namespaces/" + ns + "/metrics?blocking=READY", "application/json", fixture("Metric", "m"), 400, "no state"},
+		{"missing object", "GET", apps + "/nothing", "", "", 404, `application "nothing" in namespace "` + ns + `" not found`},
+		{"missing object on delete", "DELETE", apps + "/nothing", "", "", 404, "not found"},
+		{"unknown route", "GET", "/kubernetes/widgets", "", "", 404, "no route"},
+		{"method not allowed", "DELETE", apps, "", "", 405, "not allowed"},
+		{"already exists", "POST", apps, "application/json", appBody("exists"), 409, "already exists"},
+		{"stale resource_version", "PUT", apps + "/exists", "application/json",
+			strings.Replace(appBody("exists"), `"name":"exists"`, `"name":"exists","resource_version":"`+stale+`"`, 1), 409, "modified after resource_version"},
+		{"retry a pending app", "PUT", apps + "/exists/retry", "application/json", `{}`, 409, "only FAILED or DEGRADED"},
+		{"body too large", "POST", apps, "application/json", `{"metadata":{"name":"big"},"x":"` + strings.Repeat("a", 2<<20) + `"}`, 413, "larger than"},
+		{"form content type", "POST", apps, "application/x-www-form-urlencoded", appBody("z"), 415, "application/json"},
+		{"patch as text", "PATCH", apps + "/exists", "text/plain", `{}`, 415, "merge-patch"},
+		{"validation", "POST", apps, "application/json", `{"metadata":{"name":"bad-"},"spec":{"manifest":[]}}`, 422, "metadata.name"},
+		{"namespace mismatch", "POST", apps, "application/json", `{"metadata":{"name":"a","namespace":"other"},"spec":{"manifest":[{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}]}}`, 422, "does not match the namespace"},
+		{"rename on update", "PUT", apps + "/exists", "application/json", appBody("renamed"), 422, "immutable"},
+		{"bad binding", "PUT", apps + "/exists/binding", "application/json", `{"cluster":{"api":"core","kind":"Role","name":"r"}}`, 422, "kubernetes/Cluster"},
+		{"complete without hook", "PUT", apps + "/exists/complete", "application/json", `{"token":"x"}`, 401, "not enabled"},
+		{"status with unknown state", "PUT", apps + "/exists/status", "application/json", `{"status":{"state":"SLEEPING"}}`, 422, "unknown state"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, tt.method, tt.path, tt.contentType, tt.body)
+			mustStatus(t, r, tt.wantStatus)
+			if r.contentType != "application/problem+json" {
+				t.Errorf("Content-Type = %q, want application/problem+json", r.contentType)
+			}
+			p := r.json(t)
+			if int(p["status"].(float64)) != tt.wantStatus || p["title"] != http.StatusText(tt.wantStatus) || !strings.HasPrefix(p["type"].(string), "urn:krake:problem:") {
+				t.Errorf("problem = %v", p)
+			}
+			if detail, _ := p["detail"].(string); !strings.Contains(detail, tt.wantDetail) {
+				t.Errorf("detail = %q, want it to contain %q", detail, tt.wantDetail)
+			}
+		})
+	}
+}
+
+func TestErrors_validationNamesEveryField(t *testing.T) {
+	ns := namespace(t)
+	r := doJSON(t, http.MethodPost, "/kubernetes/namespaces/"+ns+"/applications",
+		`{"metadata":{"name":"a"},"spec":{"manifest":[{"kind":"Service"}],"hooks":["x"]}}`)
+	mustStatus(t, r, http.StatusUnprocessableEntity)
+	errs := r.json(t)["errors"].([]any)
+	fields := map[string]bool{}
+	for _, e := range errs {
+		fields[e.(map[string]any)["field"].(string)] = true
+	}
+	for _, want := range []string{"spec.manifest[0].apiVersion", "spec.manifest[0].metadata.name", "spec.hooks[0]"} {
+		if !fields[want] {
+			t.Errorf("errors %v lack field %s", errs, want)
+		}
+	}
+}
+
+// TestErrors_storeUnavailable: with etcd gone the API answers 503, not
+// 500, and /readyz says it is not ready.
+func TestErrors_storeUnavailable(t *testing.T) {
+	dir, err := os.MkdirTemp("", "krake-down-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	e, err := embedetcd.Start(embedetcd.Options{Dir: dir, UnsafeNoFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	etcd := e.Client()
+	srv := server.New(server.Options{Store: store.New(etcd, store.Options{}),
+		Ready: func(ctx context.Context) error { return embedetcd.Ready(ctx, etcd) }})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	e.Close()
+
+	for _, path := range []string{"/kubernetes/namespaces/a/applications", "/kubernetes/namespaces/a/applications/x", "/readyz"} {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		cancel()
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("GET %s with etcd down = %d, want 503", path, resp.StatusCode)
+		}
+	}
+}

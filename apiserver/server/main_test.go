@@ -1,0 +1,145 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/apiserver/embedetcd"
+	"github.com/krake-go/krake/apiserver/server"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+// One real embedded etcd and one API server serve the whole package; each
+// test works in its own namespace.
+var (
+	etcdClient *clientv3.Client
+	apiURL     string
+	nsCounter  atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "krake-server-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	e, err := embedetcd.Start(embedetcd.Options{Dir: dir, UnsafeNoFsync: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer e.Close()
+	etcdClient = e.Client()
+	srv := server.New(server.Options{Store: store.New(etcdClient, store.Options{}), Version: "test"})
+	ts := httptest.NewServer(srv.Handler()) // listens on 127.0.0.1
+	defer ts.Close()
+	defer srv.StopStreams()
+	apiURL = ts.URL
+	return m.Run()
+}
+
+// namespace returns a namespace no other test uses.
+func namespace(t *testing.T) string {
+	return fmt.Sprintf("ns%d", nsCounter.Add(1))
+}
+
+func newClient(t *testing.T) *client.Client {
+	t.Helper()
+	c, err := client.New(apiURL, client.Options{Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// response is a raw HTTP answer.
+type response struct {
+	status      int
+	contentType string
+	body        []byte
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(r.body, &doc); err != nil {
+		t.Fatalf("answer is not JSON (%d): %s", r.status, r.body)
+	}
+	return doc
+}
+
+// do sends a raw request; contentType "" sends none.
+func do(t *testing.T, method, path, contentType, body string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, apiURL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, contentType: resp.Header.Get("Content-Type"), body: data}
+}
+
+func doJSON(t *testing.T, method, path, body string) response {
+	return do(t, method, path, "application/json", body)
+}
+
+// mustStatus fails unless the answer has the status.
+func mustStatus(t *testing.T, r response, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.status, status, bytes.TrimSpace(r.body))
+	}
+}
+
+const kubeconfig = `{"apiVersion":"v1","kind":"Config",
+ "clusters":[{"name":"c","cluster":{"server":"https://127.0.0.1:6443"}}],
+ "users":[{"name":"u","user":{"token":"secret"}}],
+ "contexts":[{"name":"ctx","context":{"cluster":"c","user":"u"}}],
+ "current-context":"ctx"}`
+
+// fixtures are minimal valid bodies for every kind, by kind name.
+var fixtures = map[string]string{
+	"Application":                  `{"metadata":{"name":"NAME"},"spec":{"manifest":[{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"echo"}}]}}`,
+	"Cluster":                      `{"metadata":{"name":"NAME"},"spec":{"kubeconfig":` + kubeconfig + `}}`,
+	"Metric":                       `{"metadata":{"name":"NAME"},"spec":{"min":0,"max":1,"provider":{"name":"prom","metric":"heat"}}}`,
+	"GlobalMetric":                 `{"metadata":{"name":"NAME"},"spec":{"min":0,"max":1,"provider":{"name":"prom","metric":"heat"}}}`,
+	"MetricsProvider":              `{"metadata":{"name":"NAME"},"spec":{"type":"prometheus","prometheus":{"url":"http://127.0.0.1:9090"}}}`,
+	"GlobalMetricsProvider":        `{"metadata":{"name":"NAME"},"spec":{"type":"static","static":{"metrics":{"heat":0.5}}}}`,
+	"Role":                         `{"metadata":{"name":"NAME"},"rules":[{"api":"kubernetes","resources":["applications"],"namespaces":["all"],"verbs":["get","list"]}]}`,
+	"RoleBinding":                  `{"metadata":{"name":"NAME"},"users":["alice"],"roles":["viewer"]}`,
+	"InfrastructureProvider":       `{"metadata":{"name":"NAME"},"spec":{"type":"im","im":{"url":"http://127.0.0.1:8800","username":"u","password":"p"}}}`,
+	"GlobalInfrastructureProvider": `{"metadata":{"name":"NAME"},"spec":{"type":"im","im":{"url":"http://127.0.0.1:8800","token":"t"}}}`,
+	"Cloud":                        `{"metadata":{"name":"NAME"},"spec":{"type":"openstack","openstack":{"url":"https://127.0.0.1:5000/v3","auth":{"type":"password","password":{"version":"3","user":{"username":"u","password":"p","domain_name":"Default"},"project":{"name":"p","domain_id":"default"}}},"metrics":[],"infrastructure_provider":{"name":"im"}}}}`,
+	"GlobalCloud":                  `{"metadata":{"name":"NAME"},"spec":{"type":"openstack","openstack":{"url":"https://127.0.0.1:5000/v3","auth":{"type":"password","password":{"version":"3","user":{"username":"u","password":"p","domain_name":"Default"},"project":{"name":"p","domain_id":"default"}}},"metrics":[],"infrastructure_provider":{"name":"im"}}}}`,
+}
+
+func fixture(kind, name string) string {
+	return strings.Replace(fixtures[kind], "NAME", name, 1)
+}
+
+func appBody(name string) string { return fixture("Application", name) }
