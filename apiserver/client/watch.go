@@ -72,7 +72,7 @@ func (r *Resource[T]) Watch(ctx context.Context, opts WatchOptions) <-chan Event
 				}
 				rv = page.Metadata.ResourceVersion
 			}
-			progressed, err := r.stream(ctx, rv, opts, out, &rv)
+			connected, err := r.stream(ctx, rv, opts, out, &rv)
 			if ctx.Err() != nil {
 				return
 			}
@@ -80,7 +80,9 @@ func (r *Resource[T]) Watch(ctx context.Context, opts WatchOptions) <-chan Event
 				sendEvent(ctx, out, Event[T]{Err: err})
 				return
 			}
-			if progressed {
+			if connected {
+				// The server answered; the stream broke later. Back off
+				// from the start again.
 				delay = opts.RetryDelay
 			}
 			if !sleep(ctx, &delay) {
@@ -124,7 +126,7 @@ func sendEvent[T api.Object](ctx context.Context, out chan<- Event[T], ev Event[
 }
 
 // stream runs one watch connection from rv, updating *last after every
-// delivered event. It reports whether any event arrived.
+// delivered event. It reports whether the server accepted the watch.
 func (r *Resource[T]) stream(ctx context.Context, rv string, opts WatchOptions, out chan<- Event[T], last *string) (bool, error) {
 	q := ListOptions{LabelSelector: opts.LabelSelector}.query()
 	q.Set("watch", "true")
@@ -159,7 +161,6 @@ func (r *Resource[T]) stream(ctx context.Context, rv string, opts WatchOptions, 
 	}()
 
 	reader := bufio.NewReaderSize(resp.Body, 64<<10)
-	progressed := false
 	for {
 		line, err := reader.ReadBytes('\n')
 		if len(line) > 0 {
@@ -172,19 +173,18 @@ func (r *Resource[T]) stream(ctx context.Context, rv string, opts WatchOptions, 
 		if len(line) > 0 {
 			ev, stop, decodeErr := r.decodeEvent(line)
 			if decodeErr != nil {
-				return progressed, decodeErr
+				return true, decodeErr
 			}
 			if stop != nil {
-				return progressed, stop
+				return true, stop
 			}
 			if !sendEvent(ctx, out, ev) {
-				return progressed, ctx.Err()
+				return true, ctx.Err()
 			}
-			progressed = true
 			*last = ev.Object.GetMetadata().ResourceVersion
 		}
 		if err != nil {
-			return progressed, fmt.Errorf("watch stream ended: %w", err)
+			return true, fmt.Errorf("watch stream ended: %w", err)
 		}
 	}
 }

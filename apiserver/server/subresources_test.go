@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+)
+
+func createApp(t *testing.T, c *client.Client, ns, name string) *api.Application {
+	t.Helper()
+	app := api.MustKind("kubernetes", "Application").New().(*api.Application)
+	app.Metadata.Name = name
+	app.Spec.Manifest = []map[string]any{{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}}}
+	created, err := c.Applications(ns).Create(t.Context(), app, client.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created
+}
+
+func TestStatus_replacesOnlyStatus(t *testing.T) {
+	ns := namespace(t)
+	c := newClient(t)
+	app := createApp(t, c, ns, "echo")
+	app.Status.State = api.StateRunning
+	app.Status.Services = map[string]string{"echo": "127.0.0.1:30080"}
+	app.Metadata.Labels = map[string]string{"sneaky": "yes"}
+	app.Spec.BackoffLimit = 9
+	got, err := c.Applications(ns).UpdateStatus(t.Context(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.State != api.StateRunning || got.Status.Services["echo"] != "127.0.0.1:30080" {
+		t.Errorf("status = %+v, want RUNNING with the service", got.Status)
+	}
+	if len(got.Metadata.Labels) != 0 || got.Spec.BackoffLimit != -1 {
+		t.Errorf("a status update changed labels %v or spec backoff_limit %d", got.Metadata.Labels, got.Spec.BackoffLimit)
+	}
+}
+
+func TestBinding_setsScheduledToAndOwner(t *testing.T) {
+	ns := namespace(t)
+	c := newClient(t)
+	createApp(t, c, ns, "echo")
+	cluster := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: ns, Name: "kind-1"}
+	got, err := c.Applications(ns).Subresource(t.Context(), "echo", api.SubBinding, api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: cluster})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.ScheduledTo == nil || *got.Status.ScheduledTo != cluster || got.Status.Scheduled == nil {
+		t.Errorf("status after binding = scheduled_to %v scheduled %v", got.Status.ScheduledTo, got.Status.Scheduled)
+	}
+	if len(got.Metadata.Owners) != 1 || got.Metadata.Owners[0] != cluster {
+		t.Errorf("owners = %v, want the cluster", got.Metadata.Owners)
+	}
+	// Binding again to the same cluster does not duplicate the owner.
+	got, err = c.Applications(ns).Subresource(t.Context(), "echo", api.SubBinding, api.Binding{Cluster: cluster})
+	if err != nil || len(got.Metadata.Owners) != 1 {
+		t.Errorf("owners after a second binding = %v, %v", got.Metadata.Owners, err)
+	}
+}
+
+func TestHooks_completeAndShutdownCheckTheToken(t *testing.T) {
+	ns := namespace(t)
+	c := newClient(t)
+	apps := c.Applications(ns)
+	app := createApp(t, c, ns, "job")
+	app.Spec.Hooks = []string{api.HookComplete, api.HookShutdown}
+	app, err := apps.Update(t.Context(), app, client.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	complete, shutdown := "c-token", "s-token"
+	app.Status.CompleteToken, app.Status.ShutdownToken = &complete, &shutdown
+	if _, err := apps.UpdateStatus(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps.Subresource(t.Context(), "job", api.SubComplete, api.HookToken{Token: "wrong"}); !client.IsUnauthorized(err) {
+		t.Errorf("complete with a wrong token = %v, want 401", err)
+	}
+	got, err := apps.Subresource(t.Context(), "job", api.SubShutdown, api.HookToken{Token: shutdown})
+	if err != nil || got.Status.State != api.StateReadyForAction {
+		t.Errorf("shutdown = %v, %v; want READY_FOR_ACTION", got, err)
+	}
+	got, err = apps.Subresource(t.Context(), "job", api.SubComplete, api.HookToken{Token: complete})
+	if err != nil || got.Metadata.Deleted == nil {
+		t.Errorf("complete = %v, %v; want the application marked deleted", got, err)
+	}
+}
+
+func TestRetry_failedApplicationGoesBackToPending(t *testing.T) {
+	ns := namespace(t)
+	c := newClient(t)
+	apps := c.Applications(ns)
+	app := createApp(t, c, ns, "echo")
+	if _, err := apps.Subresource(t.Context(), "echo", api.SubRetry, nil); !client.IsConflict(err) {
+		t.Errorf("retry of a PENDING app = %v, want 409", err)
+	}
+	app.Status.State = api.StateFailed
+	app.Status.Reason = &api.Reason{Code: api.ReasonCreateFailed, Message: "boom"}
+	app.Status.Retries = 3
+	if _, err := apps.UpdateStatus(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	got, err := apps.Subresource(t.Context(), "echo", api.SubRetry, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status.State != api.StatePending || got.Status.Reason != nil || got.Status.Retries != 0 {
+		t.Errorf("after retry status = %+v, want PENDING, no reason, 0 retries", got.Status)
+	}
+}
+
+func TestReason_codeIsNumericOnTheWire(t *testing.T) {
+	ns := namespace(t)
+	c := newClient(t)
+	app := createApp(t, c, ns, "echo")
+	app.Status.State = api.StateFailed
+	app.Status.Reason = &api.Reason{Code: api.ReasonNoSuitableResource, Message: "no cluster"}
+	if _, err := c.Applications(ns).UpdateStatus(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	r := do(t, http.MethodGet, "/kubernetes/namespaces/"+ns+"/applications/echo", "", "")
+	if !strings.Contains(string(r.body), `"reason":{"code":50,"message":"no cluster"}`) {
+		t.Errorf("body lacks the numeric reason: %s", r.body)
+	}
+}
+
+func TestServiceEndpoints(t *testing.T) {
+	r := do(t, http.MethodGet, "/", "", "")
+	mustStatus(t, r, http.StatusOK)
+	if doc := r.json(t); doc["version"] != "test" || doc["name"] != "krake" {
+		t.Errorf("GET / = %v", doc)
+	}
+	mustStatus(t, do(t, http.MethodGet, "/healthz", "", ""), http.StatusOK)
+	mustStatus(t, do(t, http.MethodGet, "/readyz", "", ""), http.StatusOK)
+	r = do(t, http.MethodGet, "/me", "", "")
+	mustStatus(t, r, http.StatusOK)
+	if user := r.json(t)["user"]; user != "system:admin" {
+		t.Errorf("/me user = %v, want system:admin", user)
+	}
+	r = do(t, http.MethodGet, "/metrics", "", "")
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), `krake_api_requests_total{code="200",method="GET",route="/me"}`) {
+		t.Errorf("/metrics lacks the request counter for /me")
+	}
+}
