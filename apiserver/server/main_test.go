@@ -26,6 +26,7 @@ import (
 var (
 	etcdClient *clientv3.Client
 	apiURL     string
+	handler    http.Handler
 	nsCounter  atomic.Int64
 )
 
@@ -48,7 +49,8 @@ func runTests(m *testing.M) int {
 	defer e.Close()
 	etcdClient = e.Client()
 	srv := server.New(server.Options{Store: store.New(etcdClient, store.Options{}), Version: "test"})
-	ts := httptest.NewServer(srv.Handler()) // listens on 127.0.0.1
+	handler = srv.Handler()
+	ts := httptest.NewServer(handler) // listens on 127.0.0.1
 	defer ts.Close()
 	defer srv.StopStreams()
 	apiURL = ts.URL

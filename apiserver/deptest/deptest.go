@@ -1,0 +1,53 @@
+// Package deptest enforces the dependency rules of STYLE.md §2 in tests:
+// a guarded package lists what it must never import, and the test fails,
+// giving the reason, when an import appears. The compiler rejects cycles;
+// these catch the legal but wrong arrows.
+package deptest
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// Rule forbids an import path prefix, with the reason shown on failure.
+type Rule struct {
+	Prefix string
+	Reason string
+}
+
+// Check fails t when pkg imports a forbidden prefix: transitive rules are
+// checked against every dependency, direct rules (meant for standard
+// library packages that third-party code may use freely) against pkg's own
+// imports only.
+func Check(t *testing.T, pkg string, transitive, direct []Rule) {
+	t.Helper()
+	deps := goList(t, "-deps", "-f", "{{.ImportPath}}", pkg)
+	imports := goList(t, "-f", `{{join .Imports "\n"}}`, pkg)
+	check := func(list []string, rules []Rule, how string) {
+		for _, dep := range list {
+			if dep == pkg {
+				continue
+			}
+			for _, rule := range rules {
+				if dep == rule.Prefix || strings.HasPrefix(dep, rule.Prefix+"/") {
+					t.Errorf("%s %s %s: %s", pkg, how, dep, rule.Reason)
+				}
+			}
+		}
+	}
+	check(deps, transitive, "depends on")
+	check(imports, direct, "imports")
+}
+
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			t.Fatalf("go list %v: %v\n%s", args, err, ee.Stderr)
+		}
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Fields(string(out))
+}
