@@ -13,8 +13,8 @@ import (
 	"net/http"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
