@@ -1,0 +1,229 @@
+// Package framework runs Krake's real binaries for end-to-end tests: it
+// builds them once per test process, starts them on 127.0.0.1 with a free
+// port, waits until they serve, and stops exactly the processes it started
+// (by PID) when the test ends, also when it fails.
+package framework
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// ModuleRoot is the repository root (where go.mod is).
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+// Binaries builds krakectl (and the other commands as they exist) once per
+// test process and returns the directory holding them.
+func Binaries(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root := ModuleRoot(t)
+		binDir, buildErr = os.MkdirTemp("", "krake-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		for _, cmd := range []string{"krakectl", "rok"} {
+			if _, err := os.Stat(filepath.Join(root, cmd, "main.go")); err != nil {
+				continue
+			}
+			build := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "./"+cmd)
+			build.Dir = root
+			if out, err := build.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build ./%s: %v\n%s", cmd, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Process is a running binary.
+type Process struct {
+	cmd    *exec.Cmd
+	output *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+// Start runs bin with args; it is killed by PID when the test ends.
+func Start(t testing.TB, bin string, args ...string) *Process {
+	t.Helper()
+	p := &Process{output: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(filepath.Join(Binaries(t), bin), args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.Stop(10 * time.Second)
+		if t.Failed() {
+			t.Logf("%s %v output:\n%s", bin, args, p.Output())
+		}
+	})
+	return p
+}
+
+// Output is everything the process printed so far.
+func (p *Process) Output() string { return p.output.String() }
+
+// PID of the process.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// Stop sends SIGTERM and waits up to grace, then SIGKILL. It returns the
+// exit error (nil for a clean exit).
+func (p *Process) Stop(grace time.Duration) error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	return p.err
+}
+
+// Kill sends SIGKILL (kill -9) and waits for the process to end.
+func (p *Process) Kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Krake is a running krakectl serve or api.
+type Krake struct {
+	*Process
+	URL     string
+	DataDir string
+}
+
+// StartKrake runs `krakectl serve` on a free port with the given data
+// directory (a new temporary one if empty) and waits until /readyz is ok.
+// Extra args go after the defaults.
+func StartKrake(t testing.TB, dataDir string, extra ...string) *Krake {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = ShortTempDir(t)
+	}
+	addr := FreeAddr(t)
+	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir}, extra...)
+	k := &Krake{Process: Start(t, "krakectl", args...), URL: "http://" + addr, DataDir: dataDir}
+	k.WaitReady(t, 60*time.Second)
+	return k
+}
+
+// StartKrakeAPI runs `krakectl api` against an existing etcd.
+func StartKrakeAPI(t testing.TB, etcdEndpoint string) *Krake {
+	t.Helper()
+	addr := FreeAddr(t)
+	k := &Krake{Process: Start(t, "krakectl", "api", "--listen", addr, "--etcd-endpoints", etcdEndpoint), URL: "http://" + addr}
+	k.WaitReady(t, 60*time.Second)
+	return k
+}
+
+// WaitReady polls /readyz until it answers 200.
+func (k *Krake) WaitReady(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if k.Exited() {
+			t.Fatalf("krakectl exited before it was ready:\n%s", k.Output())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, k.URL+"/readyz", nil)
+		resp, err := http.DefaultClient.Do(req)
+		cancel()
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("krakectl at %s not ready within %s:\n%s", k.URL, timeout, k.Output())
+}
+
+// ShortTempDir is a temporary directory with a short path (unix socket
+// paths are limited to about 100 bytes), removed when the test ends.
+func ShortTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "krake-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
