@@ -29,7 +29,7 @@ func newClient(t *testing.T, url string) *client.Client {
 func newApp(name string) *api.Application {
 	app := api.MustKind("kubernetes", "Application").New().(*api.Application)
 	app.Metadata.Name = name
-	app.Spec.Manifest = []map[string]any{{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": name}}}
+	app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": name}})
 	return app
 }
 

@@ -1,5 +1,7 @@
 package api
 
+import "encoding/json"
+
 // Application states.
 const (
 	StatePending            = "PENDING"
@@ -32,6 +34,34 @@ const (
 	HookShutdown = "shutdown"
 )
 
+// RawObject is one Kubernetes object of a manifest, kept as the JSON the
+// user sent. The API checks only apiVersion, kind and metadata.name; the
+// application controller decodes the rest. Not decoding manifests into Go
+// maps and back keeps the API's write and list paths cheap.
+type RawObject = json.RawMessage
+
+// RawObjects encodes Kubernetes objects for a manifest.
+func RawObjects(objects ...map[string]any) ([]RawObject, error) {
+	out := make([]RawObject, len(objects))
+	for i, obj := range objects {
+		data, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = data
+	}
+	return out, nil
+}
+
+// MustRawObjects is RawObjects for objects known to encode (tests, literals).
+func MustRawObjects(objects ...map[string]any) []RawObject {
+	out, err := RawObjects(objects...)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
 // Application is a set of Kubernetes manifests with placement constraints.
 type Application struct {
 	TypeMeta
@@ -44,15 +74,15 @@ func (a *Application) GetMetadata() *Metadata { return &a.Metadata }
 
 // ApplicationSpec is what the user declares.
 type ApplicationSpec struct {
-	Manifest          []map[string]any `json:"manifest"`
-	ObserverSchema    []map[string]any `json:"observer_schema"`
-	Constraints       Constraints      `json:"constraints"`
-	Hooks             []string         `json:"hooks"`
-	ShutdownGraceTime int              `json:"shutdown_grace_time"`
-	Backoff           float64          `json:"backoff"`
-	BackoffDelay      float64          `json:"backoff_delay"`
-	BackoffLimit      int              `json:"backoff_limit"`
-	AutoClusterCreate bool             `json:"auto_cluster_create"`
+	Manifest          []RawObject `json:"manifest"`
+	ObserverSchema    []RawObject `json:"observer_schema"`
+	Constraints       Constraints `json:"constraints"`
+	Hooks             []string    `json:"hooks"`
+	ShutdownGraceTime int         `json:"shutdown_grace_time"`
+	Backoff           float64     `json:"backoff"`
+	BackoffDelay      float64     `json:"backoff_delay"`
+	BackoffLimit      int         `json:"backoff_limit"`
+	AutoClusterCreate bool        `json:"auto_cluster_create"`
 }
 
 // Constraints restrict where an application may run.
@@ -80,8 +110,8 @@ type ApplicationStatus struct {
 	KubeControllerTriggered *Time             `json:"kube_controller_triggered"`
 	ContainerHealth         ContainerHealth   `json:"container_health"`
 	Retries                 int               `json:"retries"`
-	LastAppliedManifest     []map[string]any  `json:"last_applied_manifest"`
-	LastObservedManifest    []map[string]any  `json:"last_observed_manifest"`
+	LastAppliedManifest     []RawObject       `json:"last_applied_manifest"`
+	LastObservedManifest    []RawObject       `json:"last_observed_manifest"`
 	CompleteToken           *string           `json:"complete_token"`
 	ShutdownToken           *string           `json:"shutdown_token"`
 }

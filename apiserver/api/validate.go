@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
@@ -168,14 +170,24 @@ func (v *validator) application(a *Application) {
 	if len(s.Manifest) == 0 {
 		v.add("spec.manifest", "required: give at least one Kubernetes object")
 	}
-	for i, obj := range s.Manifest {
+	for i, raw := range s.Manifest {
 		field := fmt.Sprintf("spec.manifest[%d]", i)
-		for _, key := range []string{"apiVersion", "kind"} {
-			if str, _ := obj[key].(string); str == "" {
-				v.add(field+"."+key, "required: every Kubernetes object needs a %s", key)
-			}
+		var obj struct {
+			APIVersion any `json:"apiVersion"`
+			Kind       any `json:"kind"`
+			Metadata   any `json:"metadata"`
 		}
-		meta, _ := obj["metadata"].(map[string]any)
+		if err := json.Unmarshal(raw, &obj); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
+			v.add(field, "must be a Kubernetes object (a JSON/YAML mapping)")
+			continue
+		}
+		if str, _ := obj.APIVersion.(string); str == "" {
+			v.add(field+".apiVersion", "required: every Kubernetes object needs an apiVersion")
+		}
+		if str, _ := obj.Kind.(string); str == "" {
+			v.add(field+".kind", "required: every Kubernetes object needs a kind")
+		}
+		meta, _ := obj.Metadata.(map[string]any)
 		if name, _ := meta["name"].(string); name == "" {
 			v.add(field+".metadata.name", "required: every Kubernetes object needs a name")
 		}

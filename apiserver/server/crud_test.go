@@ -190,7 +190,7 @@ func TestList_labelSelectorAndPaging(t *testing.T) {
 		app := api.MustKind("kubernetes", "Application").New().(*api.Application)
 		app.Metadata.Name = fmt.Sprintf("app-%d", i)
 		app.Metadata.Labels = map[string]string{"tier": []string{"gold", "silver"}[i%2]}
-		app.Spec.Manifest = []map[string]any{{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}}}
+		app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
 		if _, err := apps.Create(t.Context(), app, clientWrite()); err != nil {
 			t.Fatal(err)
 		}

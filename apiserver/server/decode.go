@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,7 +47,7 @@ func readBody(w http.ResponseWriter, r *http.Request, patch bool) ([]byte, error
 		}
 		return nil, errorf(http.StatusBadRequest, "reading the request body: %v", err)
 	}
-	if len(strings.TrimSpace(string(data))) == 0 {
+	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errorf(http.StatusBadRequest, "the request body is empty; send a JSON object")
 	}
 	if isYAML {
@@ -62,8 +63,7 @@ func readBody(w http.ResponseWriter, r *http.Request, patch bool) ([]byte, error
 // decodeJSON unmarshals data into v, turning decoder errors into 400s that
 // name the field and the expected type.
 func decodeJSON(data []byte, v any) error {
-	trimmed := strings.TrimSpace(string(data))
-	if !strings.HasPrefix(trimmed, "{") {
+	if !bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) {
 		return errorf(http.StatusBadRequest, "the body must be a JSON object")
 	}
 	err := json.Unmarshal(data, v)

@@ -260,6 +260,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
+// writeRaw answers JSON the store already encoded.
+func writeRaw(w http.ResponseWriter, status int, data []byte) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	_, err := w.Write([]byte("\n"))
+	return err
+}
+
 func (s *Server) root(w http.ResponseWriter, _ *http.Request, _ httprouter.Params) error {
 	apis := []string{}
 	for _, k := range api.Kinds {

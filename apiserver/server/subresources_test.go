@@ -13,7 +13,7 @@ func createApp(t *testing.T, c *client.Client, ns, name string) *api.Application
 	t.Helper()
 	app := api.MustKind("kubernetes", "Application").New().(*api.Application)
 	app.Metadata.Name = name
-	app.Spec.Manifest = []map[string]any{{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}}}
+	app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
 	created, err := c.Applications(ns).Create(t.Context(), app, client.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 	w.WriteHeader(http.StatusOK)
 	flush()
 	enc := json.NewEncoder(w)
-	match := lp.filter()
+	match := lp.labels()
 	ticker := time.NewTicker(heartbeat)
 	defer ticker.Stop()
 	for {
@@ -76,7 +76,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				flush()
 				return ev.Err
 			}
-			if match != nil && !match(ev.Object) {
+			if match != nil && !match(ev.Object.GetMetadata().Labels) {
 				continue
 			}
 			if err := enc.Encode(api.WatchEvent[api.Object]{Type: ev.Type, Object: ev.Object}); err != nil {

@@ -163,7 +163,7 @@ func TestBlocking_createWaitsForState(t *testing.T) {
 		var err error
 		app := api.MustKind("kubernetes", "Application").New().(*api.Application)
 		app.Metadata.Name = "echo"
-		app.Spec.Manifest = []map[string]any{{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}}}
+		app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
 		got, err = apps.Create(t.Context(), app, client.WriteOptions{Blocking: "RUNNING", Timeout: 20})
 		done <- err
 	}()
@@ -338,7 +338,7 @@ func TestClientWatch_resumesAcrossCutsExactlyOnce(t *testing.T) {
 				defer func() { <-sem }()
 				app := api.MustKind("kubernetes", "Application").New().(*api.Application)
 				app.Metadata.Name = fmt.Sprintf("app-%04d", i)
-				app.Spec.Manifest = []map[string]any{{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}}}
+				app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
 				if _, err := writer.Applications(ns).Create(ctx, app, client.WriteOptions{}); err != nil {
 					mu.Lock()
 					firstErr = err

@@ -104,10 +104,7 @@ func TestStore_ListPagingIsOneSnapshot(t *testing.T) {
 	if err := s.Create(ctx, appKind, newApp("a", "app-99")); err != nil {
 		t.Fatal(err)
 	}
-	var names []string
-	for _, o := range first.Items {
-		names = append(names, o.GetMetadata().Name)
-	}
+	names := itemNames(t, first)
 	token := first.Continue
 	for token != "" {
 		page, err := s.List(ctx, appKind, "a", store.ListOptions{Limit: 4, Continue: token})
@@ -117,9 +114,7 @@ func TestStore_ListPagingIsOneSnapshot(t *testing.T) {
 		if page.Revision != first.Revision {
 			t.Errorf("page revision %d, want the first page's %d", page.Revision, first.Revision)
 		}
-		for _, o := range page.Items {
-			names = append(names, o.GetMetadata().Name)
-		}
+		names = append(names, itemNames(t, page)...)
 		token = page.Continue
 	}
 	if len(names) != 10 || names[0] != "app-00" || names[9] != "app-09" {
@@ -129,15 +124,31 @@ func TestStore_ListPagingIsOneSnapshot(t *testing.T) {
 	if err != nil || len(all.Items) != 12 {
 		t.Errorf("List across namespaces = %d items, %v; want 12", len(all.Items), err)
 	}
-	filtered, err := s.List(ctx, appKind, "a", store.ListOptions{Limit: 1, Filter: func(o api.Object) bool {
-		return o.GetMetadata().Name == "app-07"
+	filtered, err := s.List(ctx, appKind, "a", store.ListOptions{Limit: 1, Labels: func(labels map[string]string) bool {
+		return labels["n"] == "app-07"
 	}})
-	if err != nil || len(filtered.Items) != 1 || filtered.Items[0].GetMetadata().Name != "app-07" {
+	if err != nil || len(filtered.Items) != 1 || itemNames(t, filtered)[0] != "app-07" {
 		t.Errorf("filtered list = %v, %v; want app-07", filtered.Items, err)
 	}
 	if _, err := s.List(ctx, appKind, "a", store.ListOptions{Continue: "garbage"}); !errors.Is(err, store.ErrBadContinue) {
 		t.Errorf("List with a bad token = %v, want ErrBadContinue", err)
 	}
+}
+
+func itemNames(t *testing.T, res store.ListResult) []string {
+	t.Helper()
+	objs, err := res.Objects(appKind)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for i, o := range objs {
+		names = append(names, o.GetMetadata().Name)
+		if want := strconv.FormatInt(res.Items[i].Revision, 10); o.GetMetadata().ResourceVersion != want {
+			t.Errorf("%s resource_version = %q, want %s", o.GetMetadata().Name, o.GetMetadata().ResourceVersion, want)
+		}
+	}
+	return names
 }
 
 func TestStore_UpdateConflict(t *testing.T) {

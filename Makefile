@@ -1,0 +1,54 @@
+# Krake: `make demo` and `make test` are the two set-up commands (README).
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+DEMO_DIR ?= tmp/demo
+DEMO_ADDR ?= 127.0.0.1:8080
+FUZZTIME ?= 10s
+
+.PHONY: all build test unit e2e fuzz lint bench demo demo-down clean
+
+all: build
+
+build: ## build the binaries into bin/
+	@mkdir -p bin
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/krakectl ./krakectl
+
+test: lint unit e2e fuzz ## everything CI runs
+
+unit: ## unit and integration tests (real embedded etcd), with the race detector
+	$(GO) test -race -count=1 ./...
+
+e2e: ## end-to-end tests against the real binaries
+	$(GO) test -tags e2e -count=1 -timeout 20m ./e2e/...
+
+fuzz: ## run each fuzz target briefly (FUZZTIME, default 10s)
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLabel$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSelector$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
+	$(GO) test -run '^$$' -fuzz '^FuzzParseMetric$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
+	$(GO) test -run '^$$' -fuzz '^FuzzCreate$$' -fuzztime $(FUZZTIME) ./apiserver/server
+	$(GO) test -run '^$$' -fuzz '^FuzzPatch$$' -fuzztime $(FUZZTIME) ./apiserver/server
+
+lint: ## gofmt and go vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/...
+
+# The API benchmark runs client, server and etcd in one process; GOGC=400
+# matches what krakectl sets for itself.
+bench: ## API and etcd throughput and latency, printed as a table
+	@{ GOGC=400 $(GO) test -run '^$$' -bench 'BenchmarkAPI/op=(etcd-put|etcd-put-inprocess|create|get)/' -benchtime 5000x ./apiserver/server; \
+	   GOGC=400 $(GO) test -run '^$$' -bench 'BenchmarkAPI/op=list-1000/' -benchtime 100x ./apiserver/server; } \
+	 | $(GO) run ./e2e/cmd/benchtable
+
+demo: build ## start Krake (embedded etcd) in the background and show what to try
+	@./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"
+
+demo-down: ## stop what `make demo` started
+	@./e2e/demo.sh down "$(DEMO_DIR)" "$(DEMO_ADDR)"
+
+clean:
+	rm -rf bin tmp
