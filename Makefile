@@ -15,6 +15,7 @@ all: build
 build: ## build the binaries into bin/
 	@mkdir -p bin
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/krakectl ./krakectl
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/rok ./rok
 
 test: lint unit e2e fuzz ## everything CI runs
 

@@ -115,7 +115,15 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("cannot reach the Krake API at %s: %v", e.URL, e.Err)
+	reason := e.Err.Error()
+	var opErr *net.OpError
+	switch {
+	case errors.Is(e.Err, syscall.ECONNREFUSED):
+		reason = "connection refused"
+	case errors.As(e.Err, &opErr):
+		reason = opErr.Err.Error()
+	}
+	return fmt.Sprintf("cannot reach the Krake API at %s: %s", e.URL, reason)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -29,16 +29,16 @@ func describe(k api.Kind, namespace, name string) string {
 	return d
 }
 
-// storeError adds which object a store error is about.
+// storeError says which object a store error is about.
 func storeError(err error, k api.Kind, namespace, name string, rv int64) error {
 	what := describe(k, namespace, name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%s not found: %w", what, err)
+		return errorf(http.StatusNotFound, "%s not found", what)
 	case errors.Is(err, store.ErrAlreadyExists):
-		return fmt.Errorf("%s already exists; change it with PUT or PATCH, or delete it first: %w", what, err)
+		return errorf(http.StatusConflict, "%s already exists; update it, or delete it first", what)
 	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("%s was modified after resource_version %d; get the latest version and retry: %w", what, rv, err)
+		return errorf(http.StatusConflict, "%s was modified after resource_version %d; get the latest version and retry", what, rv)
 	}
 	return err
 }

@@ -1,0 +1,121 @@
+// Package cli is rok's entry: it builds the command tree, runs it, and
+// turns errors into one or two readable lines on stderr and an exit code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/rok/internal/cmd/root"
+	"github.com/krake-go/krake/rok/internal/cmdutil"
+	"github.com/krake-go/krake/rok/internal/config"
+	"github.com/krake-go/krake/rok/internal/iostreams"
+)
+
+// Main runs rok with args on the process's streams and returns the exit code.
+func Main(args []string, version string) int {
+	f := &cmdutil.Factory{IO: iostreams.System(), Env: config.OSEnv(), Now: time.Now}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, f, version, args)
+}
+
+// Run runs rok with a prepared Factory (tests use buffers and a fixed clock).
+func Run(ctx context.Context, f *cmdutil.Factory, version string, args []string) int {
+	cmd := root.New(f, version)
+	cmd.SetArgs(JoinPairFlags(args))
+	cmd.SetIn(f.IO.In)
+	cmd.SetOut(f.IO.Out)
+	cmd.SetErr(f.IO.ErrOut)
+	executed, err := cmd.ExecuteContextC(ctx)
+	if err == nil || (errors.Is(err, context.Canceled) && ctx.Err() != nil) {
+		return cmdutil.ExitOK // Ctrl-C ends a watch: not a failure
+	}
+	if errors.Is(err, cmdutil.SilentError) {
+		return cmdutil.ExitError
+	}
+	code := printError(f.IO.ErrOut, err, f)
+	if code == cmdutil.ExitUsage && executed != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", executed.CommandPath())
+	}
+	return code
+}
+
+// printError writes err for a human and returns the exit code.
+func printError(w io.Writer, err error, f *cmdutil.Factory) int {
+	var apiErr *client.APIError
+	switch {
+	case cmdutil.IsFlagError(err) || isCobraUsageError(err):
+		fmt.Fprintln(w, "Error:", err)
+		return cmdutil.ExitUsage
+	case client.IsUnreachable(err):
+		fmt.Fprintln(w, "Error:", err)
+		url := ""
+		if r, cfgErr := f.Config(); cfgErr == nil {
+			url = fmt.Sprintf(" (%s from %s)", r.APIURL, r.Source)
+		}
+		fmt.Fprintf(w, "Is Krake running%s? Start it with `krakectl serve`, or point rok elsewhere with --api-url, ROK_API_URL or `rok config set-context`.\n", url)
+		return cmdutil.ExitUnreachable
+	case errors.As(err, &apiErr):
+		fmt.Fprintf(w, "Error: %d %s: %s\n", apiErr.Status, apiErr.Title, apiErr.Detail)
+		if len(apiErr.Errors) > 1 {
+			for _, fe := range apiErr.Errors {
+				fmt.Fprintf(w, "  %s: %s\n", fe.Field, fe.Reason)
+			}
+		}
+		switch {
+		case client.IsNotFound(err):
+			return cmdutil.ExitNotFound
+		case client.IsConflict(err):
+			return cmdutil.ExitConflict
+		case client.IsUnauthorized(err):
+			fmt.Fprintln(w, "Check the credentials of your context: `rok config view`.")
+		}
+		return cmdutil.ExitError
+	}
+	fmt.Fprintln(w, "Error:", err)
+	return cmdutil.ExitError
+}
+
+// isCobraUsageError recognises cobra's own argument and flag errors.
+func isCobraUsageError(err error) bool {
+	msg := err.Error()
+	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
+		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group"} {
+		if strings.HasPrefix(msg, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// pairFlags take two values (`--metric NAME WEIGHT`, `-m NAME VALUE`), as
+// in the original rok; pflag takes one, so they are joined as NAME=VALUE.
+var pairFlags = map[string]bool{"--metric": true, "--global-metric": true, "-m": true, "--metrics": true}
+
+// JoinPairFlags rewrites `--metric a 0.5` into `--metric=a=0.5`. The value
+// may be negative (`-m temp -2`).
+func JoinPairFlags(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if pairFlags[a] && i+2 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			out = append(out, a+"="+args[i+1]+"="+args[i+2])
+			i += 2
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

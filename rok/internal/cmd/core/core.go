@@ -1,0 +1,224 @@
+// Package core holds `rok core`: metrics, metrics providers and RBAC.
+package core
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/rok/internal/cmd/resource"
+	"github.com/krake-go/krake/rok/internal/cmdutil"
+)
+
+// New returns `rok core`.
+func New(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "core",
+		Short: "Metrics, metrics providers, roles and role bindings",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
+		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("core", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
+	}
+	cmd.AddCommand(
+		group("Metric", "metric", []string{"metrics", "m"}, "Namespaced metrics", &metricFields{}),
+		group("GlobalMetric", "globalmetric", []string{"globalmetrics", "gm"}, "Global metrics", &metricFields{}),
+		group("MetricsProvider", "metricsprovider", []string{"metricsproviders", "mp"}, "Namespaced metrics providers", &providerFields{}),
+		group("GlobalMetricsProvider", "globalmetricsprovider", []string{"globalmetricsproviders", "gmp"}, "Global metrics providers", &providerFields{}),
+		group("Role", "role", []string{"roles"}, "RBAC roles", &roleFields{}),
+		group("RoleBinding", "rolebinding", []string{"rolebindings", "rb"}, "RBAC role bindings", &bindingFields{}),
+	)
+	return cmd
+}
+
+type metricFields struct {
+	labels     resource.Labels
+	min, max   float64
+	provider   string
+	metricName string
+}
+
+func (m *metricFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	m.labels.AddFlags(fs, update)
+	fs.Float64Var(&m.min, "min", 0, "lowest value (normalised to 0)")
+	fs.Float64Var(&m.max, "max", 0, "highest value (normalised to 1)")
+	fs.StringVar(&m.provider, "mp-name", "", "name of the metrics provider serving the metric")
+	fs.StringVar(&m.metricName, "metric-name", "", "name of the metric at the provider (default: the metric's name)")
+}
+
+func (m *metricFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	metric := obj.(*api.Metric)
+	if !update {
+		for _, required := range []string{"min", "max", "mp-name"} {
+			if !fs.Changed(required) {
+				return cmdutil.FlagErrorf("--%s is required", required)
+			}
+		}
+	}
+	if fs.Changed("min") {
+		metric.Spec.Min = &m.min
+	}
+	if fs.Changed("max") {
+		metric.Spec.Max = &m.max
+	}
+	if fs.Changed("mp-name") {
+		metric.Spec.Provider.Name = m.provider
+	}
+	if fs.Changed("metric-name") {
+		metric.Spec.Provider.Metric = m.metricName
+	} else if metric.Spec.Provider.Metric == "" {
+		metric.Spec.Provider.Metric = metric.Metadata.Name
+	}
+	return m.labels.Apply(obj, fs)
+}
+
+type providerFields struct {
+	labels           resource.Labels
+	typ              string
+	url              string
+	metrics          []string
+	table            string
+	comparisonColumn string
+	valueColumn      string
+	token, org       string
+	bucket           string
+}
+
+var providerTypes = []string{api.ProviderPrometheus, api.ProviderStatic, api.ProviderKafka, api.ProviderInflux}
+
+func (p *providerFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	p.labels.AddFlags(fs, update)
+	fs.StringVar(&p.typ, "type", "", "provider type: prometheus, static, kafka or influx")
+	fs.StringVar(&p.url, "url", "", "endpoint (prometheus, kafka, influx)")
+	fs.StringArrayVarP(&p.metrics, "metric", "m", nil, "static value: -m NAME VALUE (repeatable)")
+	fs.StringVar(&p.table, "table", "", "KSQL table (kafka)")
+	fs.StringVar(&p.comparisonColumn, "comparison-column", "", "column holding the metric name (kafka)")
+	fs.StringVar(&p.valueColumn, "value-column", "", "column holding the value (kafka)")
+	fs.StringVar(&p.token, "token", "", "API token (influx)")
+	fs.StringVar(&p.org, "org", "", "organisation (influx)")
+	fs.StringVar(&p.bucket, "bucket", "", "bucket (influx)")
+}
+
+func (p *providerFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	mp := obj.(*api.MetricsProvider)
+	s := &mp.Spec
+	if fs.Changed("type") {
+		if !slices.Contains(providerTypes, p.typ) {
+			return cmdutil.FlagErrorf("--type %q: use one of %s", p.typ, strings.Join(providerTypes, ", "))
+		}
+		if p.typ != s.Type {
+			*s = api.MetricsProviderSpec{Type: p.typ}
+		}
+	} else if !update {
+		return cmdutil.FlagErrorf("--type is required: one of %s", strings.Join(providerTypes, ", "))
+	}
+	set := func(flag string, dst *string, value string) {
+		if fs.Changed(flag) {
+			*dst = value
+		}
+	}
+	switch s.Type {
+	case api.ProviderPrometheus:
+		if s.Prometheus == nil {
+			s.Prometheus = &api.PrometheusSpec{}
+		}
+		set("url", &s.Prometheus.URL, p.url)
+	case api.ProviderStatic:
+		if s.Static == nil {
+			s.Static = &api.StaticSpec{Metrics: map[string]float64{}}
+		}
+		names, values, err := resource.Pairs("metric", p.metrics)
+		if err != nil {
+			return err
+		}
+		for i := range names {
+			s.Static.Metrics[names[i]] = values[i]
+		}
+	case api.ProviderKafka:
+		if s.Kafka == nil {
+			s.Kafka = &api.KafkaSpec{}
+		}
+		set("url", &s.Kafka.URL, p.url)
+		set("table", &s.Kafka.Table, p.table)
+		set("comparison-column", &s.Kafka.ComparisonColumn, p.comparisonColumn)
+		set("value-column", &s.Kafka.ValueColumn, p.valueColumn)
+	case api.ProviderInflux:
+		if s.Influx == nil {
+			s.Influx = &api.InfluxSpec{}
+		}
+		set("url", &s.Influx.URL, p.url)
+		set("token", &s.Influx.Token, p.token)
+		set("org", &s.Influx.Org, p.org)
+		set("bucket", &s.Influx.Bucket, p.bucket)
+	}
+	return p.labels.Apply(obj, fs)
+}
+
+type roleFields struct {
+	labels     resource.Labels
+	apiName    string
+	resources  []string
+	verbs      []string
+	namespaces []string
+	replace    bool
+}
+
+func (r *roleFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	r.labels.AddFlags(fs, update)
+	fs.StringVar(&r.apiName, "api", "", "API of the rule: kubernetes, core or infrastructure")
+	fs.StringArrayVar(&r.resources, "resource", nil, "resource the rule covers, e.g. applications (repeatable)")
+	fs.StringArrayVar(&r.verbs, "verb", nil, "verb the rule allows: "+strings.Join(api.Verbs, ", ")+" (repeatable)")
+	fs.StringArrayVar(&r.namespaces, "rule-namespace", nil, "namespace the rule covers (repeatable; default all)")
+	if update {
+		fs.BoolVar(&r.replace, "remove-existing-rules", false, "drop the existing rules before adding this one")
+	}
+}
+
+func (r *roleFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	role := obj.(*api.Role)
+	if r.replace {
+		role.Rules = nil
+	}
+	if fs.Changed("api") || !update {
+		if r.apiName == "" || len(r.resources) == 0 || len(r.verbs) == 0 {
+			return cmdutil.FlagErrorf("a rule needs --api, --resource and --verb")
+		}
+		namespaces := r.namespaces
+		if len(namespaces) == 0 {
+			namespaces = []string{"all"}
+		}
+		role.Rules = append(role.Rules, api.RoleRule{API: r.apiName, Resources: r.resources, Verbs: r.verbs, Namespaces: namespaces})
+	}
+	return r.labels.Apply(obj, fs)
+}
+
+type bindingFields struct {
+	labels resource.Labels
+	users  []string
+	roles  []string
+}
+
+func (b *bindingFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	b.labels.AddFlags(fs, update)
+	fs.StringArrayVar(&b.users, "user", nil, "user to bind (repeatable)")
+	fs.StringArrayVar(&b.roles, "role", nil, "role to bind (repeatable)")
+}
+
+func (b *bindingFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	binding := obj.(*api.RoleBinding)
+	for _, u := range b.users {
+		if !slices.Contains(binding.Users, u) {
+			binding.Users = append(binding.Users, u)
+		}
+	}
+	for _, r := range b.roles {
+		if !slices.Contains(binding.Roles, r) {
+			binding.Roles = append(binding.Roles, r)
+		}
+	}
+	return b.labels.Apply(obj, fs)
+}

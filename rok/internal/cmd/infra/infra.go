@@ -1,0 +1,149 @@
+// Package infra holds `rok infra`: infrastructure providers and clouds.
+package infra
+
+import (
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/rok/internal/cmd/resource"
+	"github.com/krake-go/krake/rok/internal/cmdutil"
+)
+
+// New returns `rok infra`.
+func New(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "infra",
+		Aliases: []string{"infrastructure"},
+		Short:   "Infrastructure providers and clouds",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
+		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("infrastructure", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
+	}
+	cmd.AddCommand(
+		group("InfrastructureProvider", "provider", []string{"providers", "ip"}, "Namespaced infrastructure providers", &providerFields{}),
+		group("GlobalInfrastructureProvider", "globalprovider", []string{"globalproviders", "gprovider", "gip"}, "Global infrastructure providers", &providerFields{}),
+		group("Cloud", "cloud", []string{"clouds"}, "Namespaced clouds", &cloudFields{}),
+		group("GlobalCloud", "globalcloud", []string{"globalclouds", "gcloud"}, "Global clouds", &cloudFields{}),
+	)
+	return cmd
+}
+
+type providerFields struct {
+	labels                    resource.Labels
+	typ, url                  string
+	username, password, token string
+}
+
+func (p *providerFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	p.labels.AddFlags(fs, update)
+	fs.StringVar(&p.typ, "type", "im", "provider type (im)")
+	fs.StringVar(&p.url, "url", "", "Infrastructure Manager URL")
+	fs.StringVar(&p.username, "username", "", "IM user")
+	fs.StringVar(&p.password, "password", "", "IM password")
+	fs.StringVar(&p.token, "token", "", "IM token")
+}
+
+func optional(fs *pflag.FlagSet, flag string, dst **string, value string) {
+	if fs.Changed(flag) {
+		v := value
+		*dst = &v
+	}
+}
+
+func (p *providerFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	ip := obj.(*api.InfrastructureProvider)
+	if !update && !fs.Changed("url") {
+		return cmdutil.FlagErrorf("--url is required")
+	}
+	if ip.Spec.IM == nil || fs.Changed("type") {
+		ip.Spec = api.InfrastructureProviderSpec{Type: p.typ, IM: &api.IMSpec{}}
+	}
+	if fs.Changed("url") {
+		ip.Spec.IM.URL = p.url
+	}
+	optional(fs, "username", &ip.Spec.IM.Username, p.username)
+	optional(fs, "password", &ip.Spec.IM.Password, p.password)
+	optional(fs, "token", &ip.Spec.IM.Token, p.token)
+	return p.labels.Apply(obj, fs)
+}
+
+type cloudFields struct {
+	labels                 resource.Labels
+	typ, url               string
+	username, password     string
+	project                string
+	domainName, domainID   string
+	infraProvider          string
+	globalInfraProvider    string
+	metrics, globalMetrics []string
+}
+
+func (c *cloudFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	c.labels.AddFlags(fs, update)
+	fs.StringVar(&c.typ, "type", "openstack", "cloud type (openstack)")
+	fs.StringVar(&c.url, "url", "", "Keystone URL")
+	fs.StringVar(&c.username, "username", "", "OpenStack user")
+	fs.StringVar(&c.password, "password", "", "OpenStack password")
+	fs.StringVar(&c.project, "project", "", "OpenStack project")
+	fs.StringVar(&c.domainName, "user-domain-name", "Default", "domain of the user")
+	fs.StringVar(&c.domainID, "project-domain-id", "default", "domain ID of the project")
+	fs.StringVar(&c.infraProvider, "infra-provider", "", "namespaced infrastructure provider")
+	fs.StringVar(&c.globalInfraProvider, "global-infra-provider", "", "global infrastructure provider")
+	fs.StringArrayVar(&c.metrics, "metric", nil, "namespaced metric and weight: --metric NAME WEIGHT (repeatable)")
+	fs.StringArrayVar(&c.globalMetrics, "global-metric", nil, "global metric and weight: --global-metric NAME WEIGHT (repeatable)")
+}
+
+func (c *cloudFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	cloud := obj.(*api.Cloud)
+	if err := resource.Exclusive(fs, "infra-provider", "global-infra-provider"); err != nil {
+		return err
+	}
+	if !update {
+		for _, required := range []string{"url", "username", "password", "project"} {
+			if !fs.Changed(required) {
+				return cmdutil.FlagErrorf("--%s is required", required)
+			}
+		}
+		if !fs.Changed("infra-provider") && !fs.Changed("global-infra-provider") {
+			return cmdutil.FlagErrorf("give --infra-provider or --global-infra-provider")
+		}
+	}
+	if cloud.Spec.Openstack == nil {
+		cloud.Spec = api.CloudSpec{Type: c.typ, Openstack: &api.OpenstackSpec{Auth: api.OpenstackAuth{Type: "password", Password: api.OpenstackPassword{Version: "3"}}}}
+	}
+	os := cloud.Spec.Openstack
+	set := func(flag string, dst *string, value string) {
+		if fs.Changed(flag) || (!update && *dst == "") {
+			*dst = value
+		}
+	}
+	set("url", &os.URL, c.url)
+	set("username", &os.Auth.Password.User.Username, c.username)
+	set("password", &os.Auth.Password.User.Password, c.password)
+	set("user-domain-name", &os.Auth.Password.User.DomainName, c.domainName)
+	set("project", &os.Auth.Password.Project.Name, c.project)
+	set("project-domain-id", &os.Auth.Password.Project.DomainID, c.domainID)
+	if fs.Changed("infra-provider") {
+		os.InfrastructureProvider = api.ProviderRef{Name: c.infraProvider, Namespaced: true}
+	}
+	if fs.Changed("global-infra-provider") {
+		os.InfrastructureProvider = api.ProviderRef{Name: c.globalInfraProvider}
+	}
+	for _, set := range []struct {
+		flag       string
+		values     []string
+		namespaced bool
+	}{{"metric", c.metrics, true}, {"global-metric", c.globalMetrics, false}} {
+		names, weights, err := resource.Pairs(set.flag, set.values)
+		if err != nil {
+			return err
+		}
+		for i := range names {
+			os.Metrics = append(os.Metrics, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
+		}
+	}
+	return c.labels.Apply(obj, fs)
+}

@@ -1,0 +1,388 @@
+// Package kube holds `rok kube`: applications and clusters.
+package kube
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/rok/internal/cmd/resource"
+	"github.com/krake-go/krake/rok/internal/cmdutil"
+)
+
+// New returns `rok kube`.
+func New(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "kube",
+		Aliases: []string{"kubernetes", "k8s"},
+		Short:   "Kubernetes applications and clusters",
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	appKind := api.MustKind("kubernetes", "Application")
+	cmd.AddCommand(
+		resource.NewGroup(f, resource.Spec{
+			Kind: appKind, Use: "app", Aliases: []string{"application", "apps", "applications"},
+			Short: "Applications: Kubernetes manifests Krake places on a cluster",
+			Fields: &appFields{in: f.IO.In}, Wait: true,
+			Examples: map[string]string{
+				"create": `  rok kube app create echo-demo -f echo-demo.yaml
+  rok kube app create echo-demo -f echo-demo.yaml -L 'location in (DE, FR)' --wait
+  kubectl create deployment x --image=nginx --dry-run=client -o yaml | rok kube app create x -f -`,
+				"list":   "  rok kube app list -A -o wide\n  rok kube app list -l app=echo -w",
+				"update": "  rok kube app update echo-demo -f echo-demo-v2.yaml\n  rok kube app update echo-demo --disable-migration",
+			},
+		}, newRetry(f, appKind)),
+		resource.NewGroup(f, resource.Spec{
+			Kind: api.MustKind("kubernetes", "Cluster"), Use: "cluster", Aliases: []string{"clusters", "cl"},
+			Short:  "Clusters: the Kubernetes clusters Krake deploys to",
+			Fields: &clusterFields{}, Create: "register", NameFromFields: true, Wait: true,
+			Examples: map[string]string{
+				"create": `  rok kube cluster register -k ~/.kube/config -c kind-dev
+  rok kube cluster register -k edge.yaml -l location=DE --metric heat 0.5`,
+			},
+		}),
+	)
+	return cmd
+}
+
+func newRetry(f *cmdutil.Factory, k api.Kind) *cobra.Command {
+	return &cobra.Command{
+		Use:               "retry NAME",
+		Short:             "Retry a FAILED or DEGRADED application from the start",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteNames(f, k),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := f.Client()
+			if err != nil {
+				return err
+			}
+			ns, err := f.Namespace()
+			if err != nil {
+				return err
+			}
+			app, err := c.Applications(ns).Subresource(cmd.Context(), args[0], api.SubRetry, nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.Out, "application %q is %s again\n", app.Metadata.Name, app.Status.State)
+			return nil
+		},
+	}
+}
+
+// appFields are the application flags of the original rok.
+type appFields struct {
+	in                  io.Reader
+	file                string
+	labels              resource.Labels
+	backoff             resource.Backoff
+	labelConstraints    []string
+	resourceConstraints []string
+	metricConstraints   []string
+	enableMigration     bool
+	disableMigration    bool
+	hookComplete        bool
+	hookShutdown        string
+	removeLabelC        bool
+	removeResourceC     bool
+	removeMetricC       bool
+}
+
+func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	fs.StringVarP(&a.file, "file", "f", "", "Kubernetes manifest (multi-document YAML or JSON; - reads stdin)")
+	a.labels.AddFlags(fs, update)
+	fs.StringArrayVarP(&a.labelConstraints, "cluster-label-constraint", "L", nil, "cluster label constraint, e.g. 'location in (DE, FR)' (repeatable)")
+	fs.StringArrayVarP(&a.resourceConstraints, "cluster-resource-constraint", "R", nil, "custom resource the cluster must serve, <plural>.<group> (repeatable)")
+	fs.StringArrayVarP(&a.metricConstraints, "cluster-metric-constraint", "M", nil, "cluster metric constraint, e.g. 'latency < 0.5' (repeatable)")
+	fs.BoolVar(&a.enableMigration, "enable-migration", false, "allow Krake to move the application to a better cluster (default)")
+	fs.BoolVar(&a.disableMigration, "disable-migration", false, "keep the application where it first lands")
+	fs.BoolVar(&a.hookComplete, "hook-complete", false, "enable the complete hook (the workload ends itself)")
+	fs.StringVar(&a.hookShutdown, "hook-shutdown", "", "enable the shutdown hook, with an optional grace time in seconds")
+	fs.Lookup("hook-shutdown").NoOptDefVal = "30"
+	a.backoff.AddFlags(fs)
+	if update {
+		fs.BoolVar(&a.removeLabelC, "remove-existing-label-constraints", false, "drop the label constraints before adding -L ones")
+		fs.BoolVar(&a.removeResourceC, "remove-existing-resource-constraints", false, "drop the resource constraints before adding -R ones")
+		fs.BoolVar(&a.removeMetricC, "remove-existing-metric-constraints", false, "drop the metric constraints before adding -M ones")
+	}
+}
+
+func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	app := obj.(*api.Application)
+	if err := resource.Exclusive(fs, "enable-migration", "disable-migration"); err != nil {
+		return err
+	}
+	if a.file == "" && !update {
+		return cmdutil.FlagErrorf("give the application's Kubernetes manifest with -f FILE (or -f - for stdin)")
+	}
+	if a.file != "" {
+		manifest, err := readManifest(a.file, a.in)
+		if err != nil {
+			return err
+		}
+		app.Spec.Manifest = manifest
+	}
+	if err := a.labels.Apply(obj, fs); err != nil {
+		return err
+	}
+	c := &app.Spec.Constraints.Cluster
+	c.Labels = extend(c.Labels, a.labelConstraints, a.removeLabelC)
+	c.CustomResources = extend(c.CustomResources, a.resourceConstraints, a.removeResourceC)
+	c.Metrics = extend(c.Metrics, a.metricConstraints, a.removeMetricC)
+	if a.enableMigration {
+		app.Spec.Constraints.Migration = true
+	}
+	if a.disableMigration {
+		app.Spec.Constraints.Migration = false
+	}
+	if a.hookComplete {
+		app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookComplete)
+	}
+	if fs.Changed("hook-shutdown") {
+		grace, err := strconv.Atoi(a.hookShutdown)
+		if err != nil || grace < 0 {
+			return cmdutil.FlagErrorf("--hook-shutdown %q: the grace time is a whole number of seconds", a.hookShutdown)
+		}
+		app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookShutdown)
+		app.Spec.ShutdownGraceTime = grace
+	}
+	a.backoff.Apply(fs, &app.Spec.Backoff, &app.Spec.BackoffDelay, &app.Spec.BackoffLimit)
+	return nil
+}
+
+func extend(current, added []string, reset bool) []string {
+	if reset || current == nil {
+		current = []string{}
+	}
+	for _, v := range added {
+		current = addOnce(current, v)
+	}
+	return current
+}
+
+func addOnce(list []string, v string) []string {
+	for _, existing := range list {
+		if existing == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?$`)
+
+// readManifest reads a multi-document YAML (or JSON) file into manifest
+// objects; `-` reads stdin. Empty documents are skipped; a List kind is
+// not unpacked (Krake applies objects one by one, as the original).
+func readManifest(path string, stdin io.Reader) ([]api.RawObject, error) {
+	var data []byte
+	var err error
+	if path == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var out []api.RawObject
+	for i, doc := range docSeparator.Split(string(data), -1) {
+		if len(bytes.TrimSpace([]byte(stripComments(doc)))) == 0 {
+			continue
+		}
+		js, err := yaml.YAMLToJSON([]byte(doc))
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d is not valid YAML: %w", path, i+1, err)
+		}
+		if !bytes.HasPrefix(bytes.TrimSpace(js), []byte("{")) {
+			return nil, fmt.Errorf("%s: document %d is not a Kubernetes object (a mapping with apiVersion, kind, metadata)", path, i+1)
+		}
+		out = append(out, js)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no Kubernetes object", path)
+	}
+	return out, nil
+}
+
+func stripComments(doc string) string {
+	var b bytes.Buffer
+	for _, line := range bytes.Split([]byte(doc), []byte("\n")) {
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			b.Write(line)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// clusterFields are the cluster flags of the original rok.
+type clusterFields struct {
+	kubeconfig      string
+	context         string
+	labels          resource.Labels
+	backoff         resource.Backoff
+	customResources []string
+	metrics         []string
+	globalMetrics   []string
+	removeCRs       bool
+	removeMetrics   bool
+}
+
+func (c *clusterFields) AddFlags(fs *pflag.FlagSet, update bool) {
+	fs.StringVarP(&c.kubeconfig, "kubeconfig", "k", "", "kubeconfig of the cluster")
+	fs.StringVarP(&c.context, "context-name", "c", "", "context of the kubeconfig to use (default: its current context)")
+	c.labels.AddFlags(fs, update)
+	fs.StringArrayVarP(&c.customResources, "custom-resource", "R", nil, "custom resource the cluster serves, <plural>.<group> (repeatable)")
+	fs.StringArrayVar(&c.metrics, "metric", nil, "namespaced metric and its weight: --metric NAME WEIGHT (repeatable)")
+	fs.StringArrayVar(&c.globalMetrics, "global-metric", nil, "global metric and its weight: --global-metric NAME WEIGHT (repeatable)")
+	c.backoff.AddFlags(fs)
+	if update {
+		fs.BoolVar(&c.removeCRs, "remove-existing-custom-resources", false, "drop the custom resources before adding -R ones")
+		fs.BoolVar(&c.removeMetrics, "remove-existing-metrics", false, "drop the metrics before adding new ones")
+	}
+}
+
+func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
+	cluster := obj.(*api.Cluster)
+	if c.kubeconfig == "" && !update {
+		return cmdutil.FlagErrorf("give the cluster's kubeconfig with -k FILE")
+	}
+	if c.kubeconfig != "" {
+		kc, contextName, err := loadKubeconfig(c.kubeconfig, c.context)
+		if err != nil {
+			return err
+		}
+		cluster.Spec.Kubeconfig = kc
+		if cluster.Metadata.Name == "" {
+			cluster.Metadata.Name = contextName
+		}
+	}
+	if err := c.labels.Apply(obj, fs); err != nil {
+		return err
+	}
+	cluster.Spec.CustomResources = extend(cluster.Spec.CustomResources, c.customResources, c.removeCRs)
+	if c.removeMetrics || cluster.Spec.Metrics == nil {
+		cluster.Spec.Metrics = []api.MetricRef{}
+	}
+	for _, set := range []struct {
+		flag       string
+		values     []string
+		namespaced bool
+	}{{"metric", c.metrics, true}, {"global-metric", c.globalMetrics, false}} {
+		names, weights, err := resource.Pairs(set.flag, set.values)
+		if err != nil {
+			return err
+		}
+		for i := range names {
+			cluster.Spec.Metrics = append(cluster.Spec.Metrics, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
+		}
+	}
+	c.backoff.Apply(fs, &cluster.Spec.Backoff, &cluster.Spec.BackoffDelay, &cluster.Spec.BackoffLimit)
+	return nil
+}
+
+// loadKubeconfig reads a kubeconfig and reduces it to one context (the
+// chosen or current one) with its cluster and user, inlining certificate
+// files so Krake needs nothing from this machine.
+func loadKubeconfig(path, contextName string) (map[string]any, string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("read kubeconfig: %w", err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, "", fmt.Errorf("kubeconfig %s is not valid YAML: %w", path, err)
+	}
+	var kc map[string]any
+	if err := json.Unmarshal(js, &kc); err != nil || kc == nil {
+		return nil, "", fmt.Errorf("kubeconfig %s is not a mapping", path)
+	}
+	if contextName == "" {
+		contextName, _ = kc["current-context"].(string)
+	}
+	contexts, _ := kc["contexts"].([]any)
+	if contextName == "" && len(contexts) == 1 {
+		first, _ := contexts[0].(map[string]any)
+		contextName, _ = first["name"].(string)
+	}
+	if contextName == "" {
+		return nil, "", cmdutil.FlagErrorf("kubeconfig %s has no current context; choose one with -c CONTEXT", path)
+	}
+	ctx := named(contexts, contextName)
+	if ctx == nil {
+		var names []string
+		for _, c := range contexts {
+			m, _ := c.(map[string]any)
+			names = append(names, fmt.Sprint(m["name"]))
+		}
+		return nil, "", cmdutil.FlagErrorf("kubeconfig %s has no context %q (it has %v)", path, contextName, names)
+	}
+	inner, _ := ctx["context"].(map[string]any)
+	clusterName, _ := inner["cluster"].(string)
+	userName, _ := inner["user"].(string)
+	clusters, _ := kc["clusters"].([]any)
+	users, _ := kc["users"].([]any)
+	cluster, user := named(clusters, clusterName), named(users, userName)
+	if cluster == nil || user == nil {
+		return nil, "", fmt.Errorf("kubeconfig %s: context %q needs cluster %q and user %q, which are not both defined", path, contextName, clusterName, userName)
+	}
+	dir := filepath.Dir(path)
+	if err := inline(cluster["cluster"], dir, "certificate-authority"); err != nil {
+		return nil, "", err
+	}
+	for _, key := range []string{"client-certificate", "client-key"} {
+		if err := inline(user["user"], dir, key); err != nil {
+			return nil, "", err
+		}
+	}
+	return map[string]any{
+		"apiVersion":      "v1",
+		"kind":            "Config",
+		"current-context": contextName,
+		"contexts":        []any{ctx},
+		"clusters":        []any{cluster},
+		"users":           []any{user},
+	}, contextName, nil
+}
+
+func named(list []any, name string) map[string]any {
+	for _, item := range list {
+		m, _ := item.(map[string]any)
+		if n, _ := m["name"].(string); n == name && name != "" {
+			return m
+		}
+	}
+	return nil
+}
+
+// inline replaces a file reference (key) by its base64 content (key-data).
+func inline(section any, dir, key string) error {
+	m, _ := section.(map[string]any)
+	file, _ := m[key].(string)
+	if file == "" {
+		return nil
+	}
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(dir, file)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("kubeconfig %s: %w", key, err)
+	}
+	delete(m, key)
+	m[key+"-data"] = base64.StdEncoding.EncodeToString(data)
+	return nil
+}

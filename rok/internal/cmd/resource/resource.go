@@ -1,0 +1,495 @@
+// Package resource builds rok's verbs (create, list, get, update, delete)
+// for any kind of the registry; kind packages add their flags through
+// Fields and extra verbs of their own.
+package resource
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/rok/internal/cmdutil"
+	"github.com/krake-go/krake/rok/internal/output"
+)
+
+// Fields are a kind's create/update flags.
+type Fields interface {
+	// AddFlags declares the flags; update adds the --remove-existing-* ones.
+	AddFlags(fs *pflag.FlagSet, update bool)
+	// Apply sets the flags the user gave onto obj (new on create, the
+	// stored object on update).
+	Apply(obj api.Object, fs *pflag.FlagSet, update bool) error
+}
+
+// Spec describes one kind's command group.
+type Spec struct {
+	Kind    api.Kind
+	Use     string
+	Aliases []string
+	Short   string
+	Fields  Fields
+	// Create names the create verb ("create", or "register" for clusters);
+	// NameFromFields lets Fields choose the name when none is given.
+	Create         string
+	NameFromFields bool
+	// Wait enables --wait[=STATE] on create, update and delete.
+	Wait bool
+	// Examples per verb.
+	Examples map[string]string
+}
+
+// NewGroup returns `rok <api> <kind>` with its verbs.
+func NewGroup(f *cmdutil.Factory, spec Spec, extra ...*cobra.Command) *cobra.Command {
+	if spec.Create == "" {
+		spec.Create = "create"
+	}
+	group := &cobra.Command{
+		Use:     spec.Use,
+		Aliases: spec.Aliases,
+		Short:   spec.Short,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	group.AddCommand(newCreate(f, spec), newList(f, spec), newGet(f, spec), newUpdate(f, spec), newDelete(f, spec))
+	group.AddCommand(extra...)
+	return group
+}
+
+// outputFlags are -o and friends.
+type outputFlags struct {
+	format    string
+	noHeaders bool
+	sortBy    string
+}
+
+func (o *outputFlags) add(cmd *cobra.Command, list bool) {
+	cmd.Flags().StringVarP(&o.format, "output", "o", "table", "output format: table, wide, json, yaml, name, jsonpath=EXPR")
+	_ = cmd.RegisterFlagCompletionFunc("output", cmdutil.CompleteValues(output.Formats...))
+	if list {
+		cmd.Flags().BoolVar(&o.noHeaders, "no-headers", false, "omit the table header")
+		cmd.Flags().StringVar(&o.sortBy, "sort-by", "", "sort a list by a JSONPath, e.g. .metadata.created")
+	}
+}
+
+func (o *outputFlags) printer(f *cmdutil.Factory) (*output.Printer, error) {
+	p, err := output.New(output.Options{Format: o.format, NoHeaders: o.noHeaders, SortBy: o.sortBy, TTY: f.IO.IsStdoutTTY()})
+	if err != nil {
+		return nil, &cmdutil.FlagError{Err: err}
+	}
+	return p, nil
+}
+
+// resourceFor returns the client of the kind in the namespace.
+func resourceFor(f *cmdutil.Factory, k api.Kind, allNamespaces bool) (*client.Resource[api.Object], string, error) {
+	c, err := f.Client()
+	if err != nil {
+		return nil, "", err
+	}
+	ns := ""
+	if k.Namespaced && !allNamespaces {
+		if ns, err = f.Namespace(); err != nil {
+			return nil, "", err
+		}
+	}
+	return client.For[api.Object](c, k, ns), ns, nil
+}
+
+func example(spec Spec, verb string) string { return spec.Examples[verb] }
+
+func newList(f *cmdutil.Factory, spec Spec) *cobra.Command {
+	var out outputFlags
+	var allNamespaces, watch bool
+	var selector string
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List " + plural(spec.Kind),
+		Example: example(spec, "list"),
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			printer, err := out.printer(f)
+			if err != nil {
+				return err
+			}
+			res, _, err := resourceFor(f, spec.Kind, allNamespaces)
+			if err != nil {
+				return err
+			}
+			opts := client.ListOptions{LabelSelector: selector, Limit: 500}
+			list, err := res.ListAll(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			if watch {
+				return watchList(cmd.Context(), f, spec.Kind, res, printer, list, selector, "")
+			}
+			return printer.PrintList(f.IO.Out, spec.Kind, objects(list.Items))
+		},
+	}
+	out.add(cmd, true)
+	if spec.Kind.Namespaced {
+		cmd.Flags().BoolVarP(&allNamespaces, "all-namespaces", "A", false, "list across all namespaces")
+	}
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, e.g. app=echo,tier in (gold,silver)")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after listing, keep printing changes")
+	return cmd
+}
+
+func objects(items []api.Object) []any {
+	out := make([]any, len(items))
+	for i, item := range items {
+		out[i] = item
+	}
+	return out
+}
+
+func newGet(f *cmdutil.Factory, spec Spec) *cobra.Command {
+	var out outputFlags
+	var watch bool
+	cmd := &cobra.Command{
+		Use:               "get NAME",
+		Short:             "Show one " + singular(spec.Kind),
+		Example:           example(spec, "get"),
+		Args:              exactName(spec.Kind),
+		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printer, err := out.printer(f)
+			if err != nil {
+				return err
+			}
+			res, _, err := resourceFor(f, spec.Kind, false)
+			if err != nil {
+				return err
+			}
+			obj, err := res.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if watch {
+				list := &api.List[api.Object]{Items: []api.Object{obj}, Metadata: api.ListMetadata{ResourceVersion: obj.GetMetadata().ResourceVersion}}
+				return watchList(cmd.Context(), f, spec.Kind, res, printer, list, "", args[0])
+			}
+			return printer.PrintObject(f.IO.Out, spec.Kind, obj)
+		},
+	}
+	out.add(cmd, false)
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "keep printing the object as it changes")
+	return cmd
+}
+
+func exactName(k api.Kind) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch len(args) {
+		case 1:
+			return nil
+		case 0:
+			return cmdutil.FlagErrorf("give the name of the %s", singular(k))
+		}
+		return cmdutil.FlagErrorf("expected one name, got %d: %s", len(args), strings.Join(args, " "))
+	}
+}
+
+// waitFlags are --wait[=STATE] and --timeout.
+type waitFlags struct {
+	state   string
+	timeout time.Duration
+}
+
+func (w *waitFlags) add(cmd *cobra.Command, def string) {
+	cmd.Flags().StringVar(&w.state, "wait", "", "wait until the state is reached (bare --wait: "+def+")")
+	cmd.Flags().Lookup("wait").NoOptDefVal = def
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 2*time.Minute, "how long --wait waits")
+	_ = cmd.RegisterFlagCompletionFunc("wait", cmdutil.CompleteValues(api.StateRunning, api.StateOnline, api.StateDeleted, api.StateFailed, api.StateDegraded))
+}
+
+func (w *waitFlags) options() (client.WriteOptions, error) {
+	if w.state == "" {
+		return client.WriteOptions{}, nil
+	}
+	if w.timeout <= 0 || w.timeout > time.Hour {
+		return client.WriteOptions{}, cmdutil.FlagErrorf("--timeout %s must be between 1s and 1h", w.timeout)
+	}
+	return client.WriteOptions{Blocking: strings.ToUpper(w.state), Timeout: w.timeout.Seconds()}, nil
+}
+
+// waiting shows a spinner on a terminal while fn runs.
+func waiting(f *cmdutil.Factory, what string, fn func() error) error {
+	if !f.IO.CanSpin() {
+		return fn()
+	}
+	done := make(chan struct{})
+	go func() {
+		frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+		start := time.Now()
+		ticker := time.NewTicker(100 * time.Millisecond)
+		defer ticker.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				fmt.Fprint(f.IO.ErrOut, "\r\033[K")
+				return
+			case <-ticker.C:
+				fmt.Fprintf(f.IO.ErrOut, "\r%s %s (%ds)", frames[i%len(frames)], what, int(time.Since(start).Seconds()))
+			}
+		}
+	}()
+	err := fn()
+	close(done)
+	time.Sleep(10 * time.Millisecond)
+	return err
+}
+
+func newCreate(f *cmdutil.Factory, spec Spec) *cobra.Command {
+	var out outputFlags
+	var wait waitFlags
+	var dryRun bool
+	use := spec.Create + " NAME"
+	args := exactName(spec.Kind)
+	if spec.NameFromFields {
+		use = spec.Create + " [NAME]"
+		args = cobra.MaximumNArgs(1)
+	}
+	cmd := &cobra.Command{
+		Use:     use,
+		Aliases: createAliases(spec),
+		Short:   "Create a " + singular(spec.Kind),
+		Example: example(spec, "create"),
+		Args:    args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printer, err := out.printer(f)
+			if err != nil {
+				return err
+			}
+			opts, err := wait.options()
+			if err != nil {
+				return err
+			}
+			opts.DryRun = dryRun
+			obj := spec.Kind.New()
+			if len(args) == 1 {
+				obj.GetMetadata().Name = args[0]
+			}
+			if err := spec.Fields.Apply(obj, cmd.Flags(), false); err != nil {
+				return err
+			}
+			if obj.GetMetadata().Name == "" {
+				return cmdutil.FlagErrorf("give the name of the %s", singular(spec.Kind))
+			}
+			res, _, err := resourceFor(f, spec.Kind, false)
+			if err != nil {
+				return err
+			}
+			var created api.Object
+			err = waiting(f, fmt.Sprintf("waiting for %s to be %s", obj.GetMetadata().Name, opts.Blocking), func() error {
+				created, err = res.Create(cmd.Context(), obj, opts)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return printer.PrintObject(f.IO.Out, spec.Kind, created)
+		},
+	}
+	out.add(cmd, false)
+	spec.Fields.AddFlags(cmd.Flags(), false)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server and show the result without storing it")
+	if spec.Wait {
+		wait.add(cmd, defaultState(spec.Kind))
+	}
+	return cmd
+}
+
+func createAliases(spec Spec) []string {
+	if spec.Create == "create" {
+		return nil
+	}
+	return []string{"create"}
+}
+
+func defaultState(k api.Kind) string {
+	if k.Kind == "Cluster" {
+		return api.StateOnline
+	}
+	return api.StateRunning
+}
+
+func newUpdate(f *cmdutil.Factory, spec Spec) *cobra.Command {
+	var out outputFlags
+	var wait waitFlags
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:               "update NAME",
+		Short:             "Change a " + singular(spec.Kind),
+		Example:           example(spec, "update"),
+		Args:              exactName(spec.Kind),
+		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printer, err := out.printer(f)
+			if err != nil {
+				return err
+			}
+			opts, err := wait.options()
+			if err != nil {
+				return err
+			}
+			opts.DryRun = dryRun
+			res, _, err := resourceFor(f, spec.Kind, false)
+			if err != nil {
+				return err
+			}
+			current, err := res.Get(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			// current carries its resource_version: a concurrent change
+			// makes this update fail with a conflict instead of undoing it.
+			if err := spec.Fields.Apply(current, cmd.Flags(), true); err != nil {
+				return err
+			}
+			var updated api.Object
+			err = waiting(f, fmt.Sprintf("waiting for %s to be %s", args[0], opts.Blocking), func() error {
+				updated, err = res.Update(cmd.Context(), current, opts)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return printer.PrintObject(f.IO.Out, spec.Kind, updated)
+		},
+	}
+	out.add(cmd, false)
+	spec.Fields.AddFlags(cmd.Flags(), true)
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server and show the result without storing it")
+	return cmd
+}
+
+func newDelete(f *cmdutil.Factory, spec Spec) *cobra.Command {
+	var out outputFlags
+	var wait waitFlags
+	var force, dryRun bool
+	cmd := &cobra.Command{
+		Use:               "delete NAME",
+		Aliases:           []string{"rm"},
+		Short:             "Delete a " + singular(spec.Kind),
+		Example:           example(spec, "delete"),
+		Args:              exactName(spec.Kind),
+		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printer, err := out.printer(f)
+			if err != nil {
+				return err
+			}
+			opts, err := wait.options()
+			if err != nil {
+				return err
+			}
+			opts.Force, opts.DryRun = force, dryRun
+			res, _, err := resourceFor(f, spec.Kind, false)
+			if err != nil {
+				return err
+			}
+			var deleted api.Object
+			err = waiting(f, fmt.Sprintf("waiting for %s to be deleted", args[0]), func() error {
+				deleted, err = res.Delete(cmd.Context(), args[0], opts)
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			return printer.PrintObject(f.IO.Out, spec.Kind, deleted)
+		},
+	}
+	out.add(cmd, false)
+	cmd.Flags().BoolVar(&force, "force", false, "remove the record at once, skipping the controllers' cleanup")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be deleted")
+	if spec.Wait {
+		wait.add(cmd, api.StateDeleted)
+	}
+	return cmd
+}
+
+// watchList prints list, then every change until ctx ends. On a terminal
+// the table is redrawn; otherwise each change is printed once (a row, or
+// an event line with -o json).
+func watchList(ctx context.Context, f *cmdutil.Factory, k api.Kind, res *client.Resource[api.Object], printer *output.Printer, list *api.List[api.Object], selector, name string) error {
+	current := slices.Clone(list.Items)
+	redraw := func() error {
+		if f.IO.IsStdoutTTY() && !printer.IsStructured() {
+			fmt.Fprint(f.IO.Out, "\033[H\033[2J")
+		}
+		return printer.PrintList(f.IO.Out, k, objects(current))
+	}
+	if printer.Format() == "json" {
+		for _, obj := range current {
+			if err := output.WriteEvent(f.IO.Out, api.Added, obj); err != nil {
+				return err
+			}
+		}
+	} else if err := redraw(); err != nil {
+		return err
+	}
+	for ev := range res.Watch(ctx, client.WatchOptions{ResourceVersion: list.Metadata.ResourceVersion, LabelSelector: selector}) {
+		if ev.Err != nil {
+			return ev.Err
+		}
+		if name != "" && ev.Object.GetMetadata().Name != name {
+			continue
+		}
+		key := ev.Object.GetMetadata().Namespace + "/" + ev.Object.GetMetadata().Name
+		i := slices.IndexFunc(current, func(o api.Object) bool {
+			return o.GetMetadata().Namespace+"/"+o.GetMetadata().Name == key
+		})
+		switch {
+		case ev.Type == api.Deleted && i >= 0:
+			current = slices.Delete(current, i, i+1)
+		case ev.Type != api.Deleted && i >= 0:
+			current[i] = ev.Object
+		case ev.Type != api.Deleted:
+			current = append(current, ev.Object)
+		}
+		switch {
+		case printer.Format() == "json":
+			err := output.WriteEvent(f.IO.Out, ev.Type, ev.Object)
+			if err != nil {
+				return err
+			}
+		case f.IO.IsStdoutTTY():
+			if err := redraw(); err != nil {
+				return err
+			}
+		default:
+			if err := printer.PrintList(f.IO.Out, k, []any{ev.Object}); err != nil {
+				return err
+			}
+		}
+	}
+	return ctx.Err()
+}
+
+func singular(k api.Kind) string {
+	var b strings.Builder
+	for i, r := range k.Kind {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToLower(b.String())
+}
+
+func plural(k api.Kind) string {
+	s := singular(k)
+	if strings.HasSuffix(s, "y") {
+		return s[:len(s)-1] + "ies"
+	}
+	return s + "s"
+}

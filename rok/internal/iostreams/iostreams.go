@@ -1,0 +1,67 @@
+// Package iostreams carries rok's input and output streams and what is
+// known about them: whether they are terminals, whether colour is allowed
+// and how wide the screen is.
+package iostreams
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams are the streams a command reads and writes.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	outTTY   bool
+	errTTY   bool
+	inTTY    bool
+	color    bool
+	width    int
+	spinners bool
+}
+
+// System returns the process's streams, detecting terminals and NO_COLOR.
+func System() *IOStreams {
+	io := &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, width: 80}
+	io.inTTY = term.IsTerminal(int(os.Stdin.Fd()))
+	io.outTTY = term.IsTerminal(int(os.Stdout.Fd()))
+	io.errTTY = term.IsTerminal(int(os.Stderr.Fd()))
+	if io.outTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+			io.width = w
+		}
+	}
+	_, noColor := os.LookupEnv("NO_COLOR")
+	io.color = io.outTTY && !noColor && os.Getenv("TERM") != "dumb"
+	io.spinners = io.errTTY
+	return io
+}
+
+// Test returns streams backed by buffers: not terminals, no colour.
+func Test() (streams *IOStreams, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, width: 80}, in, out, errOut
+}
+
+// IsStdoutTTY reports whether output goes to a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.outTTY }
+
+// IsStdinTTY reports whether input comes from a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.inTTY }
+
+// SetStdoutTTY pretends output is (or is not) a terminal; for tests.
+func (s *IOStreams) SetStdoutTTY(tty bool) { s.outTTY = tty }
+
+// ColorEnabled reports whether ANSI colour may be written to Out.
+func (s *IOStreams) ColorEnabled() bool { return s.color }
+
+// CanSpin reports whether a spinner may be drawn on ErrOut.
+func (s *IOStreams) CanSpin() bool { return s.spinners }
+
+// TerminalWidth is the width of the output terminal (80 when unknown).
+func (s *IOStreams) TerminalWidth() int { return s.width }

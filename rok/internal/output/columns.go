@@ -1,0 +1,314 @@
+package output
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+// Doc is an object as generic JSON: columns, jsonpath and --sort-by all
+// read the same shape the API sends.
+type Doc = map[string]any
+
+// Column is one field of a kind's table.
+type Column struct {
+	Header string
+	// Wide columns appear in lists only with -o wide; detail views show all.
+	Wide  bool
+	Value func(d Doc, f Format) string
+}
+
+// Format says how values are written.
+type Format struct {
+	TTY bool           // a terminal: local times, values folded over lines
+	Loc *time.Location // time zone of a terminal's times
+}
+
+// lookup follows a dotted path through nested maps.
+func lookup(d Doc, path string) any {
+	var cur any = d
+	for _, part := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	return cur
+}
+
+func field(header, path string) Column {
+	return Column{Header: header, Value: func(d Doc, f Format) string { return formatValue(lookup(d, path), f) }}
+}
+
+func wide(c Column) Column { c.Wide = true; return c }
+
+func timeField(header, path string) Column {
+	return Column{Header: header, Value: func(d Doc, f Format) string {
+		s, _ := lookup(d, path).(string)
+		if s == "" {
+			return none
+		}
+		t, err := time.Parse(api.TimeLayout, s)
+		if err != nil {
+			return s
+		}
+		if f.TTY {
+			loc := f.Loc
+			if loc == nil {
+				loc = time.Local
+			}
+			return t.In(loc).Format("2006-01-02 15:04:05")
+		}
+		return t.UTC().Format(time.RFC3339)
+	}}
+}
+
+// refName shows a reference (scheduled_to, running_on) by name.
+func refName(header, path string) Column {
+	return Column{Header: header, Value: func(d Doc, f Format) string {
+		ref, _ := lookup(d, path).(map[string]any)
+		if ref == nil {
+			return none
+		}
+		name, _ := ref["name"].(string)
+		return name
+	}}
+}
+
+const none = "None"
+
+// formatValue writes a JSON value for a table cell: None for null, k=v
+// pairs for maps, items joined for lists; on a terminal lists and maps go
+// one item per line.
+func formatValue(v any, f Format) string {
+	sep := ", "
+	if f.TTY {
+		sep = "\n"
+	}
+	switch x := v.(type) {
+	case nil:
+		return none
+	case string:
+		if x == "" {
+			return none
+		}
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case []any:
+		if len(x) == 0 {
+			return "[]"
+		}
+		parts := make([]string, len(x))
+		for i, item := range x {
+			parts[i] = formatValue(item, Format{TTY: false})
+		}
+		return strings.Join(parts, sep)
+	case map[string]any:
+		if len(x) == 0 {
+			return none
+		}
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + formatValue(x[k], Format{TTY: false})
+		}
+		return strings.Join(parts, sep)
+	}
+	return fmt.Sprint(v)
+}
+
+func labels() Column {
+	return Column{Header: "labels", Value: func(d Doc, f Format) string { return formatValue(lookup(d, "metadata.labels"), f) }}
+}
+
+func reason(path string) Column {
+	return Column{Header: "reason", Value: func(d Doc, f Format) string {
+		r, _ := lookup(d, path).(map[string]any)
+		if r == nil {
+			return none
+		}
+		code := api.ReasonCode(0)
+		if n, ok := r["code"].(float64); ok {
+			code = api.ReasonCode(int(n))
+		}
+		msg, _ := r["message"].(string)
+		if f.TTY {
+			return "code: " + code.String() + "\nmessage: " + msg
+		}
+		return code.String() + ": " + msg
+	}}
+}
+
+// services shows name: host:port per service.
+func services() Column {
+	return Column{Header: "services", Value: func(d Doc, f Format) string {
+		m, _ := lookup(d, "status.services").(map[string]any)
+		if len(m) == 0 {
+			return none
+		}
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		sep := ", "
+		if f.TTY {
+			sep = "\n"
+		}
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s: %v", k, m[k])
+		}
+		return strings.Join(parts, sep)
+	}}
+}
+
+// metricRefs shows `name: weight` per metric.
+func metricRefs(header, path string) Column {
+	return Column{Header: header, Value: func(d Doc, f Format) string {
+		list, _ := lookup(d, path).([]any)
+		if len(list) == 0 {
+			return "[]"
+		}
+		parts := make([]string, len(list))
+		for i, item := range list {
+			m, _ := item.(map[string]any)
+			parts[i] = fmt.Sprintf("%v: %v", m["name"], formatValue(m["weight"], Format{}))
+		}
+		sep := ", "
+		if f.TTY {
+			sep = "\n"
+		}
+		return strings.Join(parts, sep)
+	}}
+}
+
+func common(k api.Kind) []Column {
+	cols := []Column{field("name", "metadata.name")}
+	if k.Namespaced {
+		cols = append(cols, field("namespace", "metadata.namespace"))
+	}
+	return append(cols, labels(), timeField("created", "metadata.created"),
+		timeField("modified", "metadata.modified"), timeField("deleted", "metadata.deleted"))
+}
+
+// ColumnsFor is the table of a kind: the list columns of the original rok
+// first, then the wide ones, which detail views also show.
+func ColumnsFor(k api.Kind) []Column {
+	cols := common(k)
+	switch k.Kind {
+	case "Application":
+		return append(cols, field("state", "status.state"),
+			wide(reason("status.reason")), wide(services()),
+			wide(field("allow migration", "spec.constraints.migration")),
+			wide(field("label constraints", "spec.constraints.cluster.labels")),
+			wide(field("resources constraints", "spec.constraints.cluster.custom_resources")),
+			wide(field("metrics constraints", "spec.constraints.cluster.metrics")),
+			wide(field("hooks", "spec.hooks")),
+			wide(refName("scheduled_to", "status.scheduled_to")),
+			wide(timeField("scheduled", "status.scheduled")),
+			wide(refName("running_on", "status.running_on")))
+	case "Cluster":
+		return append(cols, field("state", "status.state"),
+			wide(reason("status.reason")),
+			wide(field("custom_resources", "spec.custom_resources")),
+			wide(metricRefs("metrics", "spec.metrics")),
+			wide(field("failing_metrics", "status.metrics_reasons")),
+			wide(nodes()))
+	case "Metric", "GlobalMetric":
+		return append(cols, field("min", "spec.min"), field("max", "spec.max"),
+			field("provider", "spec.provider.name"), wide(field("metric", "spec.provider.metric")),
+			wide(field("allowed_values", "spec.allowed_values")))
+	case "MetricsProvider", "GlobalMetricsProvider":
+		return append(cols, field("type", "spec.type"), providerDetail())
+	case "Role":
+		return append(cols, rules())
+	case "RoleBinding":
+		return append(cols, field("users", "users"), field("roles", "roles"))
+	case "InfrastructureProvider", "GlobalInfrastructureProvider":
+		return append(cols, field("type", "spec.type"), field("url", "spec.im.url"))
+	case "Cloud", "GlobalCloud":
+		return append(cols, field("type", "spec.type"), field("state", "status.state"),
+			wide(field("url", "spec.openstack.url")),
+			wide(field("infra_provider", "spec.openstack.infrastructure_provider.name")),
+			wide(metricRefs("metrics", "spec.openstack.metrics")),
+			wide(reason("status.reason")))
+	}
+	return cols
+}
+
+func nodes() Column {
+	return Column{Header: "nodes", Value: func(d Doc, f Format) string {
+		list, _ := lookup(d, "status.nodes").([]any)
+		if len(list) == 0 {
+			return "[]"
+		}
+		parts := make([]string, len(list))
+		for i, item := range list {
+			n, _ := item.(map[string]any)
+			ready := "Unknown"
+			conds, _ := n["conditions"].([]any)
+			for _, c := range conds {
+				cm, _ := c.(map[string]any)
+				if cm["type"] == "Ready" {
+					ready, _ = cm["status"].(string)
+				}
+			}
+			parts[i] = fmt.Sprintf("%v (Ready=%s)", n["name"], ready)
+		}
+		sep := ", "
+		if f.TTY {
+			sep = "\n"
+		}
+		return strings.Join(parts, sep)
+	}}
+}
+
+// providerDetail shows the chosen type's endpoint or values.
+func providerDetail() Column {
+	return Column{Header: "url/metrics", Value: func(d Doc, f Format) string {
+		typ, _ := lookup(d, "spec.type").(string)
+		switch typ {
+		case api.ProviderStatic:
+			return formatValue(lookup(d, "spec.static.metrics"), f)
+		case "":
+			return none
+		}
+		return formatValue(lookup(d, "spec."+typ+".url"), f)
+	}}
+}
+
+func rules() Column {
+	return Column{Header: "rules", Value: func(d Doc, f Format) string {
+		list, _ := lookup(d, "rules").([]any)
+		if len(list) == 0 {
+			return "[]"
+		}
+		parts := make([]string, len(list))
+		for i, item := range list {
+			r, _ := item.(map[string]any)
+			parts[i] = fmt.Sprintf("%v %s on %s in %s", r["api"], formatValue(r["verbs"], Format{}),
+				formatValue(r["resources"], Format{}), formatValue(r["namespaces"], Format{}))
+		}
+		sep := "; "
+		if f.TTY {
+			sep = "\n"
+		}
+		return strings.Join(parts, sep)
+	}}
+}
