@@ -34,7 +34,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 	cmd.AddCommand(
 		resource.NewGroup(f, resource.Spec{
 			Kind: appKind, Use: "app", Aliases: []string{"application", "apps", "applications"},
-			Short: "Applications: Kubernetes manifests Krake places on a cluster",
+			Short:  "Applications: Kubernetes manifests Krake places on a cluster",
 			Fields: &appFields{in: f.IO.In}, Wait: true,
 			Examples: map[string]string{
 				"create": `  rok kube app create echo-demo -f echo-demo.yaml

@@ -99,4 +99,3 @@ func Exclusive(fs *pflag.FlagSet, names ...string) error {
 	}
 	return nil
 }
-
