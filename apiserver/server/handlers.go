@@ -97,7 +97,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		// Read-only fields in the input are ignored, as in the original.
 		api.CopyStatus(obj, k.New())
 		now := api.NewTime(s.now())
-		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = newUID(), now, now, nil, ""
+		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = s.newUID(), now, now, nil, ""
 		api.Normalize(k, obj)
 		if err := api.Validate(k, obj); err != nil {
 			return err

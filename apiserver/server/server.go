@@ -33,6 +33,8 @@ type Options struct {
 	Version       string
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(ctx context.Context) error
+	// NewUID makes metadata.uid; default random UUIDs (tests fix it).
+	NewUID func() string
 	// Registry receives the API's Prometheus metrics; default a new one
 	// with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -47,6 +49,7 @@ type Server struct {
 	now     func() time.Time
 	version string
 	ready   func(ctx context.Context) error
+	newUID  func() string
 	metrics *requestMetrics
 	gather  prometheus.Gatherer
 	// stopping closes when the server shuts down, ending watch streams and
@@ -79,7 +82,10 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
 		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
-		stopping: make(chan struct{}),
+		stopping: make(chan struct{}), newUID: opts.NewUID,
+	}
+	if s.newUID == nil {
+		s.newUID = newUID
 	}
 	if s.authn == nil {
 		s.authn = auth.Static{User: auth.AdminUser}

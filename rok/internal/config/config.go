@@ -31,7 +31,7 @@ type Context struct {
 	Name      string `json:"name"`
 	APIURL    string `json:"api_url"`
 	Namespace string `json:"namespace,omitempty"`
-	TLS       TLS    `json:"tls,omitempty"`
+	TLS       *TLS   `json:"tls,omitempty"`
 }
 
 // TLS holds file paths for https API URLs.
@@ -206,7 +206,9 @@ func Resolve(env Env, f *File, legacy *Legacy, o Overrides) (Resolved, error) {
 		if c.Namespace != "" {
 			r.Namespace = c.Namespace
 		}
-		r.TLS = c.TLS
+		if c.TLS != nil {
+			r.TLS = *c.TLS
+		}
 	}
 	if v := env.Getenv("ROK_API_URL"); v != "" {
 		r.APIURL, r.Source = v, "ROK_API_URL"

@@ -75,7 +75,7 @@ func newUseContext(f *cmdutil.Factory) *cobra.Command {
 }
 
 func newSetContext(f *cmdutil.Factory) *cobra.Command {
-	var c config.Context
+	var tls config.TLS
 	var use bool
 	cmd := &cobra.Command{
 		Use:     "set-context NAME",
@@ -97,14 +97,19 @@ func newSetContext(f *cmdutil.Factory) *cobra.Command {
 			if fs.Changed("namespace") {
 				existing.Namespace = f.Overrides.Namespace
 			}
-			if fs.Changed("ca") {
-				existing.TLS.CA = c.TLS.CA
-			}
-			if fs.Changed("cert") {
-				existing.TLS.Cert = c.TLS.Cert
-			}
-			if fs.Changed("key") {
-				existing.TLS.Key = c.TLS.Key
+			if fs.Changed("ca") || fs.Changed("cert") || fs.Changed("key") {
+				if existing.TLS == nil {
+					existing.TLS = &config.TLS{}
+				}
+				if fs.Changed("ca") {
+					existing.TLS.CA = tls.CA
+				}
+				if fs.Changed("cert") {
+					existing.TLS.Cert = tls.Cert
+				}
+				if fs.Changed("key") {
+					existing.TLS.Key = tls.Key
+				}
 			}
 			if existing.APIURL == "" {
 				return cmdutil.FlagErrorf("a new context needs --api-url")
@@ -120,9 +125,9 @@ func newSetContext(f *cmdutil.Factory) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&c.TLS.CA, "ca", "", "CA bundle to verify the API")
-	cmd.Flags().StringVar(&c.TLS.Cert, "cert", "", "client certificate")
-	cmd.Flags().StringVar(&c.TLS.Key, "key", "", "client key")
+	cmd.Flags().StringVar(&tls.CA, "ca", "", "CA bundle to verify the API")
+	cmd.Flags().StringVar(&tls.Cert, "cert", "", "client certificate")
+	cmd.Flags().StringVar(&tls.Key, "key", "", "client key")
 	cmd.Flags().BoolVar(&use, "use", false, "make it the current context")
 	return cmd
 }

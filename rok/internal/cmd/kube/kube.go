@@ -257,6 +257,25 @@ func (c *clusterFields) AddFlags(fs *pflag.FlagSet, update bool) {
 
 func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
 	cluster := obj.(*api.Cluster)
+	// Flag mistakes first, before any file is read.
+	var refs []api.MetricRef
+	for _, set := range []struct {
+		flag       string
+		values     []string
+		namespaced bool
+	}{{"metric", c.metrics, true}, {"global-metric", c.globalMetrics, false}} {
+		names, weights, err := resource.Pairs(set.flag, set.values)
+		if err != nil {
+			return err
+		}
+		for i := range names {
+			refs = append(refs, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
+		}
+	}
+	if c.removeMetrics || cluster.Spec.Metrics == nil {
+		cluster.Spec.Metrics = []api.MetricRef{}
+	}
+	cluster.Spec.Metrics = append(cluster.Spec.Metrics, refs...)
 	if c.kubeconfig == "" && !update {
 		return cmdutil.FlagErrorf("give the cluster's kubeconfig with -k FILE")
 	}
@@ -274,22 +293,6 @@ func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 		return err
 	}
 	cluster.Spec.CustomResources = extend(cluster.Spec.CustomResources, c.customResources, c.removeCRs)
-	if c.removeMetrics || cluster.Spec.Metrics == nil {
-		cluster.Spec.Metrics = []api.MetricRef{}
-	}
-	for _, set := range []struct {
-		flag       string
-		values     []string
-		namespaced bool
-	}{{"metric", c.metrics, true}, {"global-metric", c.globalMetrics, false}} {
-		names, weights, err := resource.Pairs(set.flag, set.values)
-		if err != nil {
-			return err
-		}
-		for i := range names {
-			cluster.Spec.Metrics = append(cluster.Spec.Metrics, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
-		}
-	}
 	c.backoff.Apply(fs, &cluster.Spec.Backoff, &cluster.Spec.BackoffDelay, &cluster.Spec.BackoffLimit)
 	return nil
 }

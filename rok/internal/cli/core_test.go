@@ -1,0 +1,93 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCore covers the core and infra kinds with the original's flags,
+// including two-value flags and negative numbers.
+func TestCore(t *testing.T) {
+	r := newRunner(t)
+	r.tty = true
+	steps := []struct {
+		name string
+		args []string
+	}{
+		{"metric_negative_min", []string{"core", "metric", "create", "heat", "--min", "-2", "--max", "8", "--mp-name", "prom"}},
+		{"globalmetric", []string{"core", "gm", "create", "testcore-cost", "--min", "0", "--max", "1", "--mp-name", "static", "--metric-name", "cost_eur"}},
+		{"mp_prometheus", []string{"core", "mp", "create", "prom", "--type", "prometheus", "--url", "http://127.0.0.1:9090"}},
+		{"gmp_static_pairs", []string{"core", "gmp", "create", "testcore-static", "--type", "static", "-m", "cost_eur", "0.3", "-m", "temp", "-2"}},
+		{"role", []string{"core", "role", "create", "testcore-viewer", "--api", "kubernetes", "--resource", "applications", "--verb", "get", "--verb", "list"}},
+		{"rolebinding", []string{"core", "rolebinding", "create", "testcore-alice", "--user", "alice", "--role", "testcore-viewer"}},
+		{"infra_provider", []string{"infra", "provider", "create", "im", "--url", "http://127.0.0.1:8800", "--username", "u", "--password", "p"}},
+		{"infra_cloud", []string{"infra", "cloud", "create", "os1", "--url", "https://127.0.0.1:5000/v3", "--username", "u", "--password", "p", "--project", "demo", "--infra-provider", "im", "--metric", "heat", "0.7"}},
+		{"metric_list", []string{"core", "metric", "list"}},
+		{"mp_list_wide", []string{"core", "mp", "list", "-o", "wide"}},
+		{"metric_update", []string{"core", "metric", "update", "heat", "--max", "10"}},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) { golden(t, r.stable(r.must(step.args...).stdout)) })
+	}
+	res := r.run("core", "metric", "update", "heat", "--min", "20")
+	if res.code != 1 || !strings.Contains(res.stderr, "spec.min: must be less than spec.max") {
+		t.Errorf("min above max: exit %d, stderr %q; want a 422 naming spec.min", res.code, res.stderr)
+	}
+	res = r.run("core", "mp", "create", "x", "--type", "graphite")
+	if res.code != 2 || !strings.Contains(res.stderr, `--type "graphite"`) {
+		t.Errorf("unknown provider type: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+func TestConfig(t *testing.T) {
+	r := newRunner(t)
+	delete(r.env, "ROK_API_URL")
+	r.env["ROK_NAMESPACE"] = "" // unset: the context's namespace applies
+	r.must("config", "set-context", "local", "--api-url", apiURL, "--namespace", "team-a")
+	r.must("config", "set-context", "other", "--api-url", "http://127.0.0.1:1")
+	view := r.must("config", "view").stdout
+	if !strings.Contains(view, "current-context: local") || !strings.Contains(view, "# in effect: api_url "+apiURL+" (from context local), namespace team-a") {
+		t.Errorf("config view:\n%s", view)
+	}
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	r.must("kube", "app", "create", "in-context", "-f", manifest)
+	if out := r.must("kube", "app", "get", "in-context", "-o", "jsonpath={.metadata.namespace}").stdout; strings.TrimSpace(out) != "team-a" {
+		t.Errorf("namespace from the context = %q, want team-a", out)
+	}
+	// -n beats the context; --context picks another one.
+	if res := r.run("-n", "elsewhere", "kube", "app", "get", "in-context"); res.code != 3 {
+		t.Errorf("-n elsewhere: exit %d, want 3 (not found there)", res.code)
+	}
+	if res := r.run("--context", "other", "kube", "app", "list"); res.code != 5 {
+		t.Errorf("--context other: exit %d, want 5 (its API is down)", res.code)
+	}
+	r.must("config", "use-context", "other")
+	if res := r.run("kube", "app", "list"); res.code != 5 {
+		t.Errorf("after use-context other: exit %d, want 5", res.code)
+	}
+	// ROK_API_URL beats the context.
+	r.env["ROK_API_URL"] = apiURL
+	r.must("kube", "app", "list")
+	if res := r.run("config", "use-context", "missing"); res.code != 2 {
+		t.Errorf("use-context missing: exit %d, want 2", res.code)
+	}
+	data, err := os.ReadFile(filepath.Join(r.env["XDG_CONFIG_HOME"], "rok", "config.yaml"))
+	if err != nil || !strings.Contains(string(data), "api_url: http://127.0.0.1:1") {
+		t.Errorf("config.yaml: %v\n%s", err, data)
+	}
+}
+
+// TestConfig_legacyRokYAML: the original's rok.yaml in the working
+// directory still points rok at the API.
+func TestConfig_legacyRokYAML(t *testing.T) {
+	r := newRunner(t)
+	delete(r.env, "ROK_API_URL")
+	writeFile(t, r.cwd, "rok.yaml", "api_url: "+apiURL+"\nuser: alice\ntls:\n  enabled: false\n")
+	out := r.must("config", "view").stdout
+	if !strings.Contains(out, "api_url "+apiURL+" (from rok.yaml)") {
+		t.Errorf("rok.yaml not used:\n%s", out)
+	}
+	r.must("kube", "app", "list")
+}

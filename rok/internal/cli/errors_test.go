@@ -1,0 +1,80 @@
+package cli_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestErrors: every failure is one or two lines on stderr, nothing on
+// stdout, and its own exit code.
+func TestErrors(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	badYAML := writeFile(t, r.cwd, "bad.yaml", "apiVersion: v1\nkind: [Service\n")
+	notObject := writeFile(t, r.cwd, "list.yaml", "- a\n- b\n")
+	r.must("kube", "app", "create", "exists", "-f", manifest)
+
+	tests := []struct {
+		name       string
+		env        map[string]string
+		args       []string
+		wantCode   int
+		wantStderr []string
+	}{
+		{"server down", map[string]string{"ROK_API_URL": "http://127.0.0.1:1"}, []string{"kube", "app", "list"}, 5,
+			[]string{"cannot reach the Krake API at http://127.0.0.1:1: connection refused", "Is Krake running (http://127.0.0.1:1 from ROK_API_URL)?"}},
+		{"not found", nil, []string{"kube", "app", "get", "missing"}, 3,
+			[]string{`Error: 404 Not Found: application "missing" in namespace "testerrors" not found`}},
+		{"already exists", nil, []string{"kube", "app", "create", "exists", "-f", manifest}, 4,
+			[]string{`Error: 409 Conflict: application "exists" in namespace "testerrors" already exists`}},
+		{"invalid with field detail", nil, []string{"kube", "app", "create", "bad-", "-f", manifest, "-L", "location ~ DE"}, 1,
+			[]string{"Error: 422 Unprocessable Entity", "  metadata.name: \"bad-\" must start and end", "  spec.constraints.cluster.labels[0]: unknown operator"}},
+		{"bad YAML file", nil, []string{"kube", "app", "create", "x", "-f", badYAML}, 1,
+			[]string{"bad.yaml: document 1 is not valid YAML"}},
+		{"manifest not an object", nil, []string{"kube", "app", "create", "x", "-f", notObject}, 1,
+			[]string{"document 1 is not a Kubernetes object"}},
+		{"missing file", nil, []string{"kube", "app", "create", "x", "-f", "/nonexistent.yaml"}, 1,
+			[]string{"read manifest", "no such file"}},
+		{"missing -f", nil, []string{"kube", "app", "create", "x"}, 2,
+			[]string{"give the application's Kubernetes manifest with -f FILE", "Run 'rok kube app create --help' for usage."}},
+		{"missing name", nil, []string{"kube", "app", "get"}, 2, []string{"give the name of the application"}},
+		{"unknown flag", nil, []string{"kube", "app", "list", "--colour"}, 2, []string{"unknown flag: --colour"}},
+		{"unknown command", nil, []string{"kube", "apps", "frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
+		{"bad output format", nil, []string{"kube", "app", "list", "-o", "xml"}, 2, []string{`-o "xml" is not a format`}},
+		{"bad jsonpath", nil, []string{"kube", "app", "list", "-o", "jsonpath={.items[}"}, 2, []string{"-o jsonpath"}},
+		{"conflicting flags", nil, []string{"kube", "app", "update", "exists", "--enable-migration", "--disable-migration"}, 2,
+			[]string{"--enable-migration and --disable-migration cannot be used together"}},
+		{"bad metric pair", nil, []string{"kube", "cluster", "register", "-k", manifest, "--metric", "heat", "hot"}, 2,
+			[]string{`--metric heat: "hot" is not a number`}},
+		{"unknown context", nil, []string{"--context", "nowhere", "kube", "app", "list"}, 1,
+			[]string{`context "nowhere" is not in the configuration`}},
+		{"bad API URL", map[string]string{"ROK_API_URL": "localhost:8080"}, []string{"kube", "app", "list"}, 2,
+			[]string{"must look like http://host:port", "from ROK_API_URL"}},
+		{"retry of a pending app", nil, []string{"kube", "app", "retry", "exists"}, 4, []string{"only FAILED or DEGRADED"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			saved := r.env
+			r.env = map[string]string{}
+			for k, v := range saved {
+				r.env[k] = v
+			}
+			for k, v := range tt.env {
+				r.env[k] = v
+			}
+			defer func() { r.env = saved }()
+			res := r.run(tt.args...)
+			if res.code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr: %s", res.code, tt.wantCode, res.stderr)
+			}
+			if res.stdout != "" {
+				t.Errorf("stdout = %q, want nothing on failure", res.stdout)
+			}
+			for _, want := range tt.wantStderr {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,193 @@
+package cli_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+)
+
+// TestApp walks an application through its verbs and compares every
+// output format, on a terminal and in a pipe, with golden files.
+func TestApp(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	r.tty = true
+	golden(t, r.stable(r.must("kube", "app", "create", "echo-demo", "-f", manifest,
+		"-l", "app=echo", "-L", "location in (DE, FR)", "-R", "crontabs.stable.example.com",
+		"-M", "latency < 0.5", "--hook-shutdown=45", "--backoff_limit", "3").stdout))
+	r.tty = false
+	r.must("kube", "app", "create", "second", "-f", manifest, "--disable-migration")
+
+	for _, tc := range []struct {
+		name string
+		tty  bool
+		args []string
+	}{
+		{"list_tty", true, []string{"kube", "app", "list"}},
+		{"list_pipe", false, []string{"kube", "app", "list"}},
+		{"list_wide_tty", true, []string{"kube", "app", "list", "-o", "wide"}},
+		{"list_json", false, []string{"kube", "app", "list", "-o", "json"}},
+		{"list_yaml", false, []string{"kube", "app", "list", "-o", "yaml"}},
+		{"list_name", false, []string{"kube", "app", "list", "-o", "name"}},
+		{"list_jsonpath", false, []string{"kube", "app", "list", "-o", "jsonpath={.items[*].metadata.name}"}},
+		{"list_sorted_no_headers", false, []string{"kube", "app", "list", "--sort-by", ".metadata.name", "--no-headers"}},
+		{"list_selector", false, []string{"kube", "application", "ls", "-l", "app=echo"}},
+		{"get_tty", true, []string{"kube", "app", "get", "echo-demo"}},
+		{"get_pipe", false, []string{"kube", "app", "get", "echo-demo"}},
+		{"get_json", false, []string{"kube", "app", "get", "echo-demo", "-o", "json"}},
+		{"get_yaml", false, []string{"kube", "app", "get", "echo-demo", "-o", "yaml"}},
+		{"update", true, []string{"kube", "app", "update", "echo-demo", "--remove-existing-label-constraints", "-L", "tier=gold", "-l", "team=red"}},
+		{"delete", true, []string{"kube", "app", "delete", "second"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r.tty = tc.tty
+			golden(t, r.stable(r.must(tc.args...).stdout))
+		})
+	}
+}
+
+// TestApp_jsonIsTheAPIObject: -o json is exactly the API's object, so
+// scripts can rely on every field being present.
+func TestApp_jsonIsTheAPIObject(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	r.must("kube", "app", "create", "echo-demo", "-f", manifest)
+	out := r.must("kube", "app", "get", "echo-demo", "-o", "json").stdout
+	var app api.Application
+	if err := json.Unmarshal([]byte(out), &app); err != nil {
+		t.Fatalf("-o json is not an application: %v\n%s", err, out)
+	}
+	if len(app.Spec.Manifest) != 2 || !strings.Contains(out, `"deleted": null`) || !strings.Contains(out, `"labels": {}`) {
+		t.Errorf("-o json lacks fields of the API object:\n%s", out)
+	}
+	var list []any
+	if err := json.Unmarshal([]byte(r.must("kube", "app", "list", "-o", "json").stdout), &list); err != nil || len(list) != 1 {
+		t.Errorf("list -o json is not a bare array of 1: %v", err)
+	}
+}
+
+func TestApp_manifestFromStdin(t *testing.T) {
+	r := newRunner(t)
+	r.stdin = echoManifest
+	out := r.must("kube", "app", "create", "piped", "-f", "-", "-o", "json").stdout
+	if !strings.Contains(out, `"kind": "Service"`) {
+		t.Errorf("manifest from stdin not used:\n%s", out)
+	}
+}
+
+// TestApp_waitForRunning: --wait blocks until a controller (played here by
+// the test) sets RUNNING.
+func TestApp_waitForRunning(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	c, err := client.New(apiURL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		apps := c.Applications(r.namespace)
+		for range 200 {
+			app, err := apps.Get(context.Background(), "echo-demo")
+			if err == nil {
+				app.Status.State = api.StateRunning
+				if _, err := apps.UpdateStatus(context.Background(), app); err == nil {
+					return
+				}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	out := r.must("kube", "app", "create", "echo-demo", "-f", manifest, "--wait", "-o", "jsonpath={.status.state}").stdout
+	if strings.TrimSpace(out) != "RUNNING" {
+		t.Errorf("--wait returned state %q, want RUNNING", out)
+	}
+	res := r.run("kube", "app", "delete", "echo-demo", "--wait", "--timeout", "1s")
+	if res.code != 1 || !strings.Contains(res.stderr, "timed out waiting") {
+		t.Errorf("delete --wait with nobody to finish it: exit %d, stderr %q; want 1 and a timeout message", res.code, res.stderr)
+	}
+}
+
+// TestApp_watchJSON: list -w -o json prints the current objects, then one
+// event per line as they change.
+func TestApp_watchJSON(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	r.must("kube", "app", "create", "first", "-f", manifest)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() { done <- r.runContext(ctx, "kube", "app", "list", "-w", "-o", "json") }()
+	time.Sleep(300 * time.Millisecond)
+	r.must("kube", "app", "create", "second", "-f", manifest)
+	time.Sleep(300 * time.Millisecond)
+	cancel()
+	res := <-done
+	if res.code != 0 {
+		t.Fatalf("watch exit %d: %s", res.code, res.stderr)
+	}
+	var events []string
+	for _, line := range strings.Split(strings.TrimSpace(res.stdout), "\n") {
+		var ev struct {
+			Type   string          `json:"type"`
+			Object api.Application `json:"object"`
+		}
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("not an event line: %q", line)
+		}
+		events = append(events, ev.Type+" "+ev.Object.Metadata.Name)
+	}
+	if strings.Join(events, ",") != "ADDED first,ADDED second" {
+		t.Errorf("events = %v, want ADDED first, ADDED second", events)
+	}
+}
+
+const twoContextKubeconfig = `apiVersion: v1
+kind: Config
+current-context: kind-one
+clusters:
+- name: one
+  cluster: {server: "https://127.0.0.1:6443", certificate-authority: ca.crt}
+- name: two
+  cluster: {server: "https://127.0.0.1:7443", insecure-skip-tls-verify: true}
+users:
+- name: admin-one
+  user: {token: secret-one}
+- name: admin-two
+  user: {token: secret-two}
+contexts:
+- name: kind-one
+  context: {cluster: one, user: admin-one}
+- name: kind-two
+  context: {cluster: two, user: admin-two}
+`
+
+func TestCluster(t *testing.T) {
+	r := newRunner(t)
+	writeFile(t, r.cwd, "ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	kc := writeFile(t, r.cwd, "kubeconfig", twoContextKubeconfig)
+	r.tty = true
+	t.Run("list_empty", func(t *testing.T) { golden(t, r.must("kube", "cluster", "list").stdout) })
+	t.Run("register_current_context", func(t *testing.T) {
+		golden(t, r.stable(r.must("kube", "cluster", "register", "-k", kc, "-l", "location=DE", "--metric", "heat", "0.5", "--global-metric", "cost", "-2").stdout))
+	})
+	t.Run("register_chosen_context", func(t *testing.T) {
+		golden(t, r.stable(r.must("kube", "cluster", "register", "-k", kc, "-c", "kind-two", "-R", "crontabs.stable.example.com").stdout))
+	})
+	t.Run("list", func(t *testing.T) { golden(t, r.stable(r.must("kube", "cluster", "list").stdout)) })
+	r.tty = false
+	out := r.must("kube", "cluster", "get", "kind-one", "-o", "json").stdout
+	var cluster api.Cluster
+	if err := json.Unmarshal([]byte(out), &cluster); err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, _ := json.Marshal(cluster.Spec.Kubeconfig)
+	if strings.Contains(string(kubeconfig), "kind-two") || !strings.Contains(string(kubeconfig), "certificate-authority-data") {
+		t.Errorf("stored kubeconfig is not the single chosen context with the CA inlined: %s", kubeconfig)
+	}
+	r.tty = true
+	t.Run("delete", func(t *testing.T) { golden(t, r.stable(r.must("kube", "cluster", "delete", "kind-two").stdout)) })
+}
