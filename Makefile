@@ -8,7 +8,7 @@ DEMO_DIR ?= tmp/demo
 DEMO_ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 
-.PHONY: all build test unit e2e fuzz lint bench demo demo-down clean
+.PHONY: all build test test-deps unit e2e fuzz lint bench demo demo-down clean
 
 all: build
 
@@ -17,7 +17,10 @@ build: ## build the binaries into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/krakectl ./krakectl
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/rok ./rok
 
-test: lint unit e2e fuzz ## everything CI runs
+test: test-deps lint unit e2e fuzz ## everything CI runs
+
+test-deps: ## Debian packages the tests need (bash-completion), installed when missing
+	@./e2e/install-deps.sh
 
 unit: ## unit and integration tests (real embedded etcd), with the race detector
 	$(GO) test -race -count=1 ./...
