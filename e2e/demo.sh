@@ -33,28 +33,30 @@ up)
     curl -fsS -m 1 "$url/readyz" >/dev/null || { echo "krakectl did not become ready within 60s; see $log" >&2; exit 1; }
     echo "Krake is running (PID $(cat "$pidfile")) at $url, data in $dir/data, log in $log."
   fi
-  ns=demo
-  app=manifests/echo-demo/application.json
+  export ROK_API_URL=$url
+  rok=./bin/rok
   echo
-  echo "Walkthrough: create the echo-demo application in namespace '$ns'"
-  code=$(curl -sS -X POST "$url/kubernetes/namespaces/$ns/applications" -H 'Content-Type: application/json' -d @"$app" -o "$dir/create.json" -w '%{http_code}')
-  case $code in
-  200) echo "  created" ;;
-  409) echo "  it exists already (from an earlier \`make demo\`)" ;;
-  *) echo "  create failed with HTTP $code:" >&2; cat "$dir/create.json" >&2; exit 1 ;;
-  esac
-  curl -sS "$url/kubernetes/namespaces/$ns/applications/echo-demo" |
-    python3 -c 'import json,sys; a=json.load(sys.stdin); m=a["metadata"]; print("  %s/%s  state=%s  created=%s  resource_version=%s" % (m["namespace"], m["name"], a["status"]["state"], m["created"], m["resource_version"]))' 2>/dev/null || true
+  echo "Walkthrough (the original README's, with rok):"
+  echo "\$ rok kube cluster list"
+  $rok kube cluster list
+  echo "\$ rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml"
+  if $rok kube app get echo-demo >/dev/null 2>&1; then
+    echo "(echo-demo exists already, from an earlier \`make demo\`)"
+  else
+    $rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml
+  fi
+  echo "\$ rok kube app list"
+  $rok kube app list
   cat <<TXT
 
-Try:
-  curl -s $url/ | python3 -m json.tool
-  curl -s $url/kubernetes/namespaces/$ns/applications/echo-demo | python3 -m json.tool
-  curl -s '$url/kubernetes/applications?label_selector=app=echo'
-  curl -sN '$url/kubernetes/namespaces/$ns/applications?watch&heartbeat=5'      # live events; Ctrl-C to stop
-  curl -s -X PATCH $url/kubernetes/namespaces/$ns/applications/echo-demo \\
-       -H 'Content-Type: application/merge-patch+json' -d '{"metadata":{"labels":{"tier":"gold"}}}'
-  curl -s -X DELETE '$url/kubernetes/namespaces/$ns/applications/echo-demo?force=True'
+Krake's API is at $url. Try (export ROK_API_URL=$url first, or use --api-url):
+  ./bin/rok kube app get echo-demo
+  ./bin/rok kube app list -o wide
+  ./bin/rok kube app get echo-demo -o json
+  ./bin/rok kube app list -w                  # live; Ctrl-C to stop
+  ./bin/rok kube app update echo-demo -l tier=gold
+  ./bin/rok kube app delete echo-demo --force
+  source <(./bin/rok completion bash)         # then: rok kube app get <TAB>
 
 The application stays PENDING until the scheduler and the cluster controllers land.
 Stop everything with: make demo-down
