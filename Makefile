@@ -8,7 +8,7 @@ DEMO_DIR ?= tmp/demo
 DEMO_ADDR ?= 127.0.0.1:8080
 FUZZTIME ?= 10s
 
-.PHONY: all build test test-deps unit e2e fuzz lint bench demo demo-down clean
+.PHONY: all build test test-deps kube-testenv unit e2e fuzz lint bench demo demo-down clean
 
 all: build
 
@@ -22,11 +22,14 @@ test: test-deps lint unit e2e fuzz ## everything CI runs
 test-deps: ## Debian packages the tests need (bash-completion), installed when missing
 	@./e2e/install-deps.sh
 
+kube-testenv: ## build the local Kubernetes binaries into ~/.cache/krake (about 8 minutes the first time)
+	@./e2e/kube-testenv.sh build
+
 unit: ## unit and integration tests (real embedded etcd), with the race detector
 	$(GO) test -race -count=1 ./...
 
-e2e: ## end-to-end tests against the real binaries
-	$(GO) test -tags e2e -count=1 -timeout 20m ./e2e/...
+e2e: kube-testenv ## end-to-end tests against the real binaries and real local clusters
+	$(GO) test -tags e2e -count=1 -timeout 30m ./e2e/...
 
 fuzz: ## run each fuzz target briefly (FUZZTIME, default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabel$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
