@@ -261,13 +261,8 @@ func (o ListOptions) query() url.Values {
 // List reads one page. Its Metadata.ResourceVersion is where a watch should
 // start to miss nothing; Metadata.Continue fetches the next page.
 func (r *Resource[T]) List(ctx context.Context, opts ListOptions) (*api.List[T], error) {
-	var raw struct {
-		API      string            `json:"api"`
-		Kind     string            `json:"kind"`
-		Metadata api.ListMetadata  `json:"metadata"`
-		Items    []json.RawMessage `json:"items"`
-	}
-	if err := r.c.do(ctx, http.MethodGet, r.collectionPath(), opts.query(), nil, "", &raw); err != nil {
+	raw, err := r.ListJSON(ctx, opts)
+	if err != nil {
 		return nil, err
 	}
 	list := &api.List[T]{API: raw.API, Kind: raw.Kind, Metadata: raw.Metadata, Items: make([]T, 0, len(raw.Items))}
@@ -279,6 +274,16 @@ func (r *Resource[T]) List(ctx context.Context, opts ListOptions) (*api.List[T],
 		list.Items = append(list.Items, obj)
 	}
 	return list, nil
+}
+
+// ListJSON reads one page with each item left as the server's JSON, for
+// callers that only print or re-shape it.
+func (r *Resource[T]) ListJSON(ctx context.Context, opts ListOptions) (*api.List[json.RawMessage], error) {
+	var list api.List[json.RawMessage]
+	if err := r.c.do(ctx, http.MethodGet, r.collectionPath(), opts.query(), nil, "", &list); err != nil {
+		return nil, err
+	}
+	return &list, nil
 }
 
 // ListAll reads every page; the result's resource_version is the first

@@ -73,6 +73,14 @@ func main() {
 			clients = append(clients, r.clients)
 		}
 	}
+	rok, kubectl := byKey["rok-app-list-1000/1"], byKey["kubectl-get-deploy-1000/1"]
+	if rok > 0 && kubectl > 0 {
+		fmt.Println()
+		fmt.Println("| command (start-up + list of 1,000 + table) | runs/s | time vs kubectl |")
+		fmt.Println("|---------------------------------------------|--------|-----------------|")
+		fmt.Printf("| rok kube app list                           | %6.1f | %14.0f%% |\n", rok, 100*kubectl/rok)
+		fmt.Printf("| kubectl get deployments -A                  | %6.1f | %14.0f%% |\n", kubectl, 100.0)
+	}
 	printed := false
 	for _, c := range clients {
 		api, etcd := byKey["create/"+strconv.Itoa(c)], byKey["etcd-put/"+strconv.Itoa(c)]

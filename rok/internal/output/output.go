@@ -75,6 +75,10 @@ func New(opts Options) (*Printer, error) {
 // Format is the chosen format's name (jsonpath without its expression).
 func (p *Printer) Format() string { return p.format }
 
+// NeedsTyped reports whether the format prints the API object itself
+// (json, yaml); the others work from generic JSON documents.
+func (p *Printer) NeedsTyped() bool { return p.format == "json" || p.format == "yaml" }
+
 // IsStructured reports JSON or YAML output, where nothing but the
 // document may go to stdout.
 func (p *Printer) IsStructured() bool {
@@ -98,6 +102,14 @@ func parseJSONPath(expr string) (*jsonpath.JSONPath, error) {
 
 // ToDoc turns an object into generic JSON.
 func ToDoc(obj any) (Doc, error) {
+	switch x := obj.(type) {
+	case Doc:
+		return x, nil
+	case json.RawMessage:
+		var d Doc
+		err := json.Unmarshal(x, &d)
+		return d, err
+	}
 	data, err := json.Marshal(obj)
 	if err != nil {
 		return nil, err
