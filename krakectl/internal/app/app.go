@@ -16,10 +16,22 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/store"
+	"github.com/krake-go/krake/controllers"
 )
+
+// RunControllers runs controllers alone against an API.
+func RunControllers(ctx context.Context, apiURL string, names []string, opts controllers.Options, log *slog.Logger) error {
+	c, err := client.New(apiURL, client.Options{UserAgent: "krake-controllers"})
+	if err != nil {
+		return err
+	}
+	log.Info("controllers running", "controllers", names, "api", apiURL)
+	return controllers.Run(ctx, c, log, opts, names...)
+}
 
 // EtcdConfig says where the store lives.
 type EtcdConfig struct {
@@ -40,6 +52,10 @@ type Config struct {
 	Logger          *slog.Logger
 	Version         string
 	ShutdownTimeout time.Duration // default 15s
+	// Controllers to run in the same process, talking to this API over
+	// HTTP; none for `krakectl api`.
+	Controllers       []string
+	ControllerOptions controllers.Options
 }
 
 // RunAPI serves the API until ctx ends.
@@ -73,7 +89,22 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	httpServer.RegisterOnShutdown(srv.StopStreams)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpServer.Serve(listener) }()
-	log.Info("krake API serving", "url", "http://"+listener.Addr().String(), "version", cfg.Version)
+	apiURL := "http://" + listener.Addr().String()
+	log.Info("krake API serving", "url", apiURL, "version", cfg.Version)
+
+	ctrlCtx, stopControllers := context.WithCancel(ctx)
+	defer stopControllers()
+	ctrlDone := make(chan error, 1)
+	if len(cfg.Controllers) > 0 {
+		c, err := client.New(apiURL, client.Options{UserAgent: "krake-controllers"})
+		if err != nil {
+			return err
+		}
+		go func() { ctrlDone <- controllers.Run(ctrlCtx, c, log, cfg.ControllerOptions, cfg.Controllers...) }()
+		log.Info("controllers running", "controllers", cfg.Controllers)
+	} else {
+		close(ctrlDone)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -84,6 +115,9 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		_ = httpServer.Close()
 		return fmt.Errorf("embedded etcd failed: %w", err)
 	}
+	// Controllers stop first: their watches would hold the server open.
+	stopControllers()
+	<-ctrlDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {

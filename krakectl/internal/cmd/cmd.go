@@ -12,9 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/krake-go/krake/controllers"
 	"github.com/krake-go/krake/krakectl/internal/app"
 )
 
@@ -38,7 +41,7 @@ func newRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newVersion(version, stdout))
+	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newVersion(version, stdout))
 	return root
 }
 
@@ -52,6 +55,9 @@ type serveOptions struct {
 	etcdLogLevel  string
 	logLevel      string
 	logFormat     string
+	controllers   []string
+	probeInterval time.Duration
+	resync        time.Duration
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -65,6 +71,10 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 		f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory of the embedded etcd")
 		f.StringVar(&o.etcdLogLevel, "etcd-log-level", "fatal", "log level of the embedded etcd (debug, info, warn, error, fatal)")
 	}
+	if embedded {
+		f.StringSliceVar(&o.controllers, "controllers", controllers.Names(), "controllers to run in this process (none: --controllers=)")
+		o.addControllerFlags(f)
+	}
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
 }
@@ -75,6 +85,11 @@ func defaultDataDir() string {
 		return filepath.Join(xdg, "krake")
 	}
 	return filepath.Join("tmp", "krake")
+}
+
+func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
+	f.DurationVar(&o.probeInterval, "probe-interval", 10*time.Second, "how often clusters are probed")
+	f.DurationVar(&o.resync, "resync", 10*time.Second, "how often a running application is checked")
 }
 
 func (o *serveOptions) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -105,9 +120,11 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return app.RunAPI(ctx, app.Config{
-		Listen:  o.listen,
-		Logger:  log,
-		Version: version,
+		Listen:            o.listen,
+		Logger:            log,
+		Version:           version,
+		Controllers:       o.controllers,
+		ControllerOptions: controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync},
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel,
@@ -147,6 +164,32 @@ func newAPI(version string, stderr io.Writer) *cobra.Command {
 		},
 	}
 	o.addFlags(cmd, false)
+	return cmd
+}
+
+func newController(stderr io.Writer) *cobra.Command {
+	o := &serveOptions{}
+	var apiURL string
+	cmd := &cobra.Command{
+		Use:       "controller NAME...",
+		Short:     "Run controllers alone against a Krake API: " + strings.Join(controllers.Names(), ", "),
+		Example:   "  krakectl controller cluster application --api-url http://127.0.0.1:8080",
+		Args:      cobra.MinimumNArgs(1),
+		ValidArgs: controllers.Names(),
+		RunE: func(_ *cobra.Command, args []string) error {
+			log, err := o.logger(stderr)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			return app.RunControllers(ctx, apiURL, args, controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync}, log)
+		},
+	}
+	cmd.Flags().StringVar(&apiURL, "api-url", "http://127.0.0.1:8080", "the Krake API")
+	o.addControllerFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
+	cmd.Flags().StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
 	return cmd
 }
 

@@ -1,0 +1,76 @@
+// Package controllers assembles Krake's controllers. Each talks to the API
+// over HTTP only, so it runs inside `krakectl serve` or alone with
+// `krakectl controller NAME --api-url URL`.
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/controllers/gc"
+	"github.com/krake-go/krake/controllers/kubernetes/application"
+	"github.com/krake-go/krake/controllers/kubernetes/cluster"
+	"github.com/krake-go/krake/controllers/scheduler"
+)
+
+// Options tune every controller.
+type Options struct {
+	// ProbeInterval is how often clusters are probed (default 10s).
+	ProbeInterval time.Duration
+	// Resync is how often a running application is checked (default 10s).
+	Resync time.Duration
+}
+
+// Runnable is a long-running component.
+type Runnable interface {
+	Start(ctx context.Context) error
+}
+
+var builders = map[string]func(c *client.Client, log *slog.Logger, o Options) Runnable{
+	"cluster": func(c *client.Client, log *slog.Logger, o Options) Runnable {
+		return cluster.New(c, log, cluster.Options{ProbeInterval: o.ProbeInterval})
+	},
+	"application": func(c *client.Client, log *slog.Logger, o Options) Runnable {
+		return application.New(c, log, application.Options{Resync: o.Resync})
+	},
+	"scheduler": func(c *client.Client, log *slog.Logger, _ Options) Runnable { return scheduler.New(c, log) },
+	"gc":        func(c *client.Client, log *slog.Logger, _ Options) Runnable { return gc.New(c, log) },
+}
+
+// Names lists the controllers.
+func Names() []string {
+	names := make([]string, 0, len(builders))
+	for n := range builders {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Run starts the named controllers (all when names is empty) and blocks
+// until ctx ends.
+func Run(ctx context.Context, c *client.Client, log *slog.Logger, o Options, names ...string) error {
+	if len(names) == 0 {
+		names = Names()
+	}
+	done := make(chan error, len(names))
+	for _, name := range names {
+		build, ok := builders[name]
+		if !ok {
+			return fmt.Errorf("unknown controller %q: use one of %v", name, Names())
+		}
+		r := build(c, log.With("controller", name), o)
+		go func() { done <- r.Start(ctx) }()
+	}
+	var first error
+	for range names {
+		if err := <-done; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

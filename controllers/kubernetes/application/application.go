@@ -1,0 +1,383 @@
+// Package application is the Kubernetes application controller: it
+// applies a bound application's manifest to its cluster with server-side
+// apply (field manager "krake"), removes objects that left the manifest,
+// reports services and pod health, and cleans the cluster up on delete.
+package application
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/apiserver/client/informer"
+	"github.com/krake-go/krake/controllers/kubernetes/kubeclient"
+	"github.com/krake-go/krake/controllers/runtime"
+)
+
+// Finalizer the controller holds while objects of the app may exist on a
+// cluster.
+const Finalizer = "kubernetes_resources_deletion"
+
+// FieldManager is the server-side apply field manager.
+const FieldManager = "krake"
+
+// Options tune the controller.
+type Options struct {
+	Workers int           // default 4
+	Resync  time.Duration // how often a running app is checked again; default 10s
+	Timeout time.Duration // per Kubernetes request; default 10s
+}
+
+// Controller deploys applications.
+type Controller struct {
+	api      *client.Client
+	apps     *informer.Informer[*api.Application]
+	clusters *informer.Informer[*api.Cluster]
+	kube     *kubeclient.Cache
+	loop     *runtime.Controller
+	opts     Options
+	log      *slog.Logger
+}
+
+// New returns the controller for all namespaces.
+func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
+	if opts.Workers == 0 {
+		opts.Workers = 4
+	}
+	if opts.Resync == 0 {
+		opts.Resync = 10 * time.Second
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	ctrl := &Controller{
+		api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log),
+		kube: kubeclient.NewCache(opts.Timeout), opts: opts, log: log,
+	}
+	ctrl.loop = runtime.New("application", ctrl, opts.Workers, log)
+	ctrl.apps.AddHandler(func(typ string, app *api.Application) {
+		if typ != api.Deleted {
+			ctrl.loop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
+		}
+	})
+	// A cluster coming back (or changing credentials) retries its apps.
+	ctrl.clusters.AddHandler(func(_ string, cl *api.Cluster) {
+		for _, app := range ctrl.apps.List() {
+			if ref := app.Status.ScheduledTo; ref != nil && ref.Namespace == cl.Metadata.Namespace && ref.Name == cl.Metadata.Name {
+				ctrl.loop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
+			}
+		}
+	})
+	return ctrl
+}
+
+// Start runs until ctx ends.
+func (c *Controller) Start(ctx context.Context) error {
+	go func() { _ = c.apps.Start(ctx) }()
+	go func() { _ = c.clusters.Start(ctx) }()
+	return c.loop.Start(ctx)
+}
+
+// Reconcile brings one application's objects in line with its manifest.
+func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
+	cached, ok := c.apps.Get(key.Namespace, key.Name)
+	if !ok {
+		return runtime.Result{}, nil
+	}
+	app := api.DeepCopy(cached)
+	if app.Metadata.Deleted != nil {
+		return runtime.Result{}, c.cleanUp(ctx, app)
+	}
+	if app.Status.ScheduledTo == nil {
+		return runtime.Result{}, nil // the scheduler has not chosen yet
+	}
+	<-c.clusters.Synced()
+	ref := app.Status.ScheduledTo
+	cluster, ok := c.clusters.Get(ref.Namespace, ref.Name)
+	if !ok {
+		return c.fail(ctx, app, api.StateFailed, api.ReasonClusterNotReachable, fmt.Sprintf("cluster %s/%s does not exist", ref.Namespace, ref.Name))
+	}
+	kube, err := c.kube.For(cluster)
+	if err != nil {
+		return c.fail(ctx, app, api.StateFailed, api.ReasonInvalidResource, err.Error())
+	}
+	// Hold the finalizer before anything reaches the cluster, so a delete
+	// always cleans up what was applied.
+	if !slices.Contains(app.Metadata.Finalizers, Finalizer) {
+		app.Metadata.Finalizers = append(app.Metadata.Finalizers, Finalizer)
+		if app, err = c.api.Applications(key.Namespace).Update(ctx, app, client.WriteOptions{}); err != nil {
+			return runtime.Result{}, ignoreNotFound(err)
+		}
+	}
+	changed := !sameManifest(app.Spec.Manifest, app.Status.LastAppliedManifest)
+	if changed || app.Status.State == api.StatePending {
+		next := api.StateCreating
+		if len(app.Status.LastAppliedManifest) > 0 {
+			next = api.StateReconciling
+		}
+		if app.Status.State != next {
+			app.Status.State, app.Status.Reason = next, nil
+			if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
+				return runtime.Result{}, ignoreNotFound(err)
+			}
+		}
+	}
+	services, health, err := c.apply(ctx, kube, app)
+	if err != nil {
+		var invalid *invalidObject
+		if errors.As(err, &invalid) {
+			return c.fail(ctx, app, api.StateFailed, api.ReasonInvalidResource, err.Error())
+		}
+		if isUnreachable(err) {
+			return c.fail(ctx, app, api.StateDegraded, api.ReasonClusterNotReachable, err.Error())
+		}
+		return c.fail(ctx, app, api.StateFailed, api.ReasonKubernetesError, err.Error())
+	}
+	app.Status.State = api.StateRunning
+	app.Status.Reason = nil
+	app.Status.RunningOn = app.Status.ScheduledTo
+	app.Status.Services = services
+	app.Status.ContainerHealth = health
+	app.Status.LastAppliedManifest = app.Spec.Manifest
+	if !statusEqual(cached.Status, app.Status) {
+		if _, err := c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
+			return runtime.Result{}, ignoreNotFound(err)
+		}
+		if cached.Status.State != api.StateRunning {
+			c.log.Info("application running", "app", key.String(), "cluster", ref.Name)
+		}
+	}
+	return runtime.Result{RequeueAfter: c.opts.Resync}, nil
+}
+
+// invalidObject is a manifest object the cluster refuses as such.
+type invalidObject struct {
+	index int
+	what  string
+	err   error
+}
+
+func (e *invalidObject) Error() string {
+	return fmt.Sprintf("spec.manifest[%d] %s: %v", e.index, e.what, e.err)
+}
+
+// apply applies every object, deletes those no longer in the manifest,
+// and reads back services and pod health.
+func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, app *api.Application) (map[string]string, api.ContainerHealth, error) {
+	services := map[string]string{}
+	var health api.ContainerHealth
+	applied := map[string]bool{}
+	for i, raw := range app.Spec.Manifest {
+		obj, res, err := c.resourceFor(kube, raw)
+		what := describe(obj)
+		if err != nil {
+			return nil, health, &invalidObject{index: i, what: what, err: err}
+		}
+		out, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+		if err != nil {
+			if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) {
+				return nil, health, &invalidObject{index: i, what: what, err: err}
+			}
+			return nil, health, fmt.Errorf("apply %s: %w", what, err)
+		}
+		applied[identity(obj)] = true
+		switch obj.GetKind() {
+		case "Service":
+			for name, addr := range serviceAddresses(out, kube.Host) {
+				services[name] = addr
+			}
+		case "Deployment", "StatefulSet", "ReplicaSet":
+			desired, _, _ := unstructured.NestedInt64(out.Object, "spec", "replicas")
+			ready, _, _ := unstructured.NestedInt64(out.Object, "status", "readyReplicas")
+			health.DesiredPods += int(desired)
+			health.RunningPods += int(ready)
+		}
+	}
+	// Objects that left the manifest leave the cluster.
+	for _, raw := range app.Status.LastAppliedManifest {
+		obj, res, err := c.resourceFor(kube, raw)
+		if err != nil || applied[identity(obj)] {
+			continue
+		}
+		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return nil, health, fmt.Errorf("delete %s: %w", describe(obj), err)
+		}
+	}
+	return services, health, nil
+}
+
+// resourceFor decodes a manifest object and finds its API resource,
+// defaulting the namespace of namespaced kinds.
+func (c *Controller) resourceFor(kube *kubeclient.Clients, raw api.RawObject) (*unstructured.Unstructured, dynamic.ResourceInterface, error) {
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(raw); err != nil {
+		return obj, nil, fmt.Errorf("not a Kubernetes object: %w", err)
+	}
+	gvk := obj.GroupVersionKind()
+	mapping, err := kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		kube.Mapper.Reset() // a CRD may have appeared since discovery ran
+		mapping, err = kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return obj, nil, fmt.Errorf("the cluster does not serve kind %s in %s", gvk.Kind, gvk.GroupVersion())
+		}
+		return obj, nil, err
+	}
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(kube.Namespace)
+		}
+		return obj, kube.Dynamic.Resource(mapping.Resource).Namespace(obj.GetNamespace()), nil
+	}
+	return obj, kube.Dynamic.Resource(mapping.Resource), nil
+}
+
+func describe(obj *unstructured.Unstructured) string {
+	if obj == nil {
+		return "object"
+	}
+	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
+}
+
+func identity(obj *unstructured.Unstructured) string {
+	gvk := obj.GroupVersionKind()
+	return schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}.String() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// serviceAddresses are `<cluster API host>:<nodePort>` per NodePort
+// service port, and the load balancer's address when one is assigned.
+func serviceAddresses(svc *unstructured.Unstructured, host string) map[string]string {
+	out := map[string]string{}
+	typ, _, _ := unstructured.NestedString(svc.Object, "spec", "type")
+	ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
+	if typ == "LoadBalancer" {
+		ingress, _, _ := unstructured.NestedSlice(svc.Object, "status", "loadBalancer", "ingress")
+		if len(ingress) > 0 && len(ports) > 0 {
+			in, _ := ingress[0].(map[string]any)
+			p, _ := ports[0].(map[string]any)
+			addr, _ := in["ip"].(string)
+			if addr == "" {
+				addr, _ = in["hostname"].(string)
+			}
+			if addr != "" {
+				out[svc.GetName()] = fmt.Sprintf("%s:%v", addr, p["port"])
+				return out
+			}
+		}
+	}
+	if typ != "NodePort" && typ != "LoadBalancer" {
+		return out
+	}
+	for i, p := range ports {
+		pm, _ := p.(map[string]any)
+		nodePort, ok := pm["nodePort"]
+		if !ok {
+			continue
+		}
+		name := svc.GetName()
+		if i > 0 {
+			name = fmt.Sprintf("%s/%v", name, pm["name"])
+		}
+		out[name] = fmt.Sprintf("%s:%v", host, nodePort)
+	}
+	return out
+}
+
+// cleanUp removes the application's objects from its cluster, then its
+// finalizer; the record leaves once no finalizer is left.
+func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
+	if !slices.Contains(app.Metadata.Finalizers, Finalizer) {
+		return nil
+	}
+	if app.Status.State != api.StateDeleting {
+		app.Status.State = api.StateDeleting
+		updated, err := c.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, app)
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		app = updated
+	}
+	ref := app.Status.RunningOn
+	if ref == nil {
+		ref = app.Status.ScheduledTo
+	}
+	if ref != nil {
+		<-c.clusters.Synced()
+		if cluster, ok := c.clusters.Get(ref.Namespace, ref.Name); ok {
+			kube, err := c.kube.For(cluster)
+			if err != nil {
+				return err
+			}
+			for _, raw := range app.Status.LastAppliedManifest {
+				obj, res, err := c.resourceFor(kube, raw)
+				if err != nil {
+					continue
+				}
+				if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+					return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
+				}
+			}
+		}
+	}
+	app.Metadata.Finalizers = slices.DeleteFunc(app.Metadata.Finalizers, func(f string) bool { return f == Finalizer })
+	_, err := c.api.Applications(app.Metadata.Namespace).Update(ctx, app, client.WriteOptions{})
+	if err == nil {
+		c.log.Info("application removed from its cluster", "app", app.Metadata.Namespace+"/"+app.Metadata.Name)
+	}
+	return ignoreNotFound(err)
+}
+
+// fail records a failure in the status, where the user reads it.
+func (c *Controller) fail(ctx context.Context, app *api.Application, state string, code api.ReasonCode, msg string) (runtime.Result, error) {
+	if app.Status.State != state || app.Status.Reason == nil || app.Status.Reason.Message != msg {
+		app.Status.State = state
+		app.Status.Reason = &api.Reason{Code: code, Message: msg}
+		if _, err := c.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, app); err != nil {
+			return runtime.Result{}, ignoreNotFound(err)
+		}
+		c.log.Info("application failed", "app", app.Metadata.Namespace+"/"+app.Metadata.Name, "state", state, "reason", msg)
+	}
+	// Retry later: the cluster or the manifest may change.
+	return runtime.Result{RequeueAfter: 3 * c.opts.Resync}, nil
+}
+
+func sameManifest(a, b []api.RawObject) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func statusEqual(a, b api.ApplicationStatus) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func ignoreNotFound(err error) error {
+	if client.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func isUnreachable(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "i/o timeout") ||
+		strings.Contains(msg, "no such host") || strings.Contains(msg, "context deadline exceeded")
+}
