@@ -18,6 +18,7 @@
 #   kube-testenv.sh down             stop exactly the processes started by `up` (PID files)
 #   kube-testenv.sh kubeconfig I     print path of the kubeconfig of cluster I
 #   kube-testenv.sh env              print shell exports (KUBE_TESTENV_KUBECONFIG_1=... etc.)
+#   kube-testenv.sh apiserver-stop I / apiserver-start I   take cluster I's API away and back
 #   kube-testenv.sh bin NAME         print the path of a built binary (kubectl, kube-apiserver ...)
 #
 # Environment (all optional):
@@ -601,6 +602,29 @@ cmd_status() {
   return $down
 }
 
+# apiserver-stop I / apiserver-start I: take one cluster's API away and
+# bring it back (outage tests); the rest keeps running.
+cmd_apiserver_stop() {
+  load_config
+  local n pid; n="$(cname "$1")"
+  pid="$(pid_of "$n-apiserver")" || die "$n-apiserver is not running"
+  kill -TERM "$pid"
+  local deadline=$((SECONDS + 20))
+  while alive "$pid" && ((SECONDS < deadline)); do sleep 0.2; done
+  alive "$pid" && kill -KILL "$pid"
+  log "stopped $n-apiserver (pid $pid)"
+}
+
+cmd_apiserver_start() {
+  load_config
+  local i=$1 n p; n="$(cname "$i")"; p="$STATE/clusters/$n/pki"
+  pid_of "$n-apiserver" >/dev/null && die "$n-apiserver is already running"
+  start_apiserver "$i"
+  wait_for "$n-apiserver" "$STATE/logs/$n-apiserver.log" "kube-apiserver $n /readyz" \
+    curl_ok "https://$HOST:$(api_port "$i")/readyz" --cacert "$p/ca.crt" --cert "$p/admin.crt" --key "$p/admin.key"
+  log "started $n-apiserver again"
+}
+
 cmd_env() {
   [[ -f "$STATE/count" ]] || die "not running"
   load_config
@@ -620,6 +644,8 @@ main() {
     down) cmd_down ;;
     status) cmd_status ;;
     env) cmd_env ;;
+    apiserver-stop) [[ -n "${2:-}" ]] || die "usage: $0 apiserver-stop I"; cmd_apiserver_stop "$2" ;;
+    apiserver-start) [[ -n "${2:-}" ]] || die "usage: $0 apiserver-start I"; cmd_apiserver_start "$2" ;;
     bin) [[ -n "${2:-}" ]] || die "usage: $0 bin NAME"; echo "$K8S_BIN/$2" ;;
     kubeconfig) [[ -n "${2:-}" ]] || die "usage: $0 kubeconfig I"; load_config; echo "$KCDIR/$(cname "$2").kubeconfig" ;;
     *) sed -n '3,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;

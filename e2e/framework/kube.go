@@ -106,6 +106,27 @@ func (k *KubeEnv) Down(t testing.TB) {
 	}
 }
 
+// StopAPIServer stops cluster i's kube-apiserver (1-based): an outage.
+func (k *KubeEnv) StopAPIServer(t testing.TB, i int) {
+	t.Helper()
+	k.script1(t, "apiserver-stop", i)
+}
+
+// StartAPIServer starts cluster i's kube-apiserver again and waits for it.
+func (k *KubeEnv) StartAPIServer(t testing.TB, i int) {
+	t.Helper()
+	k.script1(t, "apiserver-start", i)
+}
+
+func (k *KubeEnv) script1(t testing.TB, command string, i int) {
+	t.Helper()
+	cmd := exec.Command(k.script, command, fmt.Sprint(i))
+	cmd.Env = k.env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("kube-testenv %s %d: %v\n%s", command, i, err, out)
+	}
+}
+
 // Log returns the log of a component, e.g. ("cluster-1", "apiserver").
 func (k *KubeEnv) Log(cluster, component string) string {
 	data, _ := os.ReadFile(filepath.Join(k.Dir, "logs", cluster+"-"+component+".log"))

@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	update    = flag.Bool("update", false, "rewrite golden files")
+	update = flag.Bool("update", false, "rewrite golden files")
 	apiURL string
 )
 

@@ -1,0 +1,134 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/e2e/framework"
+)
+
+// eventually polls cond every 200ms until it holds or timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s: not within %s (last seen: %s)", what, timeout, last)
+}
+
+const echoWithConfig = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: echo-demo}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: echo}}
+  template:
+    metadata: {labels: {app: echo}}
+    spec: {containers: [{name: echo, image: registry.k8s.io/echoserver:1.10}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo-demo}
+spec: {type: NodePort, selector: {app: echo}, ports: [{port: 8080}]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: echo-config}
+data: {greeting: hello}
+`
+
+// TestApplicationLifecycle: drift is reverted, manifest updates reach the
+// cluster (and removed objects leave it), an outage turns the cluster
+// OFFLINE without losing the app, and an invalid manifest fails with a
+// reason naming the object.
+func TestApplicationLifecycle(t *testing.T) {
+	kube := framework.StartKube(t, 2)
+	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--resync", "1s")
+	rok := newRok(t, krake.URL)
+	root := framework.ModuleRoot(t)
+	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "--wait", "--timeout", "30s")
+	kc := kube.Kubeconfigs[0]
+	rok.must("kube", "app", "create", "echo-demo", "-f", filepath.Join(root, "manifests/echo-demo/echo-demo.yaml"), "--wait", "--timeout", "30s")
+
+	t.Run("drift is reverted", func(t *testing.T) {
+		before, err := execKubectl(kube, kc, "get", "deployment", "echo-demo", "-o", "jsonpath={.metadata.uid}")
+		if err != nil || before == "" {
+			t.Fatalf("no Deployment to delete: %v", err)
+		}
+		kubectl(t, kube, kc, "delete", "deployment", "echo-demo", "--wait=true")
+		eventually(t, 30*time.Second, "the deleted Deployment comes back as a new object", func() (bool, string) {
+			uid, err := execKubectl(kube, kc, "get", "deployment", "echo-demo", "-o", "jsonpath={.metadata.uid}")
+			return err == nil && uid != "" && uid != before, uid
+		})
+	})
+
+	t.Run("updates reach the cluster", func(t *testing.T) {
+		v2 := filepath.Join(t.TempDir(), "v2.yaml")
+		if err := os.WriteFile(v2, []byte(echoWithConfig), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rok.must("kube", "app", "update", "echo-demo", "-f", v2)
+		eventually(t, 30*time.Second, "replicas 3 and the ConfigMap on the cluster", func() (bool, string) {
+			replicas, _ := execKubectl(kube, kc, "get", "deployment", "echo-demo", "-o", "jsonpath={.spec.replicas}")
+			cm, _ := execKubectl(kube, kc, "get", "configmap", "echo-config", "-o", "jsonpath={.data.greeting}")
+			return replicas == "3" && cm == "hello", "replicas=" + replicas + " greeting=" + cm
+		})
+		rok.must("kube", "app", "update", "echo-demo", "-f", filepath.Join(root, "manifests/echo-demo/echo-demo.yaml"))
+		eventually(t, 30*time.Second, "the ConfigMap removed from the manifest leaves the cluster", func() (bool, string) {
+			out, err := execKubectl(kube, kc, "get", "configmap", "echo-config", "--ignore-not-found", "-o", "name")
+			return err == nil && out == "", out
+		})
+	})
+
+	t.Run("an outage turns the cluster OFFLINE and back", func(t *testing.T) {
+		kube.StopAPIServer(t, 1)
+		eventually(t, 30*time.Second, "cluster-1 OFFLINE", func() (bool, string) {
+			state := strings.TrimSpace(rok.must("kube", "cluster", "get", "cluster-1", "-o", "jsonpath={.status.state}"))
+			return state == api.StateOffline, state
+		})
+		if app := rok.app("echo-demo"); app.Metadata.Deleted != nil {
+			t.Fatalf("the application was lost in the outage: %+v", app.Metadata)
+		}
+		kube.StartAPIServer(t, 1)
+		eventually(t, 60*time.Second, "cluster-1 ONLINE and echo-demo RUNNING", func() (bool, string) {
+			state := strings.TrimSpace(rok.must("kube", "cluster", "get", "cluster-1", "-o", "jsonpath={.status.state}"))
+			app := rok.app("echo-demo")
+			return state == api.StateOnline && app.Status.State == api.StateRunning, state + "/" + app.Status.State
+		})
+	})
+
+	t.Run("an unknown kind fails with a reason naming the object", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.yaml")
+		if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: gadget}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rok.must("kube", "app", "create", "widget", "-f", bad)
+		eventually(t, 30*time.Second, "widget FAILED with a reason", func() (bool, string) {
+			app := rok.app("widget")
+			if app.Status.Reason == nil {
+				return false, app.Status.State
+			}
+			return app.Status.State == api.StateFailed && app.Status.Reason.Code == api.ReasonInvalidResource &&
+				strings.Contains(app.Status.Reason.Message, "spec.manifest[1] Widget gadget"), app.Status.State + ": " + app.Status.Reason.Message
+		})
+	})
+}
+
+func execKubectl(kube *framework.KubeEnv, kubeconfig string, args ...string) (string, error) {
+	out, err := exec.Command(kube.Kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...).Output()
+	return strings.TrimSpace(string(out)), err
+}
