@@ -49,7 +49,8 @@ lint: ## gofmt and go vet
 bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed as tables
 	@{ GOGC=400 $(GO) test -run '^$$' -bench 'BenchmarkAPI/op=(etcd-put|etcd-put-inprocess|create|get)/' -benchtime 5000x ./apiserver/server; \
 	   GOGC=400 $(GO) test -run '^$$' -bench 'BenchmarkAPI/op=list-1000/' -benchtime 100x ./apiserver/server; \
-	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkCLI' -benchtime 20x ./e2e; } \
+	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkCLI' -benchtime 20x ./e2e; \
+	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkDeploy' -benchtime 50x ./e2e; } \
 	 | $(GO) run ./e2e/cmd/benchtable
 
 demo: build ## start Krake (embedded etcd) in the background and show what to try
