@@ -53,7 +53,7 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkDeploy' -benchtime 50x ./e2e; } \
 	 | $(GO) run ./e2e/cmd/benchtable
 
-demo: build ## start Krake (embedded etcd) in the background and show what to try
+demo: build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
 	@./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"
 
 demo-down: ## stop what `make demo` started

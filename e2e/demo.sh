@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # demo.sh up|down DIR ADDR: start or stop the local Krake demo that
-# `make demo` / `make demo-down` run. Krake runs in the background with
-# its embedded etcd in DIR; the PID is kept in DIR/krakectl.pid so that
-# `down` stops exactly that process.
+# `make demo` / `make demo-down` run: two real Kubernetes clusters on
+# loopback (e2e/kube-testenv.sh, state in DIR/kube) and Krake (krakectl
+# serve with its embedded etcd in DIR/data). PIDs are kept in files so
+# that `down` stops exactly what `up` started.
 set -euo pipefail
 cmd=${1:?usage: demo.sh up|down DIR ADDR}
 dir=${2:?DIR}
 addr=${3:?ADDR}
 pidfile="$dir/krakectl.pid"
+export KUBE_TESTENV_DIR="$(mkdir -p "$dir" && cd "$dir" && pwd)/kube"
+kube=./e2e/kube-testenv.sh
 log="$dir/krakectl.log"
 url="http://$addr"
 
@@ -16,6 +19,12 @@ running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 case $cmd in
 up)
   mkdir -p "$dir"
+  if $kube status >/dev/null 2>&1; then
+    echo "The two local clusters are already running."
+  else
+    echo "Starting two local Kubernetes clusters (the first build takes a few minutes) ..."
+    $kube up 2 >/dev/null
+  fi
   if running; then
     echo "Krake is already running (PID $(cat "$pidfile")) at $url; \`make demo-down\` stops it."
   else
@@ -39,26 +48,35 @@ up)
   echo "Walkthrough (the original README's, with rok):"
   echo "\$ rok kube cluster list"
   $rok kube cluster list
-  echo "\$ rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml"
+  for i in 1 2; do
+    location=$([[ $i == 1 ]] && echo DE || echo FR)
+    if ! $rok kube cluster get "cluster-$i" >/dev/null 2>&1; then
+      echo "\$ rok kube cluster register -k $($kube kubeconfig $i) -l location=$location --wait"
+      $rok kube cluster register -k "$($kube kubeconfig $i)" -l location=$location --wait --timeout 60s -o name
+    fi
+  done
+  echo "\$ rok kube cluster list"
+  $rok kube cluster list
+  echo "\$ rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml --wait"
   if $rok kube app get echo-demo >/dev/null 2>&1; then
     echo "(echo-demo exists already, from an earlier \`make demo\`)"
   else
-    $rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml
+    $rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml --wait --timeout 60s -o name
   fi
-  echo "\$ rok kube app list"
-  $rok kube app list
+  echo "\$ rok kube app get echo-demo"
+  $rok kube app get echo-demo
   cat <<TXT
 
 Krake's API is at $url. Try (export ROK_API_URL=$url first, or use --api-url):
-  ./bin/rok kube app get echo-demo
   ./bin/rok kube app list -o wide
+  ./bin/rok kube cluster get cluster-1
+  kubectl --kubeconfig $($kube kubeconfig 1) get deployments,services     # what Krake applied
   ./bin/rok kube app get echo-demo -o json
   ./bin/rok kube app list -w                  # live; Ctrl-C to stop
   ./bin/rok kube app update echo-demo -l tier=gold
   ./bin/rok kube app delete echo-demo --force
   source <(./bin/rok completion bash)         # then: rok kube app get <TAB>
 
-The application stays PENDING until the scheduler and the cluster controllers land.
 Stop everything with: make demo-down
 TXT
   ;;
@@ -74,6 +92,7 @@ down)
     rm -f "$pidfile"
     echo "Krake is not running."
   fi
+  $kube down >/dev/null 2>&1 && echo "The local clusters are stopped." || true
   ;;
 *)
   echo "usage: demo.sh up|down DIR ADDR" >&2
