@@ -74,7 +74,7 @@ Krake's API is at $url. Try (export ROK_API_URL=$url first, or use --api-url):
   ./bin/rok kube app get echo-demo -o json
   ./bin/rok kube app list -w                  # live; Ctrl-C to stop
   ./bin/rok kube app update echo-demo -l tier=gold
-  ./bin/rok kube app delete echo-demo --force
+  ./bin/rok kube app delete echo-demo --wait   # removed from the cluster, then from Krake
   source <(./bin/rok completion bash)         # then: rok kube app get <TAB>
 
 Stop everything with: make demo-down
