@@ -28,6 +28,17 @@ func TestCore(t *testing.T) {
 		{"mp_list_wide", []string{"core", "mp", "list", "-o", "wide"}},
 		{"metric_update", []string{"core", "metric", "update", "heat", "--max", "10"}},
 	}
+	// Every kind's list in the structured formats and wide.
+	for _, group := range [][]string{{"core", "metric"}, {"core", "gm"}, {"core", "mp"}, {"core", "gmp"}, {"core", "role"},
+		{"core", "rolebinding"}, {"infra", "provider"}, {"infra", "cloud"}} {
+		for _, format := range []string{"json", "yaml", "wide"} {
+			args := append(append([]string{}, group...), "list", "-o", format)
+			steps = append(steps, struct {
+				name string
+				args []string
+			}{group[1] + "_list_" + format, args})
+		}
+	}
 	for _, step := range steps {
 		t.Run(step.name, func(t *testing.T) { golden(t, r.stable(r.must(step.args...).stdout)) })
 	}
@@ -38,6 +49,23 @@ func TestCore(t *testing.T) {
 	res = r.run("core", "mp", "create", "x", "--type", "graphite")
 	if res.code != 2 || !strings.Contains(res.stderr, `--type "graphite"`) {
 		t.Errorf("unknown provider type: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
+// TestColor: states are coloured on a terminal that allows colour, and
+// the text stays aligned.
+func TestColor(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	r.must("kube", "app", "create", "echo-demo", "-f", manifest)
+	r.tty, r.color = true, true
+	out := r.must("kube", "app", "list").stdout
+	if !strings.Contains(out, "\x1b[33mPENDING\x1b[0m") {
+		t.Errorf("PENDING is not yellow on a colour terminal:\n%q", out)
+	}
+	r.color = false
+	if out := r.must("kube", "app", "list").stdout; strings.Contains(out, "\x1b[") {
+		t.Errorf("colour without permission (NO_COLOR or a pipe):\n%q", out)
 	}
 }
 

@@ -51,6 +51,7 @@ type runner struct {
 	env       map[string]string
 	cwd       string
 	tty       bool
+	color     bool
 	stdin     string
 }
 
@@ -74,6 +75,7 @@ func (r *runner) runContext(ctx context.Context, args ...string) result {
 	io, in, out, errOut := iostreams.Test()
 	in.WriteString(r.stdin)
 	io.SetStdoutTTY(r.tty)
+	io.SetColorEnabled(r.color)
 	env := config.Env{Getenv: func(k string) string {
 		if k == "ROK_NAMESPACE" {
 			if v, ok := r.env[k]; ok {
@@ -127,7 +129,7 @@ func golden(t *testing.T, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./rok/... -update to create it)", err)
+		t.Fatalf("%v (run go test ./rok/internal/cli -update to create it)", err)
 	}
 	if string(want) != got {
 		t.Errorf("output differs from %s (go test -update rewrites it):\n--- want\n%s\n--- got\n%s", path, want, got)

@@ -36,10 +36,22 @@ func System() *IOStreams {
 			io.width = w
 		}
 	}
-	_, noColor := os.LookupEnv("NO_COLOR")
-	io.color = io.outTTY && !noColor && os.Getenv("TERM") != "dumb"
+	io.color = colorAllowed(io.outTTY, os.LookupEnv)
 	io.spinners = io.errTTY
 	return io
+}
+
+// colorAllowed: colour only on a terminal, never with NO_COLOR set (to
+// anything, https://no-color.org) or TERM=dumb.
+func colorAllowed(tty bool, lookupEnv func(string) (string, bool)) bool {
+	if !tty {
+		return false
+	}
+	if _, set := lookupEnv("NO_COLOR"); set {
+		return false
+	}
+	term, _ := lookupEnv("TERM")
+	return term != "dumb"
 }
 
 // Test returns streams backed by buffers: not terminals, no colour.
@@ -56,6 +68,9 @@ func (s *IOStreams) IsStdinTTY() bool { return s.inTTY }
 
 // SetStdoutTTY pretends output is (or is not) a terminal; for tests.
 func (s *IOStreams) SetStdoutTTY(tty bool) { s.outTTY = tty }
+
+// SetColorEnabled turns colour on or off; for tests.
+func (s *IOStreams) SetColorEnabled(on bool) { s.color = on }
 
 // ColorEnabled reports whether ANSI colour may be written to Out.
 func (s *IOStreams) ColorEnabled() bool { return s.color }

@@ -33,6 +33,7 @@ type Options struct {
 	NoHeaders bool
 	SortBy    string // a jsonpath such as .metadata.created
 	TTY       bool
+	Color     bool // ANSI colour for states (a terminal without NO_COLOR)
 	Loc       *time.Location
 }
 
@@ -121,7 +122,27 @@ func ToDoc(obj any) (Doc, error) {
 	return d, nil
 }
 
-func (p *Printer) format2() Format { return Format{TTY: p.opts.TTY, Loc: p.opts.Loc} }
+// cell is a column's text for d, with the state coloured when allowed.
+func (p *Printer) cell(c Column, d Doc) string {
+	v := c.Value(d, Format{TTY: p.opts.TTY, Loc: p.opts.Loc})
+	if p.opts.Color && c.Header == "state" {
+		return colorState(v)
+	}
+	return v
+}
+
+// colorState paints healthy states green, broken ones red and the ones
+// on their way yellow.
+func colorState(state string) string {
+	code := "33" // yellow: PENDING, CREATING, RECONCILING, MIGRATING, DELETING ...
+	switch state {
+	case api.StateRunning, api.StateOnline, api.StateCompleted:
+		code = "32"
+	case api.StateFailed, api.StateOffline, api.StateUnhealthy, api.StateNotReady, api.StateFailingMetrics, api.StateDegraded:
+		code = "31"
+	}
+	return "\x1b[" + code + "m" + state + "\x1b[0m"
+}
 
 // PrintObject prints one object: a field/value table, or the document.
 func (p *Printer) PrintObject(w io.Writer, k api.Kind, obj any) error {
@@ -144,7 +165,7 @@ func (p *Printer) PrintObject(w io.Writer, k api.Kind, obj any) error {
 	}
 	rows := make([][]string, 0, 16)
 	for _, c := range ColumnsFor(k) {
-		rows = append(rows, []string{c.Header, c.Value(d, p.format2())})
+		rows = append(rows, []string{c.Header, p.cell(c, d)})
 	}
 	return p.writeTable(w, nil, rows)
 }
@@ -210,7 +231,7 @@ func (p *Printer) PrintList(w io.Writer, k api.Kind, objs []any) error {
 	for i, d := range docs {
 		row := make([]string, len(cols))
 		for j, c := range cols {
-			row[j] = c.Value(d, p.format2())
+			row[j] = p.cell(c, d)
 		}
 		rows[i] = row
 	}

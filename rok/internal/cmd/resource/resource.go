@@ -81,7 +81,8 @@ func (o *outputFlags) add(cmd *cobra.Command, list bool) {
 }
 
 func (o *outputFlags) printer(f *cmdutil.Factory) (*output.Printer, error) {
-	p, err := output.New(output.Options{Format: o.format, NoHeaders: o.noHeaders, SortBy: o.sortBy, TTY: f.IO.IsStdoutTTY()})
+	p, err := output.New(output.Options{Format: o.format, NoHeaders: o.noHeaders, SortBy: o.sortBy,
+		TTY: f.IO.IsStdoutTTY(), Color: f.IO.ColorEnabled()})
 	if err != nil {
 		return nil, &cmdutil.FlagError{Err: err}
 	}
