@@ -111,6 +111,25 @@ func TestApplicationLifecycle(t *testing.T) {
 		})
 	})
 
+	t.Run("credentials never reach logs or statuses", func(t *testing.T) {
+		kc, err := loadKubeconfigMap(kube.Kubeconfigs[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, _ := kc["users"].([]any)
+		user, _ := users[0].(map[string]any)["user"].(map[string]any)
+		key, _ := user["client-key-data"].(string)
+		if len(key) < 40 {
+			t.Fatalf("no client key in the test kubeconfig")
+		}
+		status := rok.must("kube", "cluster", "get", "cluster-1", "-o", "jsonpath={.status}")
+		for where, text := range map[string]string{"krakectl output": krake.Output(), "cluster status": status} {
+			if strings.Contains(text, key[:40]) {
+				t.Errorf("the cluster's client key appears in the %s", where)
+			}
+		}
+	})
+
 	t.Run("an unknown kind fails with a reason naming the object", func(t *testing.T) {
 		bad := filepath.Join(t.TempDir(), "bad.yaml")
 		if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: gadget}\n"), 0o644); err != nil {

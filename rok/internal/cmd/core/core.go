@@ -15,12 +15,7 @@ import (
 
 // New returns `rok core`.
 func New(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "core",
-		Short: "Metrics, metrics providers, roles and role bindings",
-		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
+	cmd := resource.NewTopic("core", nil, "Metrics, metrics providers, roles and role bindings")
 	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
 		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("core", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
 	}

@@ -12,13 +12,7 @@ import (
 
 // New returns `rok infra`.
 func New(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "infra",
-		Aliases: []string{"infrastructure"},
-		Short:   "Infrastructure providers and clouds",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
+	cmd := resource.NewTopic("infra", []string{"infrastructure"}, "Infrastructure providers and clouds")
 	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
 		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("infrastructure", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
 	}

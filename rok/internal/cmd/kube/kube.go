@@ -23,13 +23,7 @@ import (
 
 // New returns `rok kube`.
 func New(f *cmdutil.Factory) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "kube",
-		Aliases: []string{"kubernetes", "k8s"},
-		Short:   "Kubernetes applications and clusters",
-		Args:    cobra.NoArgs,
-		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
-	}
+	cmd := resource.NewTopic("kube", []string{"kubernetes", "k8s"}, "Kubernetes applications and clusters")
 	appKind := api.MustKind("kubernetes", "Application")
 	cmd.AddCommand(
 		resource.NewGroup(f, resource.Spec{

@@ -45,21 +45,27 @@ type Spec struct {
 	Examples map[string]string
 }
 
+// NewTopic returns a command that only groups others (`rok kube`, `rok
+// core`): without a subcommand it prints its help.
+func NewTopic(use string, aliases []string, short string, children ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     use,
+		Aliases: aliases,
+		Short:   short,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(children...)
+	return cmd
+}
+
 // NewGroup returns `rok <api> <kind>` with its verbs.
 func NewGroup(f *cmdutil.Factory, spec Spec, extra ...*cobra.Command) *cobra.Command {
 	if spec.Create == "" {
 		spec.Create = "create"
 	}
-	group := &cobra.Command{
-		Use:     spec.Use,
-		Aliases: spec.Aliases,
-		Short:   spec.Short,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
-	}
-	group.AddCommand(newCreate(f, spec), newList(f, spec), newGet(f, spec), newUpdate(f, spec), newDelete(f, spec))
+	group := NewTopic(spec.Use, spec.Aliases, spec.Short,
+		newCreate(f, spec), newList(f, spec), newGet(f, spec), newUpdate(f, spec), newDelete(f, spec))
 	group.AddCommand(extra...)
 	return group
 }
@@ -262,10 +268,54 @@ func waiting(f *cmdutil.Factory, what string, fn func() error) error {
 	return err
 }
 
+// writeFlags are the flags every write verb shares: -o, --dry-run and,
+// for kinds with a state, --wait[=STATE] and --timeout.
+type writeFlags struct {
+	out    outputFlags
+	wait   waitFlags
+	dryRun bool
+}
+
+func (w *writeFlags) add(cmd *cobra.Command, spec Spec, waitDefault, dryRunHelp string) {
+	w.out.add(cmd, false)
+	cmd.Flags().BoolVar(&w.dryRun, "dry-run", false, dryRunHelp)
+	if spec.Wait {
+		w.wait.add(cmd, waitDefault)
+	}
+}
+
+// writeFunc sends one write and returns the object the server answered.
+type writeFunc func(ctx context.Context, res *client.Resource[api.Object], opts client.WriteOptions) (api.Object, error)
+
+// run checks the flags, sends the write (with a spinner while the server
+// waits for the state) and prints the answer.
+func (w *writeFlags) run(cmd *cobra.Command, f *cmdutil.Factory, spec Spec, name string, write writeFunc) error {
+	printer, err := w.out.printer(f)
+	if err != nil {
+		return err
+	}
+	opts, err := w.wait.options()
+	if err != nil {
+		return err
+	}
+	opts.DryRun = w.dryRun
+	res, _, err := resourceFor(f, spec.Kind, false)
+	if err != nil {
+		return err
+	}
+	var obj api.Object
+	err = waiting(f, fmt.Sprintf("waiting for %s to be %s", name, opts.Blocking), func() error {
+		obj, err = write(cmd.Context(), res, opts)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return printer.PrintObject(f.IO.Out, spec.Kind, obj)
+}
+
 func newCreate(f *cmdutil.Factory, spec Spec) *cobra.Command {
-	var out outputFlags
-	var wait waitFlags
-	var dryRun bool
+	var w writeFlags
 	use := spec.Create + " NAME"
 	args := exactName(spec.Kind)
 	if spec.NameFromFields {
@@ -279,15 +329,6 @@ func newCreate(f *cmdutil.Factory, spec Spec) *cobra.Command {
 		Example: example(spec, "create"),
 		Args:    args,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			printer, err := out.printer(f)
-			if err != nil {
-				return err
-			}
-			opts, err := wait.options()
-			if err != nil {
-				return err
-			}
-			opts.DryRun = dryRun
 			obj := spec.Kind.New()
 			if len(args) == 1 {
 				obj.GetMetadata().Name = args[0]
@@ -298,27 +339,13 @@ func newCreate(f *cmdutil.Factory, spec Spec) *cobra.Command {
 			if obj.GetMetadata().Name == "" {
 				return cmdutil.FlagErrorf("give the name of the %s", singular(spec.Kind))
 			}
-			res, _, err := resourceFor(f, spec.Kind, false)
-			if err != nil {
-				return err
-			}
-			var created api.Object
-			err = waiting(f, fmt.Sprintf("waiting for %s to be %s", obj.GetMetadata().Name, opts.Blocking), func() error {
-				created, err = res.Create(cmd.Context(), obj, opts)
-				return err
+			return w.run(cmd, f, spec, obj.GetMetadata().Name, func(ctx context.Context, res *client.Resource[api.Object], opts client.WriteOptions) (api.Object, error) {
+				return res.Create(ctx, obj, opts)
 			})
-			if err != nil {
-				return err
-			}
-			return printer.PrintObject(f.IO.Out, spec.Kind, created)
 		},
 	}
-	out.add(cmd, false)
 	spec.Fields.AddFlags(cmd.Flags(), false)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server and show the result without storing it")
-	if spec.Wait {
-		wait.add(cmd, defaultState(spec.Kind))
-	}
+	w.add(cmd, spec, defaultState(spec.Kind), "validate on the server and show the result without storing it")
 	return cmd
 }
 
@@ -337,9 +364,7 @@ func defaultState(k api.Kind) string {
 }
 
 func newUpdate(f *cmdutil.Factory, spec Spec) *cobra.Command {
-	var out outputFlags
-	var wait waitFlags
-	var dryRun bool
+	var w writeFlags
 	cmd := &cobra.Command{
 		Use:               "update NAME",
 		Short:             "Change a " + singular(spec.Kind),
@@ -347,49 +372,28 @@ func newUpdate(f *cmdutil.Factory, spec Spec) *cobra.Command {
 		Args:              exactName(spec.Kind),
 		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			printer, err := out.printer(f)
-			if err != nil {
-				return err
-			}
-			opts, err := wait.options()
-			if err != nil {
-				return err
-			}
-			opts.DryRun = dryRun
-			res, _, err := resourceFor(f, spec.Kind, false)
-			if err != nil {
-				return err
-			}
-			current, err := res.Get(cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			// current carries its resource_version: a concurrent change
-			// makes this update fail with a conflict instead of undoing it.
-			if err := spec.Fields.Apply(current, cmd.Flags(), true); err != nil {
-				return err
-			}
-			var updated api.Object
-			err = waiting(f, fmt.Sprintf("waiting for %s to be %s", args[0], opts.Blocking), func() error {
-				updated, err = res.Update(cmd.Context(), current, opts)
-				return err
+			return w.run(cmd, f, spec, args[0], func(ctx context.Context, res *client.Resource[api.Object], opts client.WriteOptions) (api.Object, error) {
+				current, err := res.Get(ctx, args[0])
+				if err != nil {
+					return nil, err
+				}
+				// current carries its resource_version: a concurrent change
+				// makes this update fail with a conflict instead of undoing it.
+				if err := spec.Fields.Apply(current, cmd.Flags(), true); err != nil {
+					return nil, err
+				}
+				return res.Update(ctx, current, opts)
 			})
-			if err != nil {
-				return err
-			}
-			return printer.PrintObject(f.IO.Out, spec.Kind, updated)
 		},
 	}
-	out.add(cmd, false)
 	spec.Fields.AddFlags(cmd.Flags(), true)
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the server and show the result without storing it")
+	w.add(cmd, spec, defaultState(spec.Kind), "validate on the server and show the result without storing it")
 	return cmd
 }
 
 func newDelete(f *cmdutil.Factory, spec Spec) *cobra.Command {
-	var out outputFlags
-	var wait waitFlags
-	var force, dryRun bool
+	var w writeFlags
+	var force bool
 	cmd := &cobra.Command{
 		Use:               "delete NAME",
 		Aliases:           []string{"rm"},
@@ -398,36 +402,14 @@ func newDelete(f *cmdutil.Factory, spec Spec) *cobra.Command {
 		Args:              exactName(spec.Kind),
 		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			printer, err := out.printer(f)
-			if err != nil {
-				return err
-			}
-			opts, err := wait.options()
-			if err != nil {
-				return err
-			}
-			opts.Force, opts.DryRun = force, dryRun
-			res, _, err := resourceFor(f, spec.Kind, false)
-			if err != nil {
-				return err
-			}
-			var deleted api.Object
-			err = waiting(f, fmt.Sprintf("waiting for %s to be deleted", args[0]), func() error {
-				deleted, err = res.Delete(cmd.Context(), args[0], opts)
-				return err
+			return w.run(cmd, f, spec, args[0], func(ctx context.Context, res *client.Resource[api.Object], opts client.WriteOptions) (api.Object, error) {
+				opts.Force = force
+				return res.Delete(ctx, args[0], opts)
 			})
-			if err != nil {
-				return err
-			}
-			return printer.PrintObject(f.IO.Out, spec.Kind, deleted)
 		},
 	}
-	out.add(cmd, false)
 	cmd.Flags().BoolVar(&force, "force", false, "remove the record at once, skipping the controllers' cleanup")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "show what would be deleted")
-	if spec.Wait {
-		wait.add(cmd, api.StateDeleted)
-	}
+	w.add(cmd, spec, api.StateDeleted, "show what would be deleted")
 	return cmd
 }
 
