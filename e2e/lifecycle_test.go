@@ -57,7 +57,8 @@ data: {greeting: hello}
 // reason naming the object.
 func TestApplicationLifecycle(t *testing.T) {
 	kube := framework.StartKube(t, 2)
-	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--resync", "1s")
+	// A long resync: drift and health must arrive through watches.
+	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--resync", "5m")
 	rok := newRok(t, krake.URL)
 	root := framework.ModuleRoot(t)
 	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "--wait", "--timeout", "30s")
@@ -73,6 +74,25 @@ func TestApplicationLifecycle(t *testing.T) {
 		eventually(t, 30*time.Second, "the deleted Deployment comes back as a new object", func() (bool, string) {
 			uid, err := execKubectl(kube, kc, "get", "deployment", "echo-demo", "-o", "jsonpath={.metadata.uid}")
 			return err == nil && uid != "" && uid != before, uid
+		})
+	})
+
+	t.Run("pods falling short make the app DEGRADED, and RUNNING again", func(t *testing.T) {
+		nodes := strings.Fields(kubectl(t, kube, kc, "get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"))
+		for _, n := range nodes {
+			kubectl(t, kube, kc, "cordon", n)
+		}
+		kubectl(t, kube, kc, "delete", "pods", "-l", "app=echo", "--wait=false")
+		eventually(t, 30*time.Second, "echo-demo DEGRADED", func() (bool, string) {
+			app := rok.app("echo-demo")
+			return app.Status.State == api.StateDegraded && app.Status.Reason != nil, app.Status.State
+		})
+		for _, n := range nodes {
+			kubectl(t, kube, kc, "uncordon", n)
+		}
+		eventually(t, 30*time.Second, "echo-demo RUNNING again", func() (bool, string) {
+			app := rok.app("echo-demo")
+			return app.Status.State == api.StateRunning && app.Status.ContainerHealth.RunningPods == app.Status.ContainerHealth.DesiredPods, app.Status.State
 		})
 	})
 

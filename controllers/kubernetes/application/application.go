@@ -49,6 +49,7 @@ type Controller struct {
 	clusters *informer.Informer[*api.Cluster]
 	kube     *kubeclient.Cache
 	loop     *runtime.Controller
+	observe  *observer
 	opts     Options
 	log      *slog.Logger
 }
@@ -69,6 +70,7 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 		kube: kubeclient.NewCache(opts.Timeout), opts: opts, log: log,
 	}
 	ctrl.loop = runtime.New("application", ctrl, opts.Workers, log)
+	ctrl.observe = newObserver(ctrl.loop.Enqueue, log)
 	ctrl.apps.AddHandler(func(typ string, app *api.Application) {
 		if typ != api.Deleted {
 			ctrl.loop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
@@ -87,6 +89,7 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 
 // Start runs until ctx ends.
 func (c *Controller) Start(ctx context.Context) error {
+	defer c.observe.stopAll()
 	go func() { _ = c.apps.Start(ctx) }()
 	go func() { _ = c.clusters.Start(ctx) }()
 	return c.loop.Start(ctx)
@@ -96,10 +99,12 @@ func (c *Controller) Start(ctx context.Context) error {
 func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 	cached, ok := c.apps.Get(key.Namespace, key.Name)
 	if !ok {
+		c.observe.forget(key)
 		return runtime.Result{}, nil
 	}
 	app := api.DeepCopy(cached)
 	if app.Metadata.Deleted != nil {
+		c.observe.forget(key)
 		return runtime.Result{}, c.cleanUp(ctx, app)
 	}
 	if app.Status.ScheduledTo == nil {
@@ -136,7 +141,7 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 			}
 		}
 	}
-	services, health, err := c.apply(ctx, kube, app)
+	services, health, err := c.apply(ctx, kube, key, app)
 	if err != nil {
 		var invalid *invalidObject
 		if errors.As(err, &invalid) {
@@ -147,8 +152,7 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		}
 		return c.fail(ctx, app, api.StateFailed, api.ReasonKubernetesError, err.Error())
 	}
-	app.Status.State = api.StateRunning
-	app.Status.Reason = nil
+	app.Status.State, app.Status.Reason = stateFor(app.Status.State, health)
 	app.Status.RunningOn = app.Status.ScheduledTo
 	app.Status.Services = services
 	app.Status.ContainerHealth = health
@@ -157,11 +161,26 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		if _, err := c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
 			return runtime.Result{}, ignoreNotFound(err)
 		}
-		if cached.Status.State != api.StateRunning {
-			c.log.Info("application running", "app", key.String(), "cluster", ref.Name)
+		if cached.Status.State != app.Status.State {
+			c.log.Info("application state", "app", key.String(), "cluster", ref.Name, "from", cached.Status.State, "to", app.Status.State)
 		}
 	}
 	return runtime.Result{RequeueAfter: c.opts.Resync}, nil
+}
+
+// stateFor decides the state once every object is applied: RUNNING when
+// the workloads' pods are ready; until then an app being created or
+// reconciled keeps that state, and one that ran is DEGRADED.
+func stateFor(previous string, health api.ContainerHealth) (string, *api.Reason) {
+	if health.RunningPods >= health.DesiredPods {
+		return api.StateRunning, nil
+	}
+	msg := fmt.Sprintf("%d of %d pods ready", health.RunningPods, health.DesiredPods)
+	switch previous {
+	case api.StateCreating, api.StateReconciling:
+		return previous, nil
+	}
+	return api.StateDegraded, &api.Reason{Code: api.ReasonKubernetesError, Message: msg}
 }
 
 // invalidObject is a manifest object the cluster refuses as such.
@@ -177,7 +196,7 @@ func (e *invalidObject) Error() string {
 
 // apply applies every object, deletes those no longer in the manifest,
 // and reads back services and pod health.
-func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, app *api.Application) (map[string]string, api.ContainerHealth, error) {
+func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key runtime.Key, app *api.Application) (map[string]string, api.ContainerHealth, error) {
 	services := map[string]string{}
 	var health api.ContainerHealth
 	applied := map[string]bool{}
@@ -194,7 +213,9 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, app *a
 			}
 			return nil, health, fmt.Errorf("apply %s: %w", what, err)
 		}
-		applied[identity(obj)] = true
+		id := identity(obj)
+		applied[id] = true
+		c.observe.ensure(key, app.Status.ScheduledTo.Name+"|"+id, res, obj.GetName())
 		switch obj.GetKind() {
 		case "Service":
 			for name, addr := range serviceAddresses(out, kube.Host) {
@@ -207,6 +228,11 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, app *a
 			health.RunningPods += int(ready)
 		}
 	}
+	watched := map[string]bool{}
+	for id := range applied {
+		watched[app.Status.ScheduledTo.Name+"|"+id] = true
+	}
+	c.observe.retain(key, watched)
 	// Objects that left the manifest leave the cluster.
 	for _, raw := range app.Status.LastAppliedManifest {
 		obj, res, err := c.resourceFor(kube, raw)
