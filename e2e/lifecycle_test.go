@@ -164,6 +164,36 @@ func TestApplicationLifecycle(t *testing.T) {
 			return app.Status.State == api.StateFailed && app.Status.Reason.Code == api.ReasonInvalidResource &&
 				strings.Contains(app.Status.Reason.Message, "spec.manifest[1] Widget gadget"), app.Status.State + ": " + app.Status.Reason.Message
 		})
+		// It stays FAILED without the controller spinning on it.
+		before := rok.app("widget").Metadata.ResourceVersion
+		time.Sleep(2 * time.Second)
+		if after := rok.app("widget"); after.Metadata.ResourceVersion != before || after.Status.State != api.StateFailed {
+			t.Errorf("a FAILED app kept changing: resource_version %s -> %s, state %s", before, after.Metadata.ResourceVersion, after.Status.State)
+		}
+		// What reached the cluster before the failure is cleaned up on delete.
+		if out, _ := execKubectl(kube, kc, "get", "configmap", "fine", "-o", "name"); out != "configmap/fine" {
+			t.Fatalf("the valid object before the failing one is not on the cluster: %q", out)
+		}
+		rok.must("kube", "app", "delete", "widget", "--wait", "--timeout", "30s")
+		if out, _ := execKubectl(kube, kc, "get", "configmap", "fine", "--ignore-not-found", "-o", "name"); out != "" {
+			t.Errorf("the partly applied object stayed on the cluster after the delete: %q", out)
+		}
+	})
+
+	t.Run("an invalid object fails with the cluster's reason", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "invalid.yaml")
+		if err := os.WriteFile(bad, []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: noselector}\nspec: {template: {spec: {containers: []}}}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rok.must("kube", "app", "create", "invalid", "-f", bad)
+		eventually(t, 30*time.Second, "invalid FAILED naming the Deployment", func() (bool, string) {
+			app := rok.app("invalid")
+			if app.Status.Reason == nil {
+				return false, app.Status.State
+			}
+			return app.Status.State == api.StateFailed && strings.Contains(app.Status.Reason.Message, "spec.manifest[0] Deployment noselector"),
+				app.Status.State + ": " + app.Status.Reason.Message
+		})
 	})
 }
 

@@ -128,21 +128,25 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 			return runtime.Result{}, ignoreNotFound(err)
 		}
 	}
-	changed := !sameManifest(app.Spec.Manifest, app.Status.LastAppliedManifest)
-	if changed || app.Status.State == api.StatePending {
-		next := api.StateCreating
-		if len(app.Status.LastAppliedManifest) > 0 {
-			next = api.StateReconciling
-		}
-		if app.Status.State != next {
-			app.Status.State, app.Status.Reason = next, nil
-			if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
-				return runtime.Result{}, ignoreNotFound(err)
-			}
+	// A manifest the cluster refused stays FAILED until it changes (or
+	// `rok kube app retry` makes the app PENDING again).
+	if app.Status.State == api.StateFailed && app.Status.Reason != nil && app.Status.Reason.Code == api.ReasonInvalidResource &&
+		sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest) {
+		return runtime.Result{}, nil
+	}
+	if next := stateBeforeApply(app); next != app.Status.State {
+		app.Status.State, app.Status.Reason = next, nil
+		if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
+			return runtime.Result{}, ignoreNotFound(err)
 		}
 	}
-	services, health, err := c.apply(ctx, kube, key, app)
+	services, health, applied, err := c.apply(ctx, kube, key, app)
 	if err != nil {
+		// What reached the cluster before the failure is recorded, so a
+		// delete (or the next pass) cleans it up: nothing stays behind
+		// unaccounted for.
+		app.Status.LastAppliedManifest = union(app.Status.LastAppliedManifest, applied)
+		app.Status.RunningOn = app.Status.ScheduledTo
 		var invalid *invalidObject
 		if errors.As(err, &invalid) {
 			return c.fail(ctx, app, api.StateFailed, api.ReasonInvalidResource, err.Error())
@@ -166,6 +170,28 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		}
 	}
 	return runtime.Result{RequeueAfter: c.opts.Resync}, nil
+}
+
+// stateBeforeApply: a new app is CREATING, a running one whose manifest
+// changed is RECONCILING; any other state stays until the apply decides,
+// so a failing pass writes nothing and cannot spin on its own events.
+func stateBeforeApply(app *api.Application) string {
+	applied := len(app.Status.LastAppliedManifest) > 0
+	switch st := app.Status.State; {
+	case st == api.StatePending:
+		return api.StateCreating
+	case st == api.StateFailed && !sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest):
+		// The user changed the manifest after a failure: start over.
+		if applied {
+			return api.StateReconciling
+		}
+		return api.StateCreating
+	case (st == api.StateRunning || st == api.StateDegraded) && applied &&
+		!sameManifest(app.Spec.Manifest, app.Status.LastAppliedManifest):
+		return api.StateReconciling
+	default:
+		return st
+	}
 }
 
 // stateFor decides the state once every object is applied: RUNNING when
@@ -196,23 +222,27 @@ func (e *invalidObject) Error() string {
 
 // apply applies every object, deletes those no longer in the manifest,
 // and reads back services and pod health.
-func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key runtime.Key, app *api.Application) (map[string]string, api.ContainerHealth, error) {
+// It also returns the manifest objects that reached the cluster, which on
+// an error are the ones before the failing object.
+func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key runtime.Key, app *api.Application) (map[string]string, api.ContainerHealth, []api.RawObject, error) {
 	services := map[string]string{}
 	var health api.ContainerHealth
 	applied := map[string]bool{}
+	var done []api.RawObject
 	for i, raw := range app.Spec.Manifest {
 		obj, res, err := c.resourceFor(kube, raw)
 		what := describe(obj)
 		if err != nil {
-			return nil, health, &invalidObject{index: i, what: what, err: err}
+			return nil, health, done, &invalidObject{index: i, what: what, err: err}
 		}
 		out, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 		if err != nil {
 			if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) {
-				return nil, health, &invalidObject{index: i, what: what, err: err}
+				return nil, health, done, &invalidObject{index: i, what: what, err: err}
 			}
-			return nil, health, fmt.Errorf("apply %s: %w", what, err)
+			return nil, health, done, fmt.Errorf("apply %s: %w", what, err)
 		}
+		done = append(done, raw)
 		id := identity(obj)
 		applied[id] = true
 		c.observe.ensure(key, app.Status.ScheduledTo.Name+"|"+id, res, obj.GetName())
@@ -240,10 +270,21 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 			continue
 		}
 		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return nil, health, fmt.Errorf("delete %s: %w", describe(obj), err)
+			return nil, health, done, fmt.Errorf("delete %s: %w", describe(obj), err)
 		}
 	}
-	return services, health, nil
+	return services, health, done, nil
+}
+
+// union is a followed by the objects of b that a lacks (by JSON).
+func union(a, b []api.RawObject) []api.RawObject {
+	out := slices.Clone(a)
+	for _, obj := range b {
+		if !slices.ContainsFunc(out, func(x api.RawObject) bool { return string(x) == string(obj) }) {
+			out = append(out, obj)
+		}
+	}
+	return out
 }
 
 // resourceFor decodes a manifest object and finds its API resource,
@@ -371,9 +412,11 @@ func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
 
 // fail records a failure in the status, where the user reads it.
 func (c *Controller) fail(ctx context.Context, app *api.Application, state string, code api.ReasonCode, msg string) (runtime.Result, error) {
-	if app.Status.State != state || app.Status.Reason == nil || app.Status.Reason.Message != msg {
+	if app.Status.State != state || app.Status.Reason == nil || app.Status.Reason.Message != msg ||
+		!sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest) {
 		app.Status.State = state
 		app.Status.Reason = &api.Reason{Code: code, Message: msg}
+		app.Status.LastObservedManifest = app.Spec.Manifest // what failed, to try again only when it changes
 		if _, err := c.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, app); err != nil {
 			return runtime.Result{}, ignoreNotFound(err)
 		}
