@@ -1,0 +1,109 @@
+package application
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+func TestStateBeforeApply(t *testing.T) {
+	v1 := api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "a"}})
+	v2 := api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "b"}})
+	tests := []struct {
+		name              string
+		state             string
+		manifest, applied []api.RawObject
+		observed          []api.RawObject
+		want              string
+	}{
+		{"new app is created", api.StatePending, v1, nil, nil, api.StateCreating},
+		{"running app with the same manifest stays", api.StateRunning, v1, v1, nil, api.StateRunning},
+		{"running app with a new manifest reconciles", api.StateRunning, v2, v1, nil, api.StateReconciling},
+		{"degraded app with a new manifest reconciles", api.StateDegraded, v2, v1, nil, api.StateReconciling},
+		{"failed app with the manifest that failed stays failed", api.StateFailed, v1, nil, v1, api.StateFailed},
+		{"failed app with a changed manifest starts over", api.StateFailed, v2, nil, v1, api.StateCreating},
+		{"failed app with applied objects and a changed manifest reconciles", api.StateFailed, v2, v1, v1, api.StateReconciling},
+		{"creating app stays creating", api.StateCreating, v1, nil, nil, api.StateCreating},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := &api.Application{Spec: api.ApplicationSpec{Manifest: tt.manifest},
+				Status: api.ApplicationStatus{State: tt.state, LastAppliedManifest: tt.applied, LastObservedManifest: tt.observed}}
+			if got := stateBeforeApply(app); got != tt.want {
+				t.Errorf("stateBeforeApply(%s) = %s, want %s", tt.state, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStateFor(t *testing.T) {
+	tests := []struct {
+		name       string
+		previous   string
+		health     api.ContainerHealth
+		want       string
+		wantReason string
+	}{
+		{"all pods ready", api.StateCreating, api.ContainerHealth{DesiredPods: 2, RunningPods: 2}, api.StateRunning, ""},
+		{"no workloads", api.StateCreating, api.ContainerHealth{}, api.StateRunning, ""},
+		{"creating waits for pods", api.StateCreating, api.ContainerHealth{DesiredPods: 2, RunningPods: 1}, api.StateCreating, ""},
+		{"reconciling waits for pods", api.StateReconciling, api.ContainerHealth{DesiredPods: 2}, api.StateReconciling, ""},
+		{"running app losing pods degrades", api.StateRunning, api.ContainerHealth{DesiredPods: 3, RunningPods: 1}, api.StateDegraded, "1 of 3 pods ready"},
+		{"degraded app recovering runs", api.StateDegraded, api.ContainerHealth{DesiredPods: 3, RunningPods: 3}, api.StateRunning, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, reason := stateFor(tt.previous, tt.health)
+			msg := ""
+			if reason != nil {
+				msg = reason.Message
+			}
+			if got != tt.want || msg != tt.wantReason {
+				t.Errorf("stateFor(%s, %+v) = %s %q, want %s %q", tt.previous, tt.health, got, msg, tt.want, tt.wantReason)
+			}
+		})
+	}
+}
+
+func TestServiceAddresses(t *testing.T) {
+	svc := func(typ string, status map[string]any, ports ...map[string]any) *unstructured.Unstructured {
+		list := make([]any, len(ports))
+		for i, p := range ports {
+			list[i] = p
+		}
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"name": "echo"},
+			"spec":     map[string]any{"type": typ, "ports": list},
+			"status":   status,
+		}}
+	}
+	tests := []struct {
+		name string
+		svc  *unstructured.Unstructured
+		want map[string]string
+	}{
+		{"node port", svc("NodePort", nil, map[string]any{"port": int64(8080), "nodePort": int64(30080)}), map[string]string{"echo": "10.0.0.5:30080"}},
+		{"two node ports", svc("NodePort", nil, map[string]any{"name": "http", "nodePort": int64(30080)}, map[string]any{"name": "metrics", "nodePort": int64(30090)}),
+			map[string]string{"echo": "10.0.0.5:30080", "echo/metrics": "10.0.0.5:30090"}},
+		{"cluster IP has no address", svc("ClusterIP", nil, map[string]any{"port": int64(80)}), map[string]string{}},
+		{"load balancer with an address", svc("LoadBalancer", map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": "203.0.113.7"}}}},
+			map[string]any{"port": int64(80), "nodePort": int64(31000)}), map[string]string{"echo": "203.0.113.7:80"}},
+		{"load balancer still pending uses the node port", svc("LoadBalancer", nil, map[string]any{"port": int64(80), "nodePort": int64(31000)}),
+			map[string]string{"echo": "10.0.0.5:31000"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := serviceAddresses(tt.svc, "10.0.0.5")
+			if len(got) != len(tt.want) {
+				t.Fatalf("serviceAddresses = %v, want %v", got, tt.want)
+			}
+			for k, v := range tt.want {
+				if got[k] != v {
+					t.Errorf("serviceAddresses = %v, want %v", got, tt.want)
+				}
+			}
+		})
+	}
+}
