@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,26 @@ func TestControllersAlone(t *testing.T) {
 	eventually(t, 20*time.Second, "the CronTab leaves the cluster", func() (bool, string) {
 		out, err := execKubectl(kube, kc, "get", "crontab", "nightly", "--ignore-not-found", "-o", "name")
 		return err == nil && out == "", out
+	})
+	// A node nobody keeps Ready (kwok manages only annotated nodes) makes
+	// the cluster NOTREADY; without it the cluster is ONLINE again.
+	node := filepath.Join(t.TempDir(), "node.yaml")
+	if err := os.WriteFile(node, []byte("apiVersion: v1\nkind: Node\nmetadata: {name: orphan}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	kubectl(t, kube, kc, "create", "-f", node)
+	eventually(t, 20*time.Second, "cluster NOTREADY naming the node", func() (bool, string) {
+		var cl api.Cluster
+		out := rok.must("kube", "cluster", "get", "cluster-1", "-o", "json")
+		if err := json.Unmarshal([]byte(out), &cl); err != nil {
+			return false, err.Error()
+		}
+		return cl.Status.State == api.StateNotReady && cl.Status.Reason != nil && strings.Contains(cl.Status.Reason.Message, "orphan"), cl.Status.State
+	})
+	kubectl(t, kube, kc, "delete", "node", "orphan")
+	eventually(t, 20*time.Second, "cluster ONLINE again", func() (bool, string) {
+		state := strings.TrimSpace(rok.must("kube", "cluster", "get", "cluster-1", "-o", "jsonpath={.status.state}"))
+		return state == api.StateOnline, state
 	})
 	if !strings.Contains(ctrl.Output(), "controllers running") {
 		t.Errorf("krakectl controller did not start its controllers:\n%s", ctrl.Output())
