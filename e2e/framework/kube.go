@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -50,6 +51,7 @@ func StartKube(t testing.TB, n int) *KubeEnv {
 		t.Fatalf("kube-testenv bin kubectl: %v", err)
 	}
 	kubectl := strings.TrimSpace(string(out))
+	reapOrphans(t, script)
 	dir := ShortTempDir(t)
 	var lastErr error
 	// Ports are a block from a base; another test or process may hold
@@ -67,8 +69,14 @@ func StartKube(t testing.TB, n int) *KubeEnv {
 		cmd.Env = k.env
 		out, err := cmd.Output()
 		cancel()
-		// Stop whatever this attempt started, on success at the test's end.
-		t.Cleanup(func() { k.Down(t) })
+		// Stop whatever this attempt started, on success at the test's end;
+		// the registry entry lets a later run stop it if this process is
+		// killed before its cleanups run.
+		entry := register(t, k.Dir, base)
+		t.Cleanup(func() {
+			k.Down(t)
+			_ = os.Remove(entry)
+		})
 		if err != nil {
 			lastErr = fmt.Errorf("kube-testenv up %d: %v\n%s", n, err, stderrOf(err))
 			if strings.Contains(lastErr.Error(), "already in use") {
@@ -131,4 +139,61 @@ func (k *KubeEnv) script1(t testing.TB, command string, i int) {
 func (k *KubeEnv) Log(cluster, component string) string {
 	data, _ := os.ReadFile(filepath.Join(k.Dir, "logs", cluster+"-"+component+".log"))
 	return string(data)
+}
+
+// registryDir lists the environments test processes are running, so that
+// one left behind by a killed `go test` is stopped by the next run.
+func registryDir() string {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "krake", "e2e-running")
+}
+
+// register records an environment of this process: "PID DIR PORT_BASE".
+func register(t testing.TB, dir string, base int) string {
+	t.Helper()
+	if err := os.MkdirAll(registryDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(registryDir(), fmt.Sprintf("%d-%d", os.Getpid(), base))
+	if err := os.WriteFile(entry, []byte(fmt.Sprintf("%d %s %d\n", os.Getpid(), dir, base)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return entry
+}
+
+// reapOrphans stops the environments whose test process is gone.
+func reapOrphans(t testing.TB, script string) {
+	entries, _ := os.ReadDir(registryDir())
+	for _, e := range entries {
+		path := filepath.Join(registryDir(), e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		var pid, base int
+		var dir string
+		if _, err := fmt.Sscanf(string(data), "%d %s %d", &pid, &dir, &base); err != nil {
+			_ = os.Remove(path)
+			continue
+		}
+		if processAlive(pid) {
+			continue
+		}
+		cmd := exec.Command(script, "down")
+		cmd.Env = append(os.Environ(), "KUBE_TESTENV_DIR="+dir, fmt.Sprintf("KUBE_TESTENV_PORT_BASE=%d", base))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("stopping the environment a killed test left in %s: %v\n%s", dir, err, out)
+		}
+		_ = os.RemoveAll(dir)
+		_ = os.Remove(path)
+	}
+}
+
+// processAlive reports whether pid runs (signal 0 probes without harm).
+func processAlive(pid int) bool {
+	p, err := os.FindProcess(pid)
+	return err == nil && p.Signal(syscall.Signal(0)) == nil
 }
