@@ -3,16 +3,19 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/e2e/framework"
 )
 
@@ -74,6 +77,36 @@ func TestWalkthrough(t *testing.T) {
 			t.Fatalf("registered cluster is %q, want ONLINE", out)
 		}
 	}
+	// Follow echo-demo's states through the API as a client would.
+	c, err := client.New(krake.URL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.Applications("walk").List(t.Context(), client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	watchCtx, stopWatch := context.WithCancel(t.Context())
+	defer stopWatch()
+	states := make(chan string, 100)
+	go func() {
+		defer close(states)
+		last := ""
+		for ev := range c.Applications("walk").Watch(watchCtx, client.WatchOptions{ResourceVersion: list.Metadata.ResourceVersion}) {
+			if ev.Err != nil {
+				return
+			}
+			st := ev.Object.Status.State
+			if ev.Type == api.Deleted {
+				st = "(removed)"
+			}
+			if st != last {
+				states <- st
+				last = st
+			}
+		}
+	}()
+
 	start := time.Now()
 	out := rok.must("kube", "app", "create", "echo-demo", "-f", filepath.Join(root, "manifests/echo-demo/echo-demo.yaml"),
 		"--wait", "--timeout", "30s", "-o", "json")
@@ -107,6 +140,15 @@ func TestWalkthrough(t *testing.T) {
 	}
 	if got, _ := exec.Command(kube.Kubectl, "--kubeconfig", kc, "get", "deployment,service", "echo-demo", "-o", "name", "--ignore-not-found").Output(); strings.TrimSpace(string(got)) != "" {
 		t.Errorf("kubectl still shows %q after the delete", got)
+	}
+	stopWatch()
+	var seen []string
+	for st := range states {
+		seen = append(seen, st)
+	}
+	want := []string{api.StatePending, api.StateCreating, api.StateRunning, api.StateDeleting, "(removed)"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("echo-demo went through %v, want %v", seen, want)
 	}
 	for _, name := range []string{"cluster-1", "cluster-2"} {
 		rok.must("kube", "cluster", "delete", name, "--wait", "--timeout", "30s")
