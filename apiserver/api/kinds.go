@@ -125,6 +125,9 @@ func fillEmpty(v reflect.Value) {
 			}
 		}
 	case reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return // raw JSON (api.RawObject): bytes, nothing to fill
+		}
 		if v.IsNil() {
 			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
 			return

@@ -44,10 +44,26 @@ func (v *validator) err() error {
 }
 
 var (
-	nameRE       = regexp.MustCompile(`^\w([\w\-.:]*\w)?$`)
 	labelNameRE  = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
 	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 )
+
+// isName is `^\w([\w\-.:]*\w)?$` by hand (names are checked on every
+// request); FuzzIsName keeps the two equal.
+func isName(s string) bool {
+	word := func(b byte) bool {
+		return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_'
+	}
+	if !word(s[0]) || !word(s[len(s)-1]) {
+		return false
+	}
+	for i := 1; i < len(s)-1; i++ {
+		if b := s[i]; !word(b) && b != '-' && b != '.' && b != ':' {
+			return false
+		}
+	}
+	return true
+}
 
 // ValidateName checks a resource name or namespace: 1-255 characters, word
 // characters at both ends, inner characters word, '-', '.' or ':'.
@@ -57,7 +73,7 @@ func ValidateName(s string) string {
 		return "required"
 	case len(s) > 255:
 		return fmt.Sprintf("must be at most 255 characters, got %d", len(s))
-	case !nameRE.MatchString(s):
+	case !isName(s):
 		return fmt.Sprintf("%q must start and end with a letter, digit or '_' and contain only those and '-', '.', ':'", s)
 	}
 	return ""
@@ -172,23 +188,26 @@ func (v *validator) application(a *Application) {
 	}
 	for i, raw := range s.Manifest {
 		field := fmt.Sprintf("spec.manifest[%d]", i)
+		// Only what Krake needs is decoded; the cluster validates the rest.
 		var obj struct {
-			APIVersion any `json:"apiVersion"`
-			Kind       any `json:"kind"`
-			Metadata   any `json:"metadata"`
+			APIVersion json.RawMessage `json:"apiVersion"`
+			Kind       json.RawMessage `json:"kind"`
+			Metadata   json.RawMessage `json:"metadata"`
 		}
 		if err := json.Unmarshal(raw, &obj); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
 			v.add(field, "must be a Kubernetes object (a JSON/YAML mapping)")
 			continue
 		}
-		if str, _ := obj.APIVersion.(string); str == "" {
+		if jsonString(obj.APIVersion) == "" {
 			v.add(field+".apiVersion", "required: every Kubernetes object needs an apiVersion")
 		}
-		if str, _ := obj.Kind.(string); str == "" {
+		if jsonString(obj.Kind) == "" {
 			v.add(field+".kind", "required: every Kubernetes object needs a kind")
 		}
-		meta, _ := obj.Metadata.(map[string]any)
-		if name, _ := meta["name"].(string); name == "" {
+		var meta struct {
+			Name json.RawMessage `json:"name"`
+		}
+		if json.Unmarshal(obj.Metadata, &meta) != nil || jsonString(meta.Name) == "" {
 			v.add(field+".metadata.name", "required: every Kubernetes object needs a name")
 		}
 	}
@@ -203,6 +222,15 @@ func (v *validator) application(a *Application) {
 	}
 	v.backoff("spec", s.Backoff, s.BackoffDelay, s.BackoffLimit)
 	v.state("status.state", a.Status.State, applicationStates)
+}
+
+// jsonString is the string a JSON value holds, "" when it is not one.
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
 }
 
 func (v *validator) constraints(field string, c ClusterConstraints) {
