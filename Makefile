@@ -35,6 +35,7 @@ fuzz: ## run each fuzz target briefly (FUZZTIME, default 10s)
 	$(GO) test -run '^$$' -fuzz '^FuzzParseLabel$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSelector$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
 	$(GO) test -run '^$$' -fuzz '^FuzzParseMetric$$' -fuzztime $(FUZZTIME) ./apiserver/api/constraint
+	$(GO) test -run '^$$' -fuzz '^FuzzIsName$$' -fuzztime $(FUZZTIME) ./apiserver/api
 	$(GO) test -run '^$$' -fuzz '^FuzzCreate$$' -fuzztime $(FUZZTIME) ./apiserver/server
 	$(GO) test -run '^$$' -fuzz '^FuzzPatch$$' -fuzztime $(FUZZTIME) ./apiserver/server
 
