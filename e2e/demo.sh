@@ -53,6 +53,10 @@ up)
     if ! $rok kube cluster get "cluster-$i" >/dev/null 2>&1; then
       echo "\$ rok kube cluster register -k $($kube kubeconfig $i) -l location=$location --wait"
       $rok kube cluster register -k "$($kube kubeconfig $i)" -l location=$location --wait --timeout 60s -o name
+    else
+      # The clusters were started anew (new certificates): refresh the kubeconfig.
+      echo "\$ rok kube cluster update cluster-$i -k $($kube kubeconfig $i)"
+      $rok kube cluster update "cluster-$i" -k "$($kube kubeconfig $i)" -o name
     fi
   done
   echo "\$ rok kube cluster list"

@@ -5,6 +5,7 @@ set -euo pipefail
 need=()
 [[ -f /usr/share/bash-completion/bash_completion ]] || need+=(bash-completion)
 command -v curl >/dev/null || need+=(curl)
+command -v tmux >/dev/null || need+=(tmux)
 command -v openssl >/dev/null || need+=(openssl)
 command -v flock >/dev/null || need+=(util-linux)
 if ((${#need[@]} == 0)); then

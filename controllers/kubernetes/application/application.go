@@ -128,12 +128,6 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 			return runtime.Result{}, ignoreNotFound(err)
 		}
 	}
-	// A manifest the cluster refused stays FAILED until it changes (or
-	// `rok kube app retry` makes the app PENDING again).
-	if app.Status.State == api.StateFailed && app.Status.Reason != nil && app.Status.Reason.Code == api.ReasonInvalidResource &&
-		sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest) {
-		return runtime.Result{}, nil
-	}
 	if next := stateBeforeApply(app); next != app.Status.State {
 		app.Status.State, app.Status.Reason = next, nil
 		if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
@@ -209,6 +203,12 @@ func stateFor(previous string, health api.ContainerHealth) (string, *api.Reason)
 	return api.StateDegraded, &api.Reason{Code: api.ReasonKubernetesError, Message: msg}
 }
 
+// refusedKind is a manifest object no cluster call can fix: not an object,
+// or a kind the cluster does not serve.
+type refusedKind struct{ msg string }
+
+func (e *refusedKind) Error() string { return e.msg }
+
 // invalidObject is a manifest object the cluster refuses as such.
 type invalidObject struct {
 	index int
@@ -232,8 +232,12 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 	for i, raw := range app.Spec.Manifest {
 		obj, res, err := c.resourceFor(kube, raw)
 		what := describe(obj)
-		if err != nil {
+		var refused *refusedKind
+		switch {
+		case errors.As(err, &refused):
 			return nil, health, done, &invalidObject{index: i, what: what, err: err}
+		case err != nil:
+			return nil, health, done, fmt.Errorf("%s: %w", what, err) // discovery failed: retried
 		}
 		out, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 		if err != nil {
@@ -292,7 +296,7 @@ func union(a, b []api.RawObject) []api.RawObject {
 func (c *Controller) resourceFor(kube *kubeclient.Clients, raw api.RawObject) (*unstructured.Unstructured, dynamic.ResourceInterface, error) {
 	obj := &unstructured.Unstructured{}
 	if err := obj.UnmarshalJSON(raw); err != nil {
-		return obj, nil, fmt.Errorf("not a Kubernetes object: %w", err)
+		return obj, nil, &refusedKind{fmt.Sprintf("not a Kubernetes object: %v", err)}
 	}
 	gvk := obj.GroupVersionKind()
 	mapping, err := kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
@@ -302,7 +306,7 @@ func (c *Controller) resourceFor(kube *kubeclient.Clients, raw api.RawObject) (*
 	}
 	if err != nil {
 		if meta.IsNoMatchError(err) {
-			return obj, nil, fmt.Errorf("the cluster does not serve kind %s in %s", gvk.Kind, gvk.GroupVersion())
+			return obj, nil, &refusedKind{fmt.Sprintf("the cluster does not serve kind %s in %s", gvk.Kind, gvk.GroupVersion())}
 		}
 		return obj, nil, err
 	}

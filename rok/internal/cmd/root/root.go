@@ -11,6 +11,7 @@ import (
 	"github.com/krake-go/krake/rok/internal/cmd/core"
 	"github.com/krake-go/krake/rok/internal/cmd/infra"
 	"github.com/krake-go/krake/rok/internal/cmd/kube"
+	"github.com/krake-go/krake/rok/internal/cmd/ui"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
 )
 
@@ -39,7 +40,7 @@ watch where they run.`,
 	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(f))
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
 
-	cmd.AddCommand(kube.New(f), core.New(f), infra.New(f), configcmd.New(f), completion.New(), newVersion(f, version))
+	cmd.AddCommand(kube.New(f), core.New(f), infra.New(f), ui.New(f), configcmd.New(f), completion.New(), newVersion(f, version))
 	return cmd
 }
 

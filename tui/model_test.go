@@ -1,0 +1,243 @@
+package tui
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var clock = time.Date(2026, 11, 24, 10, 5, 0, 0, time.UTC)
+
+func plainStyles() Styles {
+	r := lipgloss.NewRenderer(os.Stdout)
+	r.SetColorProfile(termenv.Ascii)
+	return NewStyles(r)
+}
+
+func app(ns, name, state, cluster string, labels map[string]string) *api.Application {
+	a := &api.Application{Metadata: api.Metadata{Namespace: ns, Name: name, Labels: labels,
+		Created: api.NewTime(clock.Add(-3 * time.Minute))}}
+	a.Status.State = state
+	if cluster != "" {
+		ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: ns, Name: cluster}
+		a.Status.RunningOn = &ref
+		a.Status.Services = map[string]string{name: "127.0.0.1:30080"}
+	}
+	a.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": name}})
+	return a
+}
+
+func cluster(ns, name, state string, labels map[string]string) *api.Cluster {
+	c := &api.Cluster{Metadata: api.Metadata{Namespace: ns, Name: name, Labels: labels, Created: api.NewTime(clock.Add(-2 * time.Hour))}}
+	c.Status.State = state
+	c.Status.Nodes = []api.Node{{Name: "kwok-node-1", Conditions: []api.NodeCondition{{Type: "Ready", Status: "True"}}}}
+	return c
+}
+
+// recorder stands in for the API: it records what the UI asked for.
+type recorder struct{ deleted []string }
+
+func newTestModel(rec *recorder) Model {
+	actions := Actions{
+		DeleteApp: func(ns, name string) tea.Cmd {
+			return func() tea.Msg { rec.deleted = append(rec.deleted, "application/"+ns+"/"+name); return deletedMsg{what: name} }
+		},
+		DeleteCluster: func(ns, name string) tea.Cmd {
+			return func() tea.Msg { rec.deleted = append(rec.deleted, "cluster/"+ns+"/"+name); return deletedMsg{what: name} }
+		},
+		YAML: toYAML,
+	}
+	return NewModel("demo", "http://127.0.0.1:8080", actions, func() time.Time { return clock }).WithStyles(plainStyles())
+}
+
+func send(m Model, msgs ...tea.Msg) (Model, []tea.Cmd) {
+	var cmds []tea.Cmd
+	for _, msg := range msgs {
+		next, cmd := m.Update(msg)
+		m = next.(Model)
+		cmds = append(cmds, cmd)
+	}
+	return m, cmds
+}
+
+func keys(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+func seeded() Model {
+	m := newTestModel(&recorder{})
+	m, _ = send(m,
+		clusterMsg{api.Added, cluster("demo", "cluster-1", api.StateOnline, map[string]string{"location": "DE"})},
+		clusterMsg{api.Added, cluster("demo", "cluster-2", api.StateOffline, map[string]string{"location": "FR"})},
+		appMsg{api.Added, app("demo", "echo-demo", api.StatePending, "", map[string]string{"app": "echo"})},
+		appMsg{api.Added, app("demo", "web", api.StateRunning, "cluster-1", map[string]string{"tier": "gold"})},
+		appMsg{api.Added, app("other", "elsewhere", api.StateRunning, "cluster-9", nil)},
+	)
+	return m
+}
+
+func TestUpdate_recordsTransitions(t *testing.T) {
+	m := seeded()
+	running := app("demo", "echo-demo", api.StateRunning, "cluster-1", nil)
+	m, _ = send(m, appMsg{api.Modified, running}, appMsg{api.Deleted, running})
+	var got []string
+	for _, e := range m.events {
+		if e.name == "echo-demo" {
+			got = append(got, e.from+">"+e.to)
+		}
+	}
+	if strings.Join(got, ",") != ">PENDING,PENDING>RUNNING,RUNNING>(removed)" {
+		t.Errorf("transitions = %v", got)
+	}
+	if _, ok := m.apps["demo/echo-demo"]; ok {
+		t.Error("a deleted application is still listed")
+	}
+}
+
+func TestUpdate_namespaceFilterAndCursor(t *testing.T) {
+	m := seeded()
+	if n := len(m.visibleApps()); n != 2 {
+		t.Fatalf("namespace demo shows %d apps, want 2", n)
+	}
+	m, _ = send(m, keys("j"), keys("j"), keys("j"))
+	if m.cursor[appsPane] != 1 {
+		t.Errorf("cursor = %d after three j on two rows, want 1", m.cursor[appsPane])
+	}
+	m, _ = send(m, keys("/"), keys("gold"), tea.KeyMsg{Type: tea.KeyEnter})
+	if apps := m.visibleApps(); len(apps) != 0 {
+		t.Errorf("filter 'gold' (not a name or state) shows %d apps", len(apps))
+	}
+	m, _ = send(m, tea.KeyMsg{Type: tea.KeyEsc}, keys("/"), keys("tier=gold"), tea.KeyMsg{Type: tea.KeyEnter})
+	if apps := m.visibleApps(); len(apps) != 1 || apps[0].Metadata.Name != "web" {
+		t.Errorf("label filter tier=gold shows %v", apps)
+	}
+	m, _ = send(m, tea.KeyMsg{Type: tea.KeyEsc}, keys("/"), keys("!echo"), tea.KeyMsg{Type: tea.KeyEnter})
+	if apps := m.visibleApps(); len(apps) != 1 || apps[0].Metadata.Name != "web" {
+		t.Errorf("inverted filter !echo shows %v", apps)
+	}
+	m, _ = send(m, tea.KeyMsg{Type: tea.KeyEsc}, keys(":"), keys("ns all"), tea.KeyMsg{Type: tea.KeyEnter})
+	if n := len(m.visibleApps()); n != 3 {
+		t.Errorf(":ns all shows %d apps, want 3", n)
+	}
+}
+
+func TestUpdate_deleteAsksFirst(t *testing.T) {
+	rec := &recorder{}
+	m := seeded()
+	m.actions = newTestModel(rec).actions
+	m, cmds := send(m, keys("d"))
+	if m.confirm != "application/demo/echo-demo" || cmds[0] != nil {
+		t.Fatalf("d: confirm %q, command %v; want a question and no delete yet", m.confirm, cmds[0])
+	}
+	m, _ = send(m, keys("n"))
+	if m.confirm != "" || m.flash != "delete cancelled" {
+		t.Errorf("n did not cancel: confirm %q flash %q", m.confirm, m.flash)
+	}
+	m, _ = send(m, keys("d"))
+	m, cmds = send(m, keys("y"))
+	if cmds[0] == nil {
+		t.Fatal("y did not ask for the delete")
+	}
+	msg := cmds[0]()
+	m, _ = send(m, msg)
+	if strings.Join(rec.deleted, ",") != "application/demo/echo-demo" {
+		t.Errorf("deleted %v, want the selected application", rec.deleted)
+	}
+	if !strings.HasPrefix(m.flash, "deleting") {
+		t.Errorf("flash = %q", m.flash)
+	}
+}
+
+func TestUpdate_severalRunesAreSeveralKeys(t *testing.T) {
+	m, _ := send(seeded(), keys("jk?"))
+	if m.mode != helpMode || m.cursor[appsPane] != 0 {
+		t.Errorf("'jk?' in one message: mode %v cursor %d; want help and the cursor back at 0", m.mode, m.cursor[appsPane])
+	}
+}
+
+func golden(t *testing.T, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./tui -update writes it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("screen differs from %s:\n--- want\n%s\n--- got\n%s", path, want, got)
+	}
+}
+
+// TestView renders every screen at 80x24 and at 120x30.
+func TestView(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 30}} {
+		base, _ := send(seeded(), tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		for _, screen := range []struct {
+			name string
+			keys []tea.Msg
+		}{
+			{"overview", nil},
+			{"app_detail", []tea.Msg{keys("j"), tea.KeyMsg{Type: tea.KeyEnter}}},
+			{"cluster_detail", []tea.Msg{tea.KeyMsg{Type: tea.KeyTab}, tea.KeyMsg{Type: tea.KeyEnter}}},
+			{"help", []tea.Msg{keys("?")}},
+			{"confirm", []tea.Msg{keys("d")}},
+			{"disconnected", []tea.Msg{healthMsg{err: fmt.Errorf("connection refused")}}},
+		} {
+			t.Run(fmt.Sprintf("%s_%dx%d", screen.name, size[0], size[1]), func(t *testing.T) {
+				m, _ := send(base, screen.keys...)
+				view := m.View()
+				for i, line := range strings.Split(view, "\n") {
+					if w := lipgloss.Width(line); w > size[0] {
+						t.Errorf("line %d is %d cells wide on a %d-cell terminal: %q", i, w, size[0], line)
+					}
+				}
+				if lines := strings.Count(view, "\n") + 1; lines > size[1] {
+					t.Errorf("%d lines on a %d-line terminal", lines, size[1])
+				}
+				golden(t, view)
+			})
+		}
+	}
+}
+
+// BenchmarkView renders the overview with 5,000 applications; a frame
+// must stay well under 16 ms.
+func BenchmarkView(b *testing.B) {
+	m := newTestModel(&recorder{})
+	for i := range 5000 {
+		m, _ = send(m, appMsg{api.Added, app("demo", fmt.Sprintf("app-%05d", i), api.StateRunning, "cluster-1", nil)})
+	}
+	m, _ = send(m, tea.WindowSizeMsg{Width: 160, Height: 50}, keys("G"))
+	for b.Loop() {
+		_ = m.View()
+	}
+}
+
+// BenchmarkFilterKey measures one key typed into the filter with 5,000
+// applications: the update plus the next frame.
+func BenchmarkFilterKey(b *testing.B) {
+	m := newTestModel(&recorder{})
+	for i := range 5000 {
+		m, _ = send(m, appMsg{api.Added, app("demo", fmt.Sprintf("app-%05d", i), api.StateRunning, "cluster-1", nil)})
+	}
+	m, _ = send(m, tea.WindowSizeMsg{Width: 160, Height: 50}, keys("/"))
+	for b.Loop() {
+		next, _ := send(m, keys("4"))
+		_ = next.View()
+	}
+}

@@ -1,0 +1,102 @@
+// Package tui is `rok ui`: a live terminal dashboard of clusters,
+// applications and their state transitions, fed by API watches (no
+// polling) and driven from the keyboard. Update is pure; I/O (the client,
+// informers, health checks) happens in commands and comes back as messages.
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+	"sigs.k8s.io/yaml"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/apiserver/client/informer"
+)
+
+// Options configure Run.
+type Options struct {
+	Client    *client.Client
+	Namespace string // "" shows all namespaces
+	In        io.Reader
+	Out       io.Writer
+	NoColor   bool
+}
+
+// View renders the model with its styles.
+func (m Model) View() string { return m.Render(m.styles) }
+
+// WithStyles returns the model drawing with s.
+func (m Model) WithStyles(s Styles) Model { m.styles = s; return m }
+
+// Run shows the dashboard until the user quits or ctx ends.
+func Run(ctx context.Context, opts Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	renderer := lipgloss.NewRenderer(opts.Out)
+	if opts.NoColor {
+		renderer.SetColorProfile(termenv.Ascii)
+	}
+	c := opts.Client
+	actions := Actions{
+		DeleteApp: func(ns, name string) tea.Cmd {
+			return func() tea.Msg {
+				_, err := c.Applications(ns).Delete(ctx, name, client.WriteOptions{})
+				return deletedMsg{what: "application " + ns + "/" + name, err: err}
+			}
+		},
+		DeleteCluster: func(ns, name string) tea.Cmd {
+			return func() tea.Msg {
+				_, err := c.Clusters(ns).Delete(ctx, name, client.WriteOptions{})
+				return deletedMsg{what: "cluster " + ns + "/" + name, err: err}
+			}
+		},
+		Health: func() tea.Cmd {
+			return func() tea.Msg {
+				hctx, hcancel := context.WithTimeout(ctx, 2*time.Second)
+				defer hcancel()
+				_, err := c.Version(hctx)
+				return healthMsg{err: err}
+			}
+		},
+		YAML: toYAML,
+	}
+	model := NewModel(opts.Namespace, c.BaseURL(), actions, time.Now).WithStyles(NewStyles(renderer))
+	p := tea.NewProgram(model, tea.WithInput(opts.In), tea.WithOutput(opts.Out), tea.WithAltScreen(), tea.WithContext(ctx))
+
+	// Informers list, then watch; every change becomes a message.
+	quiet := slog.New(slog.DiscardHandler)
+	apps := informer.New(c.Applications(""), quiet)
+	apps.AddHandler(func(typ string, a *api.Application) { p.Send(appMsg{typ: typ, app: a}) })
+	clusters := informer.New(c.Clusters(""), quiet)
+	clusters.AddHandler(func(typ string, cl *api.Cluster) { p.Send(clusterMsg{typ: typ, cluster: cl}) })
+	go func() { _ = apps.Start(ctx) }()
+	go func() { _ = clusters.Start(ctx) }()
+
+	_, err := p.Run()
+	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+func toYAML(obj any) string {
+	data, err := json.Marshal(obj)
+	if err != nil {
+		return err.Error()
+	}
+	out, err := yaml.JSONToYAML(data)
+	if err != nil {
+		return err.Error()
+	}
+	return string(out)
+}
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
