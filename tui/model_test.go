@@ -52,10 +52,16 @@ type recorder struct{ deleted []string }
 func newTestModel(rec *recorder) Model {
 	actions := Actions{
 		DeleteApp: func(ns, name string) tea.Cmd {
-			return func() tea.Msg { rec.deleted = append(rec.deleted, "application/"+ns+"/"+name); return deletedMsg{what: name} }
+			return func() tea.Msg {
+				rec.deleted = append(rec.deleted, "application/"+ns+"/"+name)
+				return deletedMsg{what: name}
+			}
 		},
 		DeleteCluster: func(ns, name string) tea.Cmd {
-			return func() tea.Msg { rec.deleted = append(rec.deleted, "cluster/"+ns+"/"+name); return deletedMsg{what: name} }
+			return func() tea.Msg {
+				rec.deleted = append(rec.deleted, "cluster/"+ns+"/"+name)
+				return deletedMsg{what: name}
+			}
 		},
 		YAML: toYAML,
 	}
