@@ -76,6 +76,7 @@ Krake's API is at $url. Try (export ROK_API_URL=$url first, or use --api-url):
   ./bin/rok kube cluster get cluster-1
   kubectl --kubeconfig $($kube kubeconfig 1) get deployments,services     # what Krake applied
   ./bin/rok kube app get echo-demo -o json
+  ./bin/rok ui                                # the live dashboard; ? lists the keys
   ./bin/rok kube app list -w                  # live; Ctrl-C to stop
   ./bin/rok kube app update echo-demo -l tier=gold
   ./bin/rok kube app delete echo-demo --wait   # removed from the cluster, then from Krake
