@@ -157,39 +157,26 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 type healthTickMsg struct{}
 
-func (m *Model) applyApp(msg appMsg) {
-	k := key(msg.app.Metadata.Namespace, msg.app.Metadata.Name)
-	prev := m.apps[k]
-	if msg.typ == api.Deleted {
-		delete(m.apps, k)
-		m.record("application", msg.app.Metadata.Namespace, msg.app.Metadata.Name, msg.app.Status.State, "(removed)")
-		return
-	}
-	m.apps[k] = msg.app
-	from := ""
-	if prev != nil {
-		from = prev.Status.State
-	}
-	if from != msg.app.Status.State {
-		m.record("application", msg.app.Metadata.Namespace, msg.app.Metadata.Name, from, msg.app.Status.State)
-	}
-}
+func (m *Model) applyApp(msg appMsg) { upsert(m, m.apps, "application", msg.typ, msg.app) }
 
-func (m *Model) applyCluster(msg clusterMsg) {
-	k := key(msg.cluster.Metadata.Namespace, msg.cluster.Metadata.Name)
-	prev := m.clusters[k]
-	if msg.typ == api.Deleted {
-		delete(m.clusters, k)
-		m.record("cluster", msg.cluster.Metadata.Namespace, msg.cluster.Metadata.Name, msg.cluster.Status.State, "(removed)")
+func (m *Model) applyCluster(msg clusterMsg) { upsert(m, m.clusters, "cluster", msg.typ, msg.cluster) }
+
+// upsert applies one watch event to items and records a state transition.
+func upsert[T api.Object](m *Model, items map[string]T, kind, typ string, obj T) {
+	meta := obj.GetMetadata()
+	k := key(meta.Namespace, meta.Name)
+	if typ == api.Deleted {
+		delete(items, k)
+		m.record(kind, meta.Namespace, meta.Name, api.State(obj), "(removed)")
 		return
 	}
-	m.clusters[k] = msg.cluster
 	from := ""
-	if prev != nil {
-		from = prev.Status.State
+	if prev, ok := items[k]; ok {
+		from = api.State(prev)
 	}
-	if from != msg.cluster.Status.State {
-		m.record("cluster", msg.cluster.Metadata.Namespace, msg.cluster.Metadata.Name, from, msg.cluster.Status.State)
+	items[k] = obj
+	if to := api.State(obj); from != to {
+		m.record(kind, meta.Namespace, meta.Name, from, to)
 	}
 }
 
