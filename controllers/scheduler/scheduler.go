@@ -1,25 +1,29 @@
-// Package scheduler binds pending applications to a cluster. This is the
-// minimal placement the controllers issue allows until the real scheduler
-// (constraints, metrics, scores, migration) lands: the first ONLINE
-// cluster of the application's namespace, by name, that is not deleted.
+// Package scheduler binds pending applications to the best cluster of
+// their namespace, as decided by package placement: label, custom-resource
+// and metric constraints filter, metrics score. Still to come (issue 5):
+// fetching metric values from providers, rescheduling and migration,
+// back-off on NO_SUITABLE_RESOURCE, and the explain API.
 package scheduler
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
-	"strings"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/client/informer"
 	"github.com/krake-go/krake/controllers/runtime"
+	"github.com/krake-go/krake/controllers/scheduler/placement"
 )
 
 // Controller binds applications.
 type Controller struct {
+	mu       sync.Mutex
+	rng      *rand.Rand // tie-breaks; guarded by mu
 	api      *client.Client
 	apps     *informer.Informer[*api.Application]
 	clusters *informer.Informer[*api.Cluster]
@@ -29,7 +33,8 @@ type Controller struct {
 
 // New returns the scheduler for all namespaces.
 func New(c *client.Client, log *slog.Logger) *Controller {
-	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log}
+	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log,
+		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
 	s.loop = runtime.New("scheduler", s, 2, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
 		if typ != api.Deleted {
@@ -61,29 +66,30 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		return runtime.Result{}, nil
 	}
 	<-s.clusters.Synced()
-	var candidates []*api.Cluster
+	var candidates []placement.Candidate
 	for _, cl := range s.clusters.List() {
-		if cl.Metadata.Namespace == key.Namespace && cl.Metadata.Deleted == nil && cl.Status.State == api.StateOnline {
-			candidates = append(candidates, cl)
+		if cl.Metadata.Namespace == key.Namespace { // tenants never see each other's clusters
+			candidates = append(candidates, placement.Candidate{Cluster: cl})
 		}
 	}
-	if len(candidates) == 0 {
-		return s.noCandidate(ctx, app)
+	s.mu.Lock()
+	decision := placement.Explain(app, candidates, placement.DefaultStickiness, s.rng)
+	s.mu.Unlock()
+	if decision.Chosen == "" {
+		return s.noCandidate(ctx, app, decision.Summary())
 	}
-	slices.SortFunc(candidates, func(a, b *api.Cluster) int { return strings.Compare(a.Metadata.Name, b.Metadata.Name) })
-	chosen := candidates[0]
+	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
 	_, err := s.api.Applications(key.Namespace).Subresource(ctx, key.Name, api.SubBinding,
-		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: api.Ref(chosen)})
+		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref})
 	if err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("bind: %w", err)
 	}
-	s.log.Info("bound application", "app", key.String(), "cluster", chosen.Metadata.Name)
+	s.log.Info("bound application", "app", key.String(), "cluster", decision.Chosen)
 	return runtime.Result{}, nil
 }
 
 // noCandidate records why the app waits, and looks again later.
-func (s *Controller) noCandidate(ctx context.Context, app *api.Application) (runtime.Result, error) {
-	msg := fmt.Sprintf("no ONLINE cluster in namespace %q", app.Metadata.Namespace)
+func (s *Controller) noCandidate(ctx context.Context, app *api.Application, msg string) (runtime.Result, error) {
 	if app.Status.Reason == nil || app.Status.Reason.Code != api.ReasonNoSuitableResource || app.Status.Reason.Message != msg {
 		updated := api.DeepCopy(app)
 		updated.Status.Reason = &api.Reason{Code: api.ReasonNoSuitableResource, Message: msg}

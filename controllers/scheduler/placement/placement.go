@@ -1,0 +1,204 @@
+// Package placement is the scheduler's pure core (DESIGN §5): which
+// clusters may run an application (filters), how good each is (score), and
+// why (explain). No I/O, no clock, no global randomness: the caller passes
+// the metric values it fetched and a *rand.Rand for tie-breaks.
+package placement
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/constraint"
+)
+
+// DefaultStickiness is the bonus of the cluster an app already runs on,
+// so apps do not flap between near-equal clusters.
+const DefaultStickiness = 0.1
+
+// MetricValue is one metric of a cluster as fetched for this pass.
+type MetricValue struct {
+	Name     string
+	Weight   float64
+	Value    float64
+	Min, Max float64
+	Err      error // the metric could not be fetched
+}
+
+// Candidate is a cluster with its metrics.
+type Candidate struct {
+	Cluster *api.Cluster
+	Metrics []MetricValue
+}
+
+// Verdict says whether a cluster passed the filters, or which one
+// rejected it and why.
+type Verdict struct {
+	Passed bool   `json:"passed"`
+	Filter string `json:"filter,omitempty"` // state, namespace, labels, custom_resources, metrics
+	Reason string `json:"reason,omitempty"`
+}
+
+// MetricScore is one metric's part of a score.
+type MetricScore struct {
+	Name       string  `json:"name"`
+	Value      float64 `json:"value"`
+	Normalized float64 `json:"normalized"`
+	Weight     float64 `json:"weight"`
+}
+
+// Score is a cluster's rank: the weighted mean of its normalised metrics,
+// plus the stickiness bonus on the app's current cluster.
+type Score struct {
+	Total      float64       `json:"total"`
+	HasMetrics bool          `json:"has_metrics"`
+	Sticky     float64       `json:"stickiness"`
+	Parts      []MetricScore `json:"metrics"`
+}
+
+// ClusterVerdict is one line of an explanation.
+type ClusterVerdict struct {
+	Cluster string  `json:"cluster"`
+	Verdict Verdict `json:"verdict"`
+	Score   *Score  `json:"score,omitempty"`
+}
+
+// Explanation is the whole decision.
+type Explanation struct {
+	Chosen   string           `json:"chosen"` // "" when no cluster passed
+	Clusters []ClusterVerdict `json:"clusters"`
+}
+
+// Filter checks one cluster against the app's constraints, in a fixed
+// order, and stops at the first that rejects it.
+func Filter(app *api.Application, c Candidate) Verdict {
+	cl := c.Cluster
+	switch {
+	case cl.Metadata.Namespace != app.Metadata.Namespace:
+		return Verdict{Filter: "namespace", Reason: fmt.Sprintf("cluster is in namespace %s, the app in %s", cl.Metadata.Namespace, app.Metadata.Namespace)}
+	case cl.Metadata.Deleted != nil:
+		return Verdict{Filter: "state", Reason: "cluster is being deleted"}
+	case cl.Status.State != api.StateOnline:
+		return Verdict{Filter: "state", Reason: "cluster is " + cl.Status.State + ", not ONLINE"}
+	}
+	cons := app.Spec.Constraints.Cluster
+	for _, expr := range cons.Labels {
+		lc, err := constraint.ParseLabel(expr)
+		if err != nil {
+			return Verdict{Filter: "labels", Reason: err.Error()}
+		}
+		if !lc.Match(cl.Metadata.Labels) {
+			return Verdict{Filter: "labels", Reason: lc.Explain(cl.Metadata.Labels)}
+		}
+	}
+	for _, crd := range cons.CustomResources {
+		if !slices.Contains(cl.Spec.CustomResources, crd) {
+			return Verdict{Filter: "custom_resources", Reason: "cluster does not declare custom resource " + crd}
+		}
+	}
+	for _, expr := range cons.Metrics {
+		mc, err := constraint.ParseMetric(expr)
+		if err != nil {
+			return Verdict{Filter: "metrics", Reason: err.Error()}
+		}
+		i := slices.IndexFunc(c.Metrics, func(m MetricValue) bool { return m.Name == mc.Name })
+		switch {
+		case i < 0:
+			return Verdict{Filter: "metrics", Reason: "cluster has no metric " + mc.Name}
+		case c.Metrics[i].Err != nil:
+			return Verdict{Filter: "metrics", Reason: fmt.Sprintf("metric %s: %v", mc.Name, c.Metrics[i].Err)}
+		case !mc.Match(c.Metrics[i].Value):
+			return Verdict{Filter: "metrics", Reason: fmt.Sprintf("metric %s is %g, constraint wants %s", mc.Name, c.Metrics[i].Value, mc.String())}
+		}
+	}
+	return Verdict{Passed: true}
+}
+
+// Normalize maps value into [0, 1] between min and max (clamped); with
+// min >= max it is 1 when value reaches max, else 0.
+func Normalize(value, lo, hi float64) float64 {
+	if !(lo < hi) {
+		if value >= hi {
+			return 1
+		}
+		return 0
+	}
+	return math.Min(1, math.Max(0, (value-lo)/(hi-lo)))
+}
+
+// ScoreOf ranks a cluster that passed the filters. current is the cluster
+// the app runs on (nil when none).
+func ScoreOf(c Candidate, current *api.ResourceRef, stickiness float64) Score {
+	var s Score
+	var sum, weights float64
+	for _, m := range c.Metrics {
+		if m.Err != nil {
+			continue
+		}
+		n := Normalize(m.Value, m.Min, m.Max)
+		s.Parts = append(s.Parts, MetricScore{Name: m.Name, Value: m.Value, Normalized: n, Weight: m.Weight})
+		sum += m.Weight * n
+		weights += m.Weight
+	}
+	if weights > 0 {
+		s.HasMetrics = true
+		s.Total = sum / weights
+	}
+	if current != nil && current.Namespace == c.Cluster.Metadata.Namespace && current.Name == c.Cluster.Metadata.Name {
+		s.Sticky = stickiness
+		s.Total += stickiness
+	}
+	return s
+}
+
+// Explain filters and scores every candidate and chooses: clusters with
+// metrics outrank clusters without, then the higher score, ties broken by
+// rng. Clusters are listed in that order, rejected ones last by name.
+func Explain(app *api.Application, candidates []Candidate, stickiness float64, rng *rand.Rand) Explanation {
+	var passed, rejected []ClusterVerdict
+	for _, c := range candidates {
+		v := Filter(app, c)
+		if !v.Passed {
+			rejected = append(rejected, ClusterVerdict{Cluster: c.Cluster.Metadata.Name, Verdict: v})
+			continue
+		}
+		s := ScoreOf(c, app.Status.ScheduledTo, stickiness)
+		passed = append(passed, ClusterVerdict{Cluster: c.Cluster.Metadata.Name, Verdict: v, Score: &s})
+	}
+	// Shuffle first, then a stable sort: equal clusters end in random order.
+	rng.Shuffle(len(passed), func(i, j int) { passed[i], passed[j] = passed[j], passed[i] })
+	slices.SortStableFunc(passed, func(a, b ClusterVerdict) int {
+		if a.Score.HasMetrics != b.Score.HasMetrics {
+			if a.Score.HasMetrics {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(b.Score.Total, a.Score.Total)
+	})
+	slices.SortFunc(rejected, func(a, b ClusterVerdict) int { return strings.Compare(a.Cluster, b.Cluster) })
+	e := Explanation{Clusters: append(passed, rejected...)}
+	if len(passed) > 0 {
+		e.Chosen = passed[0].Cluster
+	}
+	return e
+}
+
+// Summary says in one line why nothing was chosen, for the app's reason.
+func (e Explanation) Summary() string {
+	if e.Chosen != "" {
+		return "chose " + e.Chosen
+	}
+	if len(e.Clusters) == 0 {
+		return "no cluster in the namespace"
+	}
+	parts := make([]string, 0, len(e.Clusters))
+	for _, c := range e.Clusters {
+		parts = append(parts, c.Cluster+": "+c.Verdict.Reason)
+	}
+	return "no cluster passed: " + strings.Join(parts, "; ")
+}

@@ -1,0 +1,71 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/e2e/framework"
+)
+
+// TestScheduling: label constraints pick the right cluster, an app no
+// cluster can take waits with NO_SUITABLE_RESOURCE saying why, and an app
+// never lands on another namespace's cluster.
+func TestScheduling(t *testing.T) {
+	kube := framework.StartKube(t, 2)
+	krake := framework.StartKrake(t, "", "--probe-interval", "1s")
+	rok := newRok(t, krake.URL)
+	manifest := filepath.Join(framework.ModuleRoot(t), "manifests/echo-demo/echo-demo.yaml")
+	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "-l", "location=DE", "--wait", "--timeout", "30s")
+	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[1], "-l", "location=FR", "--wait", "--timeout", "30s")
+
+	t.Run("label constraints pick the cluster", func(t *testing.T) {
+		for _, tc := range []struct{ constraint, want string }{
+			{"location=FR", "cluster-2"}, {"location in (DE, IT)", "cluster-1"}, {"location != DE", "cluster-2"},
+		} {
+			name := "app-" + strings.NewReplacer("=", "-", " ", "", "(", "", ")", "", ",", "-", "!", "not").Replace(strings.ToLower(tc.constraint))
+			rok.must("kube", "app", "create", name, "-f", manifest, "-L", tc.constraint, "--wait", "--timeout", "30s")
+			if got := rok.app(name).Status.RunningOn; got == nil || got.Name != tc.want {
+				t.Errorf("%q: running on %v, want %s", tc.constraint, got, tc.want)
+			}
+		}
+	})
+
+	t.Run("no suitable cluster says why", func(t *testing.T) {
+		rok.must("kube", "app", "create", "nowhere", "-f", manifest, "-L", "location in (IT, ES)")
+		eventually(t, 20*time.Second, "NO_SUITABLE_RESOURCE with each cluster's reason", func() (bool, string) {
+			app := rok.app("nowhere")
+			if app.Status.Reason == nil {
+				return false, app.Status.State
+			}
+			msg := app.Status.Reason.Message
+			return app.Status.Reason.Code == api.ReasonNoSuitableResource && app.Status.ScheduledTo == nil &&
+				strings.Contains(msg, "cluster-1: label location: cluster has DE, constraint wants in (IT, ES)") &&
+				strings.Contains(msg, "cluster-2: label location: cluster has FR"), msg
+		})
+	})
+
+	t.Run("an app never lands on another namespace's cluster", func(t *testing.T) {
+		cmd := exec.Command(filepath.Join(framework.Binaries(t), "rok"), "kube", "app", "create", "lonely", "-f", manifest, "-n", "tenant-b")
+		cmd.Env = append(os.Environ(), "ROK_API_URL="+krake.URL, "XDG_CONFIG_HOME="+t.TempDir())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("create in tenant-b: %v\n%s", err, out)
+		}
+		time.Sleep(2 * time.Second)
+		get := exec.Command(filepath.Join(framework.Binaries(t), "rok"), "kube", "app", "get", "lonely", "-n", "tenant-b", "-o", "jsonpath={.status.scheduled_to} {.status.reason.message}")
+		get.Env = cmd.Env
+		out, err := get.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(out), "null ") || !strings.Contains(string(out), "no cluster in the namespace") {
+			t.Errorf("tenant-b's app: %q, want unscheduled with no cluster in its namespace", out)
+		}
+	})
+}
