@@ -37,6 +37,23 @@ func TestScheduling(t *testing.T) {
 		}
 	})
 
+	t.Run("metrics pick the higher-scoring cluster", func(t *testing.T) {
+		rok.must("core", "gmp", "create", "static-heat", "--type", "static", "-m", "heat-1", "0.2", "-m", "heat-2", "0.9")
+		for _, n := range []string{"1", "2"} {
+			rok.must("core", "gm", "create", "heat-"+n, "--min", "0", "--max", "1", "--mp-name", "static-heat")
+			rok.must("kube", "cluster", "update", "cluster-"+n, "--global-metric", "heat-"+n, "1")
+		}
+		rok.must("kube", "app", "create", "green", "-f", manifest, "--wait", "--timeout", "30s")
+		if got := rok.app("green").Status.RunningOn; got == nil || got.Name != "cluster-2" {
+			t.Errorf("green runs on %v, want cluster-2 (heat 0.9 against 0.2)", got)
+		}
+		rok.must("core", "gmp", "update", "static-heat", "-m", "heat-1", "0.95", "-m", "heat-2", "0.1")
+		rok.must("kube", "app", "create", "green-again", "-f", manifest, "--wait", "--timeout", "30s")
+		if got := rok.app("green-again").Status.RunningOn; got == nil || got.Name != "cluster-1" {
+			t.Errorf("after the values changed, green-again runs on %v, want cluster-1", got)
+		}
+	})
+
 	t.Run("no suitable cluster says why", func(t *testing.T) {
 		rok.must("kube", "app", "create", "nowhere", "-f", manifest, "-L", "location in (IT, ES)")
 		eventually(t, 20*time.Second, "NO_SUITABLE_RESOURCE with each cluster's reason", func() (bool, string) {

@@ -27,6 +27,7 @@ type Controller struct {
 	api      *client.Client
 	apps     *informer.Informer[*api.Application]
 	clusters *informer.Informer[*api.Cluster]
+	metrics  *metricSource
 	loop     *runtime.Controller
 	log      *slog.Logger
 }
@@ -35,6 +36,7 @@ type Controller struct {
 func New(c *client.Client, log *slog.Logger) *Controller {
 	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
+	s.metrics = newMetricSource(c, log)
 	s.loop = runtime.New("scheduler", s, 2, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
 		if typ != api.Deleted {
@@ -56,6 +58,7 @@ func New(c *client.Client, log *slog.Logger) *Controller {
 func (s *Controller) Start(ctx context.Context) error {
 	go func() { _ = s.apps.Start(ctx) }()
 	go func() { _ = s.clusters.Start(ctx) }()
+	s.metrics.start(ctx)
 	return s.loop.Start(ctx)
 }
 
@@ -66,10 +69,11 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		return runtime.Result{}, nil
 	}
 	<-s.clusters.Synced()
+	s.metrics.synced()
 	var candidates []placement.Candidate
 	for _, cl := range s.clusters.List() {
 		if cl.Metadata.Namespace == key.Namespace { // tenants never see each other's clusters
-			candidates = append(candidates, placement.Candidate{Cluster: cl})
+			candidates = append(candidates, placement.Candidate{Cluster: cl, Metrics: s.metrics.of(ctx, cl)})
 		}
 	}
 	s.mu.Lock()
