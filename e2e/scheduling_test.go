@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,24 @@ func TestScheduling(t *testing.T) {
 			return app.Status.Reason.Code == api.ReasonNoSuitableResource && app.Status.ScheduledTo == nil &&
 				strings.Contains(msg, "cluster-1: label location: cluster has DE, constraint wants in (IT, ES)") &&
 				strings.Contains(msg, "cluster-2: label location: cluster has FR"), msg
+		})
+	})
+
+	t.Run("back-off: DEGRADED while retries remain, FAILED when spent, retry starts over", func(t *testing.T) {
+		rok.must("kube", "app", "create", "picky", "-f", manifest, "-L", "location=IT", "--backoff_limit", "3", "--backoff_delay", "0.2")
+		eventually(t, 20*time.Second, "picky FAILED after 3 retries", func() (bool, string) {
+			app := rok.app("picky")
+			return app.Status.State == api.StateFailed && app.Status.Retries == 3, fmt.Sprintf("%s after %d", app.Status.State, app.Status.Retries)
+		})
+		rok.must("kube", "app", "update", "picky", "--remove-existing-label-constraints", "-L", "location=DE")
+		rok.must("kube", "app", "retry", "picky")
+		eventually(t, 30*time.Second, "picky RUNNING on cluster-1 after the retry", func() (bool, string) {
+			app := rok.app("picky")
+			on := ""
+			if app.Status.RunningOn != nil {
+				on = app.Status.RunningOn.Name
+			}
+			return app.Status.State == api.StateRunning && on == "cluster-1" && app.Status.Retries == 0, app.Status.State + " on " + on
 		})
 	})
 

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -28,6 +29,8 @@ type Controller struct {
 	apps     *informer.Informer[*api.Application]
 	clusters *informer.Informer[*api.Cluster]
 	metrics  *metricSource
+	now      func() time.Time
+	attempts map[runtime.Key]attempt // guarded by mu
 	loop     *runtime.Controller
 	log      *slog.Logger
 }
@@ -37,6 +40,7 @@ func New(c *client.Client, log *slog.Logger) *Controller {
 	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
 	s.metrics = newMetricSource(c, log)
+	s.now, s.attempts = time.Now, map[runtime.Key]attempt{}
 	s.loop = runtime.New("scheduler", s, 2, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
 		if typ != api.Deleted {
@@ -47,7 +51,9 @@ func New(c *client.Client, log *slog.Logger) *Controller {
 	s.clusters.AddHandler(func(_ string, cl *api.Cluster) {
 		for _, app := range s.apps.List() {
 			if app.Metadata.Namespace == cl.Metadata.Namespace && app.Status.ScheduledTo == nil {
-				s.loop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
+				key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
+				s.forget(key) // try at once, whatever the back-off said
+				s.loop.Enqueue(key)
 			}
 		}
 	})
@@ -65,7 +71,8 @@ func (s *Controller) Start(ctx context.Context) error {
 // Reconcile binds one pending application.
 func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 	app, ok := s.apps.Get(key.Namespace, key.Name)
-	if !ok || app.Metadata.Deleted != nil || app.Status.ScheduledTo != nil {
+	if !ok || app.Metadata.Deleted != nil || app.Status.ScheduledTo != nil || app.Status.State == api.StateFailed {
+		s.forget(key)
 		return runtime.Result{}, nil
 	}
 	<-s.clusters.Synced()
@@ -80,8 +87,9 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	decision := placement.Explain(app, candidates, placement.DefaultStickiness, s.rng)
 	s.mu.Unlock()
 	if decision.Chosen == "" {
-		return s.noCandidate(ctx, app, decision.Summary())
+		return s.noCandidate(ctx, key, app, decision.Summary())
 	}
+	s.forget(key)
 	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
 	_, err := s.api.Applications(key.Namespace).Subresource(ctx, key.Name, api.SubBinding,
 		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref})
@@ -92,14 +100,61 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	return runtime.Result{}, nil
 }
 
-// noCandidate records why the app waits, and looks again later.
-func (s *Controller) noCandidate(ctx context.Context, app *api.Application, msg string) (runtime.Result, error) {
-	if app.Status.Reason == nil || app.Status.Reason.Code != api.ReasonNoSuitableResource || app.Status.Reason.Message != msg {
-		updated := api.DeepCopy(app)
-		updated.Status.Reason = &api.Reason{Code: api.ReasonNoSuitableResource, Message: msg}
-		if _, err := s.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, updated); err != nil && !client.IsNotFound(err) {
-			return runtime.Result{}, err
-		}
+// attempt is when an app without a cluster may be tried again, and the
+// version of its spec that attempt was about.
+type attempt struct {
+	next     time.Time
+	modified api.Time
+}
+
+// noCandidate records why the app waits and retries with its back-off:
+// DEGRADED while retries remain, FAILED when they are spent. An event
+// before the next attempt (such as this very status update) does not
+// count as a retry; a changed app or cluster does.
+func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.Application, msg string) (runtime.Result, error) {
+	now := s.now()
+	s.mu.Lock()
+	a, waiting := s.attempts[key]
+	s.mu.Unlock()
+	if waiting && now.Before(a.next) && a.modified.Equal(app.Metadata.Modified.Time) {
+		return runtime.Result{RequeueAfter: a.next.Sub(now)}, nil
 	}
-	return runtime.Result{RequeueAfter: 10 * time.Second}, nil
+	state, retries, delay := backoff(app)
+	updated := api.DeepCopy(app)
+	updated.Status.State, updated.Status.Retries = state, retries
+	updated.Status.Reason = &api.Reason{Code: api.ReasonNoSuitableResource, Message: msg}
+	if _, err := s.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, updated); err != nil {
+		if client.IsNotFound(err) {
+			return runtime.Result{}, nil
+		}
+		return runtime.Result{}, err
+	}
+	if state == api.StateFailed {
+		s.forget(key)
+		return runtime.Result{}, nil // retries spent: `rok kube app retry` starts over
+	}
+	s.mu.Lock()
+	s.attempts[key] = attempt{next: now.Add(delay), modified: app.Metadata.Modified}
+	s.mu.Unlock()
+	return runtime.Result{RequeueAfter: delay}, nil
+}
+
+// backoff counts one more retry: the state it leaves the app in, the
+// retries so far, and the pause before the next (backoff_delay times
+// backoff to the power of the retries before, at most 5 minutes).
+func backoff(app *api.Application) (state string, retries int, delay time.Duration) {
+	retries = app.Status.Retries + 1
+	state = api.StateDegraded
+	if limit := app.Spec.BackoffLimit; limit >= 0 && retries >= limit {
+		state = api.StateFailed
+	}
+	seconds := app.Spec.BackoffDelay * math.Pow(math.Max(app.Spec.Backoff, 1), float64(retries-1))
+	delay = min(time.Duration(seconds*float64(time.Second)), 5*time.Minute)
+	return state, retries, max(delay, 100*time.Millisecond)
+}
+
+func (s *Controller) forget(key runtime.Key) {
+	s.mu.Lock()
+	delete(s.attempts, key)
+	s.mu.Unlock()
 }

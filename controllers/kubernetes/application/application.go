@@ -151,6 +151,9 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		return c.fail(ctx, app, api.StateFailed, api.ReasonKubernetesError, err.Error())
 	}
 	app.Status.State, app.Status.Reason = stateFor(app.Status.State, health)
+	if app.Status.State == api.StateRunning {
+		app.Status.Retries = 0
+	}
 	app.Status.RunningOn = app.Status.ScheduledTo
 	app.Status.Services = services
 	app.Status.ContainerHealth = health
@@ -172,7 +175,8 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 func stateBeforeApply(app *api.Application) string {
 	applied := len(app.Status.LastAppliedManifest) > 0
 	switch st := app.Status.State; {
-	case st == api.StatePending:
+	case st == api.StatePending, st == api.StateDegraded && !applied:
+		// New, or waiting for a cluster until now (the scheduler's back-off).
 		return api.StateCreating
 	case st == api.StateFailed && !sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest):
 		// The user changed the manifest after a failure: start over.

@@ -26,6 +26,7 @@ func TestStateBeforeApply(t *testing.T) {
 		{"failed app with a changed manifest starts over", api.StateFailed, v2, nil, v1, api.StateCreating},
 		{"failed app with applied objects and a changed manifest reconciles", api.StateFailed, v2, v1, v1, api.StateReconciling},
 		{"creating app stays creating", api.StateCreating, v1, nil, nil, api.StateCreating},
+		{"app that waited for a cluster is created", api.StateDegraded, v1, nil, nil, api.StateCreating},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
