@@ -23,6 +23,8 @@ type Options struct {
 	ProbeInterval time.Duration
 	// Resync is how often a running application is checked (default 10s).
 	Resync time.Duration
+	// RescheduleAfter is how often a running app is weighed again (default 60s).
+	RescheduleAfter time.Duration
 }
 
 // Runnable is a long-running component.
@@ -37,8 +39,10 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options) Ru
 	"application": func(c *client.Client, log *slog.Logger, o Options) Runnable {
 		return application.New(c, log, application.Options{Resync: o.Resync})
 	},
-	"scheduler": func(c *client.Client, log *slog.Logger, _ Options) Runnable { return scheduler.New(c, log) },
-	"gc":        func(c *client.Client, log *slog.Logger, _ Options) Runnable { return gc.New(c, log) },
+	"scheduler": func(c *client.Client, log *slog.Logger, o Options) Runnable {
+		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter})
+	},
+	"gc": func(c *client.Client, log *slog.Logger, _ Options) Runnable { return gc.New(c, log) },
 }
 
 // Names lists the controllers.

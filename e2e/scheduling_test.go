@@ -20,7 +20,7 @@ import (
 // never lands on another namespace's cluster.
 func TestScheduling(t *testing.T) {
 	kube := framework.StartKube(t, 2)
-	krake := framework.StartKrake(t, "", "--probe-interval", "1s")
+	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--reschedule-after", "1s")
 	rok := newRok(t, krake.URL)
 	manifest := filepath.Join(framework.ModuleRoot(t), "manifests/echo-demo/echo-demo.yaml")
 	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "-l", "location=DE", "--wait", "--timeout", "30s")
@@ -48,7 +48,43 @@ func TestScheduling(t *testing.T) {
 		if got := rok.app("green").Status.RunningOn; got == nil || got.Name != "cluster-2" {
 			t.Errorf("green runs on %v, want cluster-2 (heat 0.9 against 0.2)", got)
 		}
+		// A changed metric moves the running app within a reschedule period,
+		// and it never has zero ready copies on the way.
+		mover := filepath.Join(t.TempDir(), "mover.yaml")
+		if err := os.WriteFile(mover, []byte(strings.ReplaceAll(echoWithConfig, "echo-", "mover-")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rok.must("kube", "app", "create", "mover", "-f", mover, "--wait", "--timeout", "30s")
+		if got := rok.app("mover").Status.RunningOn; got == nil || got.Name != "cluster-2" {
+			t.Fatalf("mover runs on %v, want cluster-2", got)
+		}
 		rok.must("core", "gmp", "update", "static-heat", "-m", "heat-1", "0.95", "-m", "heat-2", "0.1")
+		ready := func(kc string) int {
+			out, _ := execKubectl(kube, kc, "get", "deployment", "mover-demo", "-o", "jsonpath={.status.readyReplicas}")
+			n := 0
+			fmt.Sscan(out, &n)
+			return n
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			app := rok.app("mover")
+			if app.Status.State == api.StateRunning && app.Status.RunningOn != nil && app.Status.RunningOn.Name == "cluster-1" {
+				break
+			}
+			if total := ready(kube.Kubeconfigs[0]) + ready(kube.Kubeconfigs[1]); total == 0 {
+				t.Fatalf("mover had no ready copy during the migration (state %s)", app.Status.State)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("mover did not migrate to cluster-1 within 30s: %s on %v", app.Status.State, app.Status.RunningOn)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if n := ready(kube.Kubeconfigs[1]); n != 0 {
+			t.Errorf("the old copy on cluster-2 still has %d ready pods after the migration", n)
+		}
+		if got := rok.app("mover").Metadata.Owners; len(got) != 1 || got[0].Name != "cluster-1" {
+			t.Errorf("owners after the migration = %v, want cluster-1 only", got)
+		}
 		rok.must("kube", "app", "create", "green-again", "-f", manifest, "--wait", "--timeout", "30s")
 		if got := rok.app("green-again").Status.RunningOn; got == nil || got.Name != "cluster-1" {
 			t.Errorf("after the values changed, green-again runs on %v, want cluster-1", got)

@@ -105,9 +105,12 @@ func (s *Server) binding(w http.ResponseWriter, r *http.Request) (store.MutateFu
 		app.Status.ScheduledTo = &cluster
 		app.Status.Scheduled = api.NewTimePtr(s.now())
 		app.Status.KubeControllerTriggered = nil
-		if !slices.Contains(app.Metadata.Owners, cluster) {
-			app.Metadata.Owners = append(app.Metadata.Owners, cluster)
-		}
+		// The app belongs to the cluster it is bound to, and only that one:
+		// a re-binding (migration) moves the owner too.
+		app.Metadata.Owners = slices.DeleteFunc(app.Metadata.Owners, func(o api.ResourceRef) bool {
+			return o.API == "kubernetes" && o.Kind == "Cluster"
+		})
+		app.Metadata.Owners = append(app.Metadata.Owners, cluster)
 		return nil
 	}, nil
 }

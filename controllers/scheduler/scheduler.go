@@ -31,16 +31,27 @@ type Controller struct {
 	metrics  *metricSource
 	now      func() time.Time
 	attempts map[runtime.Key]attempt // guarded by mu
+	opts     Options
 	loop     *runtime.Controller
 	log      *slog.Logger
 }
 
+// Options tune the scheduler.
+type Options struct {
+	// RescheduleAfter is how often a running app is weighed again against
+	// the other clusters (default 60s).
+	RescheduleAfter time.Duration
+}
+
 // New returns the scheduler for all namespaces.
-func New(c *client.Client, log *slog.Logger) *Controller {
+func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
+	if opts.RescheduleAfter == 0 {
+		opts.RescheduleAfter = time.Minute
+	}
 	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
 	s.metrics = newMetricSource(c, log)
-	s.now, s.attempts = time.Now, map[runtime.Key]attempt{}
+	s.now, s.attempts, s.opts = time.Now, map[runtime.Key]attempt{}, opts
 	s.loop = runtime.New("scheduler", s, 2, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
 		if typ != api.Deleted {
@@ -71,21 +82,14 @@ func (s *Controller) Start(ctx context.Context) error {
 // Reconcile binds one pending application.
 func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 	app, ok := s.apps.Get(key.Namespace, key.Name)
-	if !ok || app.Metadata.Deleted != nil || app.Status.ScheduledTo != nil || app.Status.State == api.StateFailed {
+	if !ok || app.Metadata.Deleted != nil || (app.Status.ScheduledTo == nil && app.Status.State == api.StateFailed) {
 		s.forget(key)
 		return runtime.Result{}, nil
 	}
-	<-s.clusters.Synced()
-	s.metrics.synced()
-	var candidates []placement.Candidate
-	for _, cl := range s.clusters.List() {
-		if cl.Metadata.Namespace == key.Namespace { // tenants never see each other's clusters
-			candidates = append(candidates, placement.Candidate{Cluster: cl, Metrics: s.metrics.of(ctx, cl)})
-		}
+	if app.Status.ScheduledTo != nil {
+		return s.reschedule(ctx, key, app)
 	}
-	s.mu.Lock()
-	decision := placement.Explain(app, candidates, placement.DefaultStickiness, s.rng)
-	s.mu.Unlock()
+	decision := s.decide(ctx, app)
 	if decision.Chosen == "" {
 		return s.noCandidate(ctx, key, app, decision.Summary())
 	}
@@ -98,6 +102,45 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	}
 	s.log.Info("bound application", "app", key.String(), "cluster", decision.Chosen)
 	return runtime.Result{}, nil
+}
+
+// decide runs the placement over the clusters of the app's namespace.
+func (s *Controller) decide(ctx context.Context, app *api.Application) placement.Explanation {
+	<-s.clusters.Synced()
+	s.metrics.synced()
+	var candidates []placement.Candidate
+	for _, cl := range s.clusters.List() {
+		if cl.Metadata.Namespace == app.Metadata.Namespace { // tenants never see each other's clusters
+			candidates = append(candidates, placement.Candidate{Cluster: cl, Metrics: s.metrics.of(ctx, cl)})
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return placement.Explain(app, candidates, placement.DefaultStickiness, s.rng)
+}
+
+// reschedule weighs a running app against the other clusters; one better
+// by more than the stickiness re-binds it (if the app allows migration),
+// and the application controller moves it without downtime.
+func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.Application) (runtime.Result, error) {
+	if !app.Spec.Constraints.Migration {
+		return runtime.Result{}, nil
+	}
+	if app.Status.State != api.StateRunning {
+		return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil // not while creating, migrating or failing
+	}
+	decision := s.decide(ctx, app)
+	current := app.Status.ScheduledTo
+	if decision.Chosen == "" || decision.Chosen == current.Name {
+		return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil
+	}
+	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
+	if _, err := s.api.Applications(key.Namespace).Subresource(ctx, key.Name, api.SubBinding,
+		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref}); err != nil && !client.IsNotFound(err) {
+		return runtime.Result{}, fmt.Errorf("re-bind: %w", err)
+	}
+	s.log.Info("rescheduled application", "app", key.String(), "from", current.Name, "to", decision.Chosen)
+	return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil
 }
 
 // attempt is when an app without a cluster may be tried again, and the

@@ -150,6 +150,23 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		}
 		return c.fail(ctx, app, api.StateFailed, api.ReasonKubernetesError, err.Error())
 	}
+	if migrating(app) {
+		// No downtime: the old copy goes only once the new one is ready.
+		if health.RunningPods < health.DesiredPods {
+			app.Status.ContainerHealth = health
+			if !statusEqual(cached.Status, app.Status) {
+				if _, err := c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
+					return runtime.Result{}, ignoreNotFound(err)
+				}
+			}
+			return runtime.Result{RequeueAfter: time.Second}, nil
+		}
+		if err := c.removeFrom(ctx, app.Status.RunningOn, app.Status.LastAppliedManifest); err != nil {
+			return runtime.Result{}, err
+		}
+		c.log.Info("application migrated", "app", key.String(), "from", app.Status.RunningOn.Name, "to", ref.Name)
+		app.Status.State = api.StateRunning
+	}
 	app.Status.State, app.Status.Reason = stateFor(app.Status.State, health)
 	if app.Status.State == api.StateRunning {
 		app.Status.Retries = 0
@@ -169,11 +186,21 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	return runtime.Result{RequeueAfter: c.opts.Resync}, nil
 }
 
+// migrating reports a re-bound app: it runs on one cluster and is bound
+// to another.
+func migrating(app *api.Application) bool {
+	on, to := app.Status.RunningOn, app.Status.ScheduledTo
+	return on != nil && to != nil && (on.Namespace != to.Namespace || on.Name != to.Name)
+}
+
 // stateBeforeApply: a new app is CREATING, a running one whose manifest
 // changed is RECONCILING; any other state stays until the apply decides,
 // so a failing pass writes nothing and cannot spin on its own events.
 func stateBeforeApply(app *api.Application) string {
 	applied := len(app.Status.LastAppliedManifest) > 0
+	if migrating(app) {
+		return api.StateMigrating
+	}
 	switch st := app.Status.State; {
 	case st == api.StatePending, st == api.StateDegraded && !applied:
 		// New, or waiting for a cluster until now (the scheduler's back-off).
@@ -388,26 +415,10 @@ func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
 		}
 		app = updated
 	}
-	ref := app.Status.RunningOn
-	if ref == nil {
-		ref = app.Status.ScheduledTo
-	}
-	if ref != nil {
-		<-c.clusters.Synced()
-		if cluster, ok := c.clusters.Get(ref.Namespace, ref.Name); ok {
-			kube, err := c.kube.For(cluster)
-			if err != nil {
-				return err
-			}
-			for _, raw := range app.Status.LastAppliedManifest {
-				obj, res, err := c.resourceFor(kube, raw)
-				if err != nil {
-					continue
-				}
-				if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-					return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
-				}
-			}
+	// Both clusters of a migration may hold objects.
+	for _, ref := range []*api.ResourceRef{app.Status.RunningOn, app.Status.ScheduledTo} {
+		if err := c.removeFrom(ctx, ref, app.Status.LastAppliedManifest); err != nil {
+			return err
 		}
 	}
 	app.Metadata.Finalizers = slices.DeleteFunc(app.Metadata.Finalizers, func(f string) bool { return f == Finalizer })
@@ -416,6 +427,33 @@ func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
 		c.log.Info("application removed from its cluster", "app", app.Metadata.Namespace+"/"+app.Metadata.Name)
 	}
 	return ignoreNotFound(err)
+}
+
+// removeFrom deletes the manifest's objects from the cluster ref names
+// (nothing when ref is nil or the cluster is gone).
+func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, manifest []api.RawObject) error {
+	if ref == nil {
+		return nil
+	}
+	<-c.clusters.Synced()
+	cluster, ok := c.clusters.Get(ref.Namespace, ref.Name)
+	if !ok {
+		return nil
+	}
+	kube, err := c.kube.For(cluster)
+	if err != nil {
+		return err
+	}
+	for _, raw := range manifest {
+		obj, res, err := c.resourceFor(kube, raw)
+		if err != nil {
+			continue
+		}
+		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
+		}
+	}
+	return nil
 }
 
 // fail records a failure in the status, where the user reads it.

@@ -58,6 +58,7 @@ type serveOptions struct {
 	controllers   []string
 	probeInterval time.Duration
 	resync        time.Duration
+	reschedule    time.Duration
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -90,6 +91,7 @@ func defaultDataDir() string {
 func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.probeInterval, "probe-interval", 10*time.Second, "how often clusters are probed")
 	f.DurationVar(&o.resync, "resync", 10*time.Second, "how often a running application is checked")
+	f.DurationVar(&o.reschedule, "reschedule-after", time.Minute, "how often a running application is weighed again against the other clusters")
 }
 
 func (o *serveOptions) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -124,7 +126,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		Logger:            log,
 		Version:           version,
 		Controllers:       o.controllers,
-		ControllerOptions: controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync},
+		ControllerOptions: controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule},
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel,
@@ -183,7 +185,7 @@ func newController(stderr io.Writer) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return app.RunControllers(ctx, apiURL, args, controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync}, log)
+			return app.RunControllers(ctx, apiURL, args, controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule}, log)
 		},
 	}
 	cmd.Flags().StringVar(&apiURL, "api-url", "http://127.0.0.1:8080", "the Krake API")
