@@ -19,7 +19,7 @@ build: ## build the binaries into bin/
 
 test: test-deps lint unit e2e fuzz ## everything CI runs
 
-test-deps: ## Debian packages the tests need (bash-completion, tmux, openssl), installed when missing
+test-deps: ## what the tests need from Debian (bash-completion, tmux, openssl; prometheus unpacked into ~/.cache/krake), installed when missing
 	@./e2e/install-deps.sh
 
 kube-testenv: ## build the local Kubernetes binaries into ~/.cache/krake (about 8 minutes the first time)

@@ -24,8 +24,8 @@ func TestStatic(t *testing.T) {
 	}
 }
 
-// A narrow test of the query API handling; the end-to-end proof against a
-// real Prometheus comes with the scheduler issue.
+// A narrow test of error handling on a stand-in query API; the proof
+// against a real Prometheus is TestPrometheus_realServer.
 func TestPrometheus(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/api/v1/query" {
