@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -120,6 +121,38 @@ func TestScheduling(t *testing.T) {
 				on = app.Status.RunningOn.Name
 			}
 			return app.Status.State == api.StateRunning && on == "cluster-1" && app.Status.Retries == 0, app.Status.State + " on " + on
+		})
+	})
+
+	t.Run("an unreachable provider takes the cluster out of the race", func(t *testing.T) {
+		rok.must("core", "gmp", "create", "dead-prom", "--type", "prometheus", "--url", "http://127.0.0.1:1")
+		rok.must("core", "gm", "create", "latency", "--min", "0", "--max", "1", "--mp-name", "dead-prom")
+		rok.must("kube", "cluster", "update", "cluster-2", "--global-metric", "latency", "1")
+		var reason api.Reason
+		eventually(t, 20*time.Second, "cluster-2 FAILING_METRICS with the metric's reason", func() (bool, string) {
+			var cl api.Cluster
+			if err := json.Unmarshal([]byte(rok.must("kube", "cluster", "get", "cluster-2", "-o", "json")), &cl); err != nil {
+				return false, err.Error()
+			}
+			reason = cl.Status.MetricsReasons["latency"]
+			return cl.Status.State == api.StateFailingMetrics && reason.Code == api.ReasonUnreachableMetricsProvider, cl.Status.State
+		})
+		if !strings.Contains(reason.Message, "unreachable") {
+			t.Errorf("metrics_reasons[latency] = %+v", reason)
+		}
+		rok.must("kube", "app", "create", "only-fr", "-f", manifest, "-L", "location=FR")
+		eventually(t, 20*time.Second, "only-fr waits: its only cluster is FAILING_METRICS", func() (bool, string) {
+			app := rok.app("only-fr")
+			if app.Status.Reason == nil {
+				return false, app.Status.State
+			}
+			return app.Status.Reason.Code == api.ReasonNoSuitableResource && strings.Contains(app.Status.Reason.Message, "cluster-2: cluster is FAILING_METRICS"), app.Status.Reason.Message
+		})
+		rok.must("kube", "cluster", "update", "cluster-2", "--remove-existing-metrics", "--global-metric", "heat-2", "1")
+		eventually(t, 20*time.Second, "cluster-2 ONLINE again and only-fr RUNNING there", func() (bool, string) {
+			app := rok.app("only-fr")
+			state := strings.TrimSpace(rok.must("kube", "cluster", "get", "cluster-2", "-o", "jsonpath={.status.state}"))
+			return state == api.StateOnline && app.Status.State == api.StateRunning, state + "/" + app.Status.State
 		})
 	})
 

@@ -15,6 +15,24 @@ import (
 	"github.com/krake-go/krake/controllers/scheduler/placement"
 )
 
+// Why a metric has no value; each maps to a reason code.
+var (
+	errUnknownMetric   = errors.New("unknown metric")
+	errUnknownProvider = errors.New("unknown metrics provider")
+)
+
+// reasonFor turns a metric's error into the cluster's metrics_reasons entry.
+func reasonFor(err error) api.Reason {
+	code := api.ReasonUnreachableMetricsProvider
+	switch {
+	case errors.Is(err, errUnknownMetric):
+		code = api.ReasonUnknownMetric
+	case errors.Is(err, errUnknownProvider):
+		code = api.ReasonUnknownMetricsProvider
+	}
+	return api.Reason{Code: code, Message: err.Error()}
+}
+
 // valueTTL is how long a fetched value serves every app that asks: each
 // metric is fetched once per pass, not once per app and cluster.
 const valueTTL = 5 * time.Second
@@ -84,7 +102,7 @@ func (m *metricSource) resolve(namespace string, ref api.MetricRef) (*api.Metric
 		def, ok = m.globalMetrics.Get("", ref.Name)
 	}
 	if !ok || def.Spec.Min == nil || def.Spec.Max == nil {
-		return nil, nil, fmt.Errorf("unknown metric %s", ref.Name)
+		return nil, nil, fmt.Errorf("%w %s", errUnknownMetric, ref.Name)
 	}
 	var provider *api.MetricsProvider
 	if ref.Namespaced {
@@ -93,7 +111,7 @@ func (m *metricSource) resolve(namespace string, ref api.MetricRef) (*api.Metric
 		provider, ok = m.globalProviders.Get("", def.Spec.Provider.Name)
 	}
 	if !ok {
-		return nil, nil, fmt.Errorf("metric %s: unknown metrics provider %s", ref.Name, def.Spec.Provider.Name)
+		return nil, nil, fmt.Errorf("metric %s: %w %s", ref.Name, errUnknownProvider, def.Spec.Provider.Name)
 	}
 	return def, provider, nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -29,11 +30,13 @@ type Controller struct {
 	apps     *informer.Informer[*api.Application]
 	clusters *informer.Informer[*api.Cluster]
 	metrics  *metricSource
-	now      func() time.Time
-	attempts map[runtime.Key]attempt // guarded by mu
-	opts     Options
-	loop     *runtime.Controller
-	log      *slog.Logger
+	// metricsLoop keeps clusters' metrics_reasons and FAILING_METRICS current.
+	metricsLoop *runtime.Controller
+	now         func() time.Time
+	attempts    map[runtime.Key]attempt // guarded by mu
+	opts        Options
+	loop        *runtime.Controller
+	log         *slog.Logger
 }
 
 // Options tune the scheduler.
@@ -53,13 +56,17 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	s.metrics = newMetricSource(c, log)
 	s.now, s.attempts, s.opts = time.Now, map[runtime.Key]attempt{}, opts
 	s.loop = runtime.New("scheduler", s, 2, log)
+	s.metricsLoop = runtime.New("scheduler-metrics", reconcilerFunc(s.checkMetrics), 1, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
 		if typ != api.Deleted {
 			s.loop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
 		}
 	})
 	// A new or changed cluster may be the home a waiting app needs.
-	s.clusters.AddHandler(func(_ string, cl *api.Cluster) {
+	s.clusters.AddHandler(func(typ string, cl *api.Cluster) {
+		if typ != api.Deleted {
+			s.metricsLoop.Enqueue(runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name})
+		}
 		for _, app := range s.apps.List() {
 			if app.Metadata.Namespace == cl.Metadata.Namespace && app.Status.ScheduledTo == nil {
 				key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
@@ -76,6 +83,7 @@ func (s *Controller) Start(ctx context.Context) error {
 	go func() { _ = s.apps.Start(ctx) }()
 	go func() { _ = s.clusters.Start(ctx) }()
 	s.metrics.start(ctx)
+	go func() { _ = s.metricsLoop.Start(ctx) }()
 	return s.loop.Start(ctx)
 }
 
@@ -102,6 +110,54 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	}
 	s.log.Info("bound application", "app", key.String(), "cluster", decision.Chosen)
 	return runtime.Result{}, nil
+}
+
+type reconcilerFunc func(ctx context.Context, key runtime.Key) (runtime.Result, error)
+
+func (f reconcilerFunc) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
+	return f(ctx, key)
+}
+
+// metricsCheckEvery is how often a cluster's metrics are fetched for its
+// status (the values are shared with the placements of the same moment).
+const metricsCheckEvery = 5 * time.Second
+
+// checkMetrics records which of a cluster's metrics fail: a failing metric
+// puts an ONLINE cluster in FAILING_METRICS (out of the race) with
+// metrics_reasons, and its recovery brings it back to ONLINE.
+func (s *Controller) checkMetrics(ctx context.Context, key runtime.Key) (runtime.Result, error) {
+	cached, ok := s.clusters.Get(key.Namespace, key.Name)
+	if !ok || cached.Metadata.Deleted != nil {
+		return runtime.Result{}, nil
+	}
+	s.metrics.synced()
+	reasons := map[string]api.Reason{}
+	for _, v := range s.metrics.of(ctx, cached) {
+		if v.Err != nil {
+			reasons[v.Name] = reasonFor(v.Err)
+		}
+	}
+	state := cached.Status.State
+	switch {
+	case len(reasons) > 0 && state == api.StateOnline:
+		state = api.StateFailingMetrics
+	case len(reasons) == 0 && state == api.StateFailingMetrics:
+		state = api.StateOnline
+	}
+	if state != cached.Status.State || !maps.Equal(reasons, cached.Status.MetricsReasons) {
+		cl := api.DeepCopy(cached)
+		cl.Status.State, cl.Status.MetricsReasons = state, reasons
+		if _, err := s.api.Clusters(key.Namespace).UpdateStatus(ctx, cl); err != nil && !client.IsNotFound(err) {
+			return runtime.Result{}, err
+		}
+		if state != cached.Status.State {
+			s.log.Info("cluster metrics", "cluster", key.String(), "state", state, "failing", len(reasons))
+		}
+	}
+	if len(cached.Spec.Metrics) == 0 {
+		return runtime.Result{}, nil
+	}
+	return runtime.Result{RequeueAfter: metricsCheckEvery}, nil
 }
 
 // decide runs the placement over the clusters of the app's namespace.

@@ -79,6 +79,11 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	}
 	cluster := api.DeepCopy(cached)
 	status := c.probe(ctx, cluster)
+	// FAILING_METRICS is the scheduler's finding about a healthy cluster:
+	// it stays while the metrics fail.
+	if status.State == api.StateOnline && len(cached.Status.MetricsReasons) > 0 {
+		status.State = api.StateFailingMetrics
+	}
 	before, _ := json.Marshal(cached.Status)
 	cluster.Status.State, cluster.Status.Reason, cluster.Status.Nodes = status.State, status.Reason, status.Nodes
 	after, _ := json.Marshal(cluster.Status)
