@@ -1,6 +1,6 @@
 // Package metrics fetches metric values from metrics providers: static
-// values and Prometheus's HTTP query API today; Kafka (KSQL) and InfluxDB
-// (Flux) follow with the scheduler issue.
+// values, Prometheus's HTTP query API, a KSQL table over Kafka's KSQL REST
+// API, and InfluxDB with a Flux query.
 package metrics
 
 import (
@@ -31,6 +31,10 @@ func New(spec api.MetricsProviderSpec, hc *http.Client) (Provider, error) {
 		return static(spec.Static.Metrics), nil
 	case spec.Type == api.ProviderPrometheus && spec.Prometheus != nil:
 		return &prometheus{url: spec.Prometheus.URL, http: hc}, nil
+	case spec.Type == api.ProviderKafka && spec.Kafka != nil:
+		return &kafka{spec: *spec.Kafka, http: hc}, nil
+	case spec.Type == api.ProviderInflux && spec.Influx != nil:
+		return &influx{spec: *spec.Influx, http: hc}, nil
 	}
 	return nil, fmt.Errorf("metrics provider type %q is not supported yet", spec.Type)
 }
