@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/e2e/framework"
 )
 
@@ -90,6 +91,16 @@ func TestScheduling(t *testing.T) {
 		if got := rok.app("green-again").Status.RunningOn; got == nil || got.Name != "cluster-1" {
 			t.Errorf("after the values changed, green-again runs on %v, want cluster-1", got)
 		}
+		// Explain says why, with the values the scheduler fetched.
+		var e placement.Explanation
+		eventually(t, 15*time.Second, "explain green-again with both clusters' heat", func() (bool, string) {
+			out := rok.must("kube", "app", "explain", "green-again", "-o", "json")
+			if err := json.Unmarshal([]byte(out), &e); err != nil {
+				return false, err.Error()
+			}
+			return e.Chosen == "cluster-1" && len(e.Clusters) == 2 && e.Clusters[1].Score != nil && len(e.Clusters[1].Score.Parts) == 1 &&
+				e.Clusters[1].Score.Parts[0].Value == 0.1, out
+		})
 	})
 
 	t.Run("no suitable cluster says why", func(t *testing.T) {

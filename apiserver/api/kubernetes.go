@@ -168,11 +168,14 @@ type ClusterStatus struct {
 	State          string            `json:"state"`
 	Reason         *Reason           `json:"reason"`
 	MetricsReasons map[string]Reason `json:"metrics_reasons"`
-	Nodes          []Node            `json:"nodes"`
-	Scheduled      *Time             `json:"scheduled"`
-	ScheduledTo    *ResourceRef      `json:"scheduled_to"`
-	RunningOn      *ResourceRef      `json:"running_on"`
-	Retries        int               `json:"retries"`
+	// MetricValues are the values the scheduler last fetched, by metric
+	// name (ours beyond the original: rok, the TUI and explain show them).
+	MetricValues map[string]float64 `json:"metric_values"`
+	Nodes        []Node             `json:"nodes"`
+	Scheduled    *Time              `json:"scheduled"`
+	ScheduledTo  *ResourceRef       `json:"scheduled_to"`
+	RunningOn    *ResourceRef       `json:"running_on"`
+	Retries      int                `json:"retries"`
 }
 
 // Node is one node of a cluster and its conditions.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 // Client talks to one Krake API server. The zero value is not usable; use New.
@@ -255,4 +256,24 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 	var me Me
 	err := c.do(ctx, http.MethodGet, "/me", nil, nil, "", &me)
 	return me, err
+}
+
+// Explain asks why a stored application is (or would be) placed where.
+func (c *Client) Explain(ctx context.Context, namespace, name string) (*placement.Explanation, error) {
+	var e placement.Explanation
+	path := "/kubernetes/namespaces/" + url.PathEscape(namespace) + "/applications/" + url.PathEscape(name) + "/placement"
+	if err := c.do(ctx, http.MethodGet, path, nil, nil, "", &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// ExplainSpec asks where an application that is not stored would go.
+func (c *Client) ExplainSpec(ctx context.Context, namespace string, app *api.Application) (*placement.Explanation, error) {
+	var e placement.Explanation
+	path := "/kubernetes/namespaces/" + url.PathEscape(namespace) + "/placements"
+	if err := c.do(ctx, http.MethodPost, path, nil, app, "", &e); err != nil {
+		return nil, err
+	}
+	return &e, nil
 }

@@ -175,6 +175,13 @@ func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc
 		rt := route{"update", k.API, k.Plural + "/" + sub, item + "/" + sub}
 		handle(http.MethodPut, rt, s.subresource(k, sub))
 	}
+	if k.Kind == "Application" {
+		// Why this cluster (and not the others): for a stored app, and for
+		// an app spec as a dry run. "placements" is its own collection, as
+		// httprouter forbids a static segment beside :name.
+		handle(http.MethodGet, route{"get", k.API, k.Plural + "/placement", item + "/placement"}, s.explainApplication)
+		handle(http.MethodPost, route{"get", k.API, "placements", "/" + k.API + "/namespaces/:namespace/placements"}, s.explainSpec)
+	}
 }
 
 // wrap adapts a handlerFunc: authentication, authorization, metrics,

@@ -12,7 +12,7 @@ import (
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/client/informer"
 	"github.com/krake-go/krake/controllers/metrics"
-	"github.com/krake-go/krake/controllers/scheduler/placement"
+	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 // Why a metric has no value; each maps to a reason code.

@@ -19,7 +19,7 @@ import (
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/client/informer"
 	"github.com/krake-go/krake/controllers/runtime"
-	"github.com/krake-go/krake/controllers/scheduler/placement"
+	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 // Controller binds applications.
@@ -131,10 +131,12 @@ func (s *Controller) checkMetrics(ctx context.Context, key runtime.Key) (runtime
 		return runtime.Result{}, nil
 	}
 	s.metrics.synced()
-	reasons := map[string]api.Reason{}
+	reasons, values := map[string]api.Reason{}, map[string]float64{}
 	for _, v := range s.metrics.of(ctx, cached) {
 		if v.Err != nil {
 			reasons[v.Name] = reasonFor(v.Err)
+		} else {
+			values[v.Name] = v.Value
 		}
 	}
 	state := cached.Status.State
@@ -144,9 +146,9 @@ func (s *Controller) checkMetrics(ctx context.Context, key runtime.Key) (runtime
 	case len(reasons) == 0 && state == api.StateFailingMetrics:
 		state = api.StateOnline
 	}
-	if state != cached.Status.State || !maps.Equal(reasons, cached.Status.MetricsReasons) {
+	if state != cached.Status.State || !maps.Equal(reasons, cached.Status.MetricsReasons) || !maps.Equal(values, cached.Status.MetricValues) {
 		cl := api.DeepCopy(cached)
-		cl.Status.State, cl.Status.MetricsReasons = state, reasons
+		cl.Status.State, cl.Status.MetricsReasons, cl.Status.MetricValues = state, reasons, values
 		if _, err := s.api.Clusters(key.Namespace).UpdateStatus(ctx, cl); err != nil && !client.IsNotFound(err) {
 			return runtime.Result{}, err
 		}

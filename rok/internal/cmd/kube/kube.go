@@ -3,6 +3,7 @@ package kube
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -17,8 +18,11 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/rok/internal/cmd/resource"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
+	"github.com/krake-go/krake/rok/internal/output"
 )
 
 // New returns `rok kube`.
@@ -30,6 +34,9 @@ func New(f *cmdutil.Factory) *cobra.Command {
 			Kind: appKind, Use: "app", Aliases: []string{"application", "apps", "applications"},
 			Short:  "Applications: Kubernetes manifests Krake places on a cluster",
 			Fields: &appFields{in: f.IO.In}, Wait: true,
+			Explain: func(ctx context.Context, c *client.Client, obj api.Object) (*placement.Explanation, error) {
+				return c.ExplainSpec(ctx, obj.GetMetadata().Namespace, obj.(*api.Application))
+			},
 			Examples: map[string]string{
 				"create": `  rok kube app create echo-demo -f echo-demo.yaml
   rok kube app create echo-demo -f echo-demo.yaml -L 'location in (DE, FR)' --wait
@@ -37,7 +44,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 				"list":   "  rok kube app list -A -o wide\n  rok kube app list -l app=echo -w",
 				"update": "  rok kube app update echo-demo -f echo-demo-v2.yaml\n  rok kube app update echo-demo --disable-migration",
 			},
-		}, newRetry(f, appKind)),
+		}, newRetry(f, appKind), newExplain(f, appKind)),
 		resource.NewGroup(f, resource.Spec{
 			Kind: api.MustKind("kubernetes", "Cluster"), Use: "cluster", Aliases: []string{"clusters", "cl"},
 			Short:  "Clusters: the Kubernetes clusters Krake deploys to",
@@ -48,6 +55,39 @@ func New(f *cmdutil.Factory) *cobra.Command {
 			},
 		}),
 	)
+	return cmd
+}
+
+func newExplain(f *cmdutil.Factory, k api.Kind) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "explain NAME",
+		Short: "Why the application runs where it does: every cluster's verdict and score",
+		Example: `  rok kube app explain echo-demo
+  rok kube app explain echo-demo -o json`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: cmdutil.CompleteNames(f, k),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			printer, err := output.New(output.Options{Format: format, TTY: f.IO.IsStdoutTTY()})
+			if err != nil {
+				return &cmdutil.FlagError{Err: err}
+			}
+			c, err := f.Client()
+			if err != nil {
+				return err
+			}
+			ns, err := f.Namespace()
+			if err != nil {
+				return err
+			}
+			e, err := c.Explain(cmd.Context(), ns, args[0])
+			if err != nil {
+				return err
+			}
+			return printer.PrintExplanation(f.IO.Out, e)
+		},
+	}
+	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json, yaml")
 	return cmd
 }
 
@@ -224,6 +264,7 @@ func stripComments(doc string) string {
 
 // clusterFields are the cluster flags of the original rok.
 type clusterFields struct {
+	name            string
 	kubeconfig      string
 	context         string
 	labels          resource.Labels
@@ -237,6 +278,9 @@ type clusterFields struct {
 
 func (c *clusterFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.StringVarP(&c.kubeconfig, "kubeconfig", "k", "", "kubeconfig of the cluster")
+	if !update {
+		fs.StringVar(&c.name, "name", "", "name of the cluster (default: the kubeconfig context's)")
+	}
 	fs.StringVarP(&c.context, "context-name", "c", "", "context of the kubeconfig to use (default: its current context)")
 	c.labels.AddFlags(fs, update)
 	fs.StringArrayVarP(&c.customResources, "custom-resource", "R", nil, "custom resource the cluster serves, <plural>.<group> (repeatable)")
@@ -272,6 +316,12 @@ func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 	cluster.Spec.Metrics = append(cluster.Spec.Metrics, refs...)
 	if c.kubeconfig == "" && !update {
 		return cmdutil.FlagErrorf("give the cluster's kubeconfig with -k FILE")
+	}
+	if c.name != "" {
+		if n := cluster.Metadata.Name; n != "" && n != c.name {
+			return cmdutil.FlagErrorf("the name is given twice: %q and --name %q", n, c.name)
+		}
+		cluster.Metadata.Name = c.name
 	}
 	if c.kubeconfig != "" {
 		kc, contextName, err := loadKubeconfig(c.kubeconfig, c.context)

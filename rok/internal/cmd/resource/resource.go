@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
 	"github.com/krake-go/krake/rok/internal/output"
@@ -43,6 +44,9 @@ type Spec struct {
 	Wait bool
 	// Examples per verb.
 	Examples map[string]string
+	// Explain, when set, makes create --dry-run print where the object
+	// would go (applications) instead of the object.
+	Explain func(ctx context.Context, c *client.Client, obj api.Object) (*placement.Explanation, error)
 }
 
 // NewTopic returns a command that only groups others (`rok kube`, `rok
@@ -339,6 +343,9 @@ func newCreate(f *cmdutil.Factory, spec Spec) *cobra.Command {
 			if obj.GetMetadata().Name == "" {
 				return cmdutil.FlagErrorf("give the name of the %s", singular(spec.Kind))
 			}
+			if w.dryRun && spec.Explain != nil {
+				return explainDryRun(cmd, f, spec, &w, obj)
+			}
 			return w.run(cmd, f, spec, obj.GetMetadata().Name, func(ctx context.Context, res *client.Resource[api.Object], opts client.WriteOptions) (api.Object, error) {
 				return res.Create(ctx, obj, opts)
 			})
@@ -347,6 +354,31 @@ func newCreate(f *cmdutil.Factory, spec Spec) *cobra.Command {
 	spec.Fields.AddFlags(cmd.Flags(), false)
 	w.add(cmd, spec, defaultState(spec.Kind), "validate on the server and show the result without storing it")
 	return cmd
+}
+
+// explainDryRun validates obj on the server, then prints where it would go.
+func explainDryRun(cmd *cobra.Command, f *cmdutil.Factory, spec Spec, w *writeFlags, obj api.Object) error {
+	printer, err := w.out.printer(f)
+	if err != nil {
+		return err
+	}
+	res, ns, err := resourceFor(f, spec.Kind, false)
+	if err != nil {
+		return err
+	}
+	obj.GetMetadata().Namespace = ns
+	if _, err := res.Create(cmd.Context(), obj, client.WriteOptions{DryRun: true}); err != nil {
+		return err
+	}
+	c, err := f.Client()
+	if err != nil {
+		return err
+	}
+	e, err := spec.Explain(cmd.Context(), c, obj)
+	if err != nil {
+		return err
+	}
+	return printer.PrintExplanation(f.IO.Out, e)
 }
 
 func createAliases(spec Spec) []string {

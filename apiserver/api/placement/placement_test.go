@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/krake-go/krake/apiserver/api"
-	"github.com/krake-go/krake/controllers/scheduler/placement"
+	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 func app(labels, crds, metrics []string) *api.Application {

@@ -1,7 +1,11 @@
-// Package placement is the scheduler's pure core (DESIGN §5): which
+// Package placement is the pure core of scheduling (DESIGN §5): which
 // clusters may run an application (filters), how good each is (score), and
 // why (explain). No I/O, no clock, no global randomness: the caller passes
 // the metric values it fetched and a *rand.Rand for tie-breaks.
+//
+// It lives beside the wire types because two sides use it: the scheduler
+// decides with it, and the API explains with it (the server may not import
+// controllers).
 package placement
 
 import (

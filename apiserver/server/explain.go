@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/julienschmidt/httprouter"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
+	"github.com/krake-go/krake/apiserver/store"
+)
+
+var (
+	appKind           = api.MustKind("kubernetes", "Application")
+	clusterKind       = api.MustKind("kubernetes", "Cluster")
+	metricKind        = api.MustKind("core", "Metric")
+	globalMetricKind  = api.MustKind("core", "GlobalMetric")
+	explainRandMu     sync.Mutex
+	explainRand       = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	errNoMetricValue  = fmt.Errorf("no value fetched yet")
+	errNoMetricDefine = fmt.Errorf("unknown metric")
+)
+
+// explainApplication serves GET .../applications/{name}/placement: every
+// cluster's verdict for a stored application.
+func (s *Server) explainApplication(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+	ns, name := p.ByName("namespace"), p.ByName("name")
+	obj, err := s.store.Get(r.Context(), appKind, ns, name)
+	if err != nil {
+		return storeError(err, appKind, ns, name, 0)
+	}
+	e, err := s.explain(r.Context(), obj.(*api.Application))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, e)
+}
+
+// explainSpec serves POST .../placements: the verdicts for an application
+// that is not stored (a dry run of the scheduler).
+func (s *Server) explainSpec(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+	data, err := readBody(w, r, false)
+	if err != nil {
+		return err
+	}
+	obj := appKind.New()
+	if err := decodeJSON(data, obj); err != nil {
+		return err
+	}
+	m := obj.GetMetadata()
+	if m.Namespace == "" {
+		m.Namespace = p.ByName("namespace")
+	}
+	if m.Name == "" {
+		m.Name = "dry-run"
+	}
+	api.Normalize(appKind, obj)
+	if err := api.Validate(appKind, obj); err != nil {
+		return err
+	}
+	e, err := s.explain(r.Context(), obj.(*api.Application))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, e)
+}
+
+// explain runs the placement over the namespace's clusters, with the
+// metric values the scheduler last recorded on them.
+func (s *Server) explain(ctx context.Context, app *api.Application) (placement.Explanation, error) {
+	res, err := s.store.List(ctx, clusterKind, app.Metadata.Namespace, store.ListOptions{})
+	if err != nil {
+		return placement.Explanation{}, err
+	}
+	clusters, err := res.Objects(clusterKind)
+	if err != nil {
+		return placement.Explanation{}, err
+	}
+	candidates := make([]placement.Candidate, 0, len(clusters))
+	for _, obj := range clusters {
+		cl := obj.(*api.Cluster)
+		candidates = append(candidates, placement.Candidate{Cluster: cl, Metrics: s.metricValues(ctx, cl)})
+	}
+	explainRandMu.Lock()
+	defer explainRandMu.Unlock()
+	return placement.Explain(app, candidates, placement.DefaultStickiness, explainRand), nil
+}
+
+func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.MetricValue {
+	out := make([]placement.MetricValue, 0, len(cl.Spec.Metrics))
+	for _, ref := range cl.Spec.Metrics {
+		mv := placement.MetricValue{Name: ref.Name, Weight: ref.Weight}
+		kind, ns := globalMetricKind, ""
+		if ref.Namespaced {
+			kind, ns = metricKind, cl.Metadata.Namespace
+		}
+		obj, err := s.store.Get(ctx, kind, ns, ref.Name)
+		def, _ := obj.(*api.Metric)
+		value, fetched := cl.Status.MetricValues[ref.Name]
+		switch {
+		case err != nil || def.Spec.Min == nil || def.Spec.Max == nil:
+			mv.Err = fmt.Errorf("%w %s", errNoMetricDefine, ref.Name)
+		case cl.Status.MetricsReasons[ref.Name].Message != "":
+			mv.Err = fmt.Errorf("%s", cl.Status.MetricsReasons[ref.Name].Message)
+		case !fetched:
+			mv.Err = errNoMetricValue
+		default:
+			mv.Min, mv.Max, mv.Value = *def.Spec.Min, *def.Spec.Max, value
+		}
+		out = append(out, mv)
+	}
+	return out
+}
