@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/client/informer"
 	"github.com/krake-go/krake/controllers/metrics"
-	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 // Why a metric has no value; each maps to a reason code.

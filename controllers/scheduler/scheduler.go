@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/client/informer"
 	"github.com/krake-go/krake/controllers/runtime"
-	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 // Controller binds applications.
