@@ -51,7 +51,9 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	@{ GOGC=400 $(GO) test -run '^$$' -bench 'BenchmarkAPI/op=(etcd-put|etcd-put-inprocess|create|get)/' -benchtime 5000x ./apiserver/server; \
 	   GOGC=400 $(GO) test -run '^$$' -bench 'BenchmarkAPI/op=list-1000/' -benchtime 100x ./apiserver/server; \
 	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkCLI' -benchtime 20x ./e2e; \
-	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkDeploy' -benchtime 50x ./e2e; } \
+	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkDeploy' -benchtime 50x ./e2e; \
+	   $(GO) test -run '^$$' -bench 'BenchmarkExplain' -benchtime 2000x ./apiserver/api/placement; \
+	   $(GO) test -run '^$$' -bench 'BenchmarkBindings' -benchtime 1x ./controllers/scheduler; } \
 	 | $(GO) run ./e2e/cmd/benchtable
 
 demo: build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
