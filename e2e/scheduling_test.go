@@ -5,10 +5,13 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,11 +44,24 @@ func TestScheduling(t *testing.T) {
 	})
 
 	t.Run("metrics pick the higher-scoring cluster", func(t *testing.T) {
-		rok.must("core", "gmp", "create", "static-heat", "--type", "static", "-m", "heat-1", "0.2", "-m", "heat-2", "0.9")
+		// A real Prometheus scrapes an exporter the test serves on loopback.
+		var heat1, heat2 atomic.Value
+		heat1.Store("0.2")
+		heat2.Store("0.9")
+		exporter := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "heat_zone_1 %s\nheat_zone_2 %s\n", heat1.Load(), heat2.Load())
+		}))
+		defer exporter.Close()
+		prom := framework.StartPrometheus(t, exporter.Listener.Addr().String())
+		rok.must("core", "gmp", "create", "prom", "--type", "prometheus", "--url", prom)
 		for _, n := range []string{"1", "2"} {
-			rok.must("core", "gm", "create", "heat-"+n, "--min", "0", "--max", "1", "--mp-name", "static-heat")
+			rok.must("core", "gm", "create", "heat-"+n, "--min", "0", "--max", "1", "--mp-name", "prom", "--metric-name", "heat_zone_"+n)
 			rok.must("kube", "cluster", "update", "cluster-"+n, "--global-metric", "heat-"+n, "1")
 		}
+		eventually(t, 30*time.Second, "Prometheus has scraped both zones", func() (bool, string) {
+			out := rok.must("kube", "cluster", "get", "cluster-2", "-o", "jsonpath={.status.metric_values}")
+			return strings.Contains(out, `"heat-2":0.9`), out
+		})
 		rok.must("kube", "app", "create", "green", "-f", manifest, "--wait", "--timeout", "30s")
 		if got := rok.app("green").Status.RunningOn; got == nil || got.Name != "cluster-2" {
 			t.Errorf("green runs on %v, want cluster-2 (heat 0.9 against 0.2)", got)
@@ -60,7 +76,8 @@ func TestScheduling(t *testing.T) {
 		if got := rok.app("mover").Status.RunningOn; got == nil || got.Name != "cluster-2" {
 			t.Fatalf("mover runs on %v, want cluster-2", got)
 		}
-		rok.must("core", "gmp", "update", "static-heat", "-m", "heat-1", "0.95", "-m", "heat-2", "0.1")
+		heat1.Store("0.95")
+		heat2.Store("0.1")
 		ready := func(kc string) int {
 			out, _ := execKubectl(kube, kc, "get", "deployment", "mover-demo", "-o", "jsonpath={.status.readyReplicas}")
 			n := 0

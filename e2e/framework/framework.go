@@ -83,11 +83,20 @@ type Process struct {
 	err    error
 }
 
-// Start runs bin with args; it is killed by PID when the test ends.
+// Start runs one of Krake's binaries with args; it is stopped by PID when
+// the test ends.
 func Start(t testing.TB, bin string, args ...string) *Process {
 	t.Helper()
+	return startPath(t, filepath.Join(Binaries(t), bin), args...)
+}
+
+// startPath runs the program at path; it is stopped by PID when the test
+// ends.
+func startPath(t testing.TB, path string, args ...string) *Process {
+	t.Helper()
+	bin := filepath.Base(path)
 	p := &Process{output: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(Binaries(t), bin), args...)
+	p.cmd = exec.Command(path, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)
