@@ -25,6 +25,8 @@ type Options struct {
 	Resync time.Duration
 	// RescheduleAfter is how often a running app is weighed again (default 60s).
 	RescheduleAfter time.Duration
+	// Stickiness is the bonus of an app's current cluster (default 0.1).
+	Stickiness float64
 }
 
 // Runnable is a long-running component.
@@ -40,7 +42,7 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options) Ru
 		return application.New(c, log, application.Options{Resync: o.Resync})
 	},
 	"scheduler": func(c *client.Client, log *slog.Logger, o Options) Runnable {
-		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter})
+		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness})
 	},
 	"gc": func(c *client.Client, log *slog.Logger, _ Options) Runnable { return gc.New(c, log) },
 }

@@ -88,7 +88,7 @@ func (s *Server) explain(ctx context.Context, app *api.Application) (placement.E
 	}
 	explainRandMu.Lock()
 	defer explainRandMu.Unlock()
-	return placement.Explain(app, candidates, placement.DefaultStickiness, explainRand), nil
+	return placement.Explain(app, candidates, s.stickiness, explainRand), nil
 }
 
 func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.MetricValue {

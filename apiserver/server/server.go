@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/auth"
 	"github.com/krake-go/krake/apiserver/store"
 )
@@ -35,6 +36,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// NewUID makes metadata.uid; default random UUIDs (tests fix it).
 	NewUID func() string
+	// Stickiness the explain endpoints use, as the scheduler does
+	// (default placement.DefaultStickiness; negative means none).
+	Stickiness float64
 	// Registry receives the API's Prometheus metrics; default a new one
 	// with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -42,16 +46,17 @@ type Options struct {
 
 // Server serves the API.
 type Server struct {
-	store   *store.Store
-	authn   auth.Authenticator
-	authz   auth.Authorizer
-	log     *slog.Logger
-	now     func() time.Time
-	version string
-	ready   func(ctx context.Context) error
-	newUID  func() string
-	metrics *requestMetrics
-	gather  prometheus.Gatherer
+	store      *store.Store
+	authn      auth.Authenticator
+	authz      auth.Authorizer
+	log        *slog.Logger
+	now        func() time.Time
+	version    string
+	ready      func(ctx context.Context) error
+	newUID     func() string
+	stickiness float64
+	metrics    *requestMetrics
+	gather     prometheus.Gatherer
 	// stopping closes when the server shuts down, ending watch streams and
 	// blocking waits so that a graceful shutdown does not hang on them.
 	stopping chan struct{}
@@ -86,6 +91,12 @@ func New(opts Options) *Server {
 	}
 	if s.newUID == nil {
 		s.newUID = newUID
+	}
+	switch s.stickiness = opts.Stickiness; {
+	case s.stickiness == 0:
+		s.stickiness = placement.DefaultStickiness
+	case s.stickiness < 0:
+		s.stickiness = 0
 	}
 	if s.authn == nil {
 		s.authn = auth.Static{User: auth.AdminUser}

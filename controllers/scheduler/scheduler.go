@@ -44,12 +44,21 @@ type Options struct {
 	// RescheduleAfter is how often a running app is weighed again against
 	// the other clusters (default 60s).
 	RescheduleAfter time.Duration
+	// Stickiness is the score bonus of the cluster an app runs on
+	// (default placement.DefaultStickiness; negative means none).
+	Stickiness float64
 }
 
 // New returns the scheduler for all namespaces.
 func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	if opts.RescheduleAfter == 0 {
 		opts.RescheduleAfter = time.Minute
+	}
+	switch {
+	case opts.Stickiness == 0:
+		opts.Stickiness = placement.DefaultStickiness
+	case opts.Stickiness < 0:
+		opts.Stickiness = 0
 	}
 	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
@@ -174,7 +183,7 @@ func (s *Controller) decide(ctx context.Context, app *api.Application) placement
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return placement.Explain(app, candidates, placement.DefaultStickiness, s.rng)
+	return placement.Explain(app, candidates, s.opts.Stickiness, s.rng)
 }
 
 // reschedule weighs a running app against the other clusters; one better

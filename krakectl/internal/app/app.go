@@ -72,10 +72,11 @@ func RunAPI(ctx context.Context, cfg Config) error {
 
 	st := store.New(etcdClient, store.Options{})
 	srv := server.New(server.Options{
-		Store:   st,
-		Logger:  log,
-		Version: cfg.Version,
-		Ready:   func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
+		Store:      st,
+		Logger:     log,
+		Version:    cfg.Version,
+		Ready:      func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
+		Stickiness: cfg.ControllerOptions.Stickiness,
 	})
 	listener, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

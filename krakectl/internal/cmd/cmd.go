@@ -59,6 +59,7 @@ type serveOptions struct {
 	probeInterval time.Duration
 	resync        time.Duration
 	reschedule    time.Duration
+	stickiness    float64
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -92,6 +93,7 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.probeInterval, "probe-interval", 10*time.Second, "how often clusters are probed")
 	f.DurationVar(&o.resync, "resync", 10*time.Second, "how often a running application is checked")
 	f.DurationVar(&o.reschedule, "reschedule-after", time.Minute, "how often a running application is weighed again against the other clusters")
+	f.Float64Var(&o.stickiness, "stickiness", 0.1, "score bonus of the cluster an application runs on, so apps do not flap (0 for none)")
 }
 
 func (o *serveOptions) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -126,7 +128,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		Logger:            log,
 		Version:           version,
 		Controllers:       o.controllers,
-		ControllerOptions: controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule},
+		ControllerOptions: controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule, Stickiness: stickinessOption(o.stickiness)},
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel,
@@ -185,7 +187,7 @@ func newController(stderr io.Writer) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return app.RunControllers(ctx, apiURL, args, controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule}, log)
+			return app.RunControllers(ctx, apiURL, args, controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule, Stickiness: stickinessOption(o.stickiness)}, log)
 		},
 	}
 	cmd.Flags().StringVar(&apiURL, "api-url", "http://127.0.0.1:8080", "the Krake API")
@@ -193,6 +195,14 @@ func newController(stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
 	return cmd
+}
+
+// stickinessOption maps the flag to the option, where 0 means the default.
+func stickinessOption(v float64) float64 {
+	if v == 0 {
+		return -1 // none
+	}
+	return v
 }
 
 func newVersion(version string, stdout io.Writer) *cobra.Command {
