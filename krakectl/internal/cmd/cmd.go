@@ -56,6 +56,7 @@ type serveOptions struct {
 	logLevel      string
 	logFormat     string
 	controllers   []string
+	configFile    string
 	probeInterval time.Duration
 	resync        time.Duration
 	reschedule    time.Duration
@@ -79,6 +80,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	}
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
+	f.StringVar(&o.configFile, "config", "", "config file whose keys are these flags (default: first krakectl.yaml in ./, $XDG_CONFIG_HOME/, /etc/krakectl/)")
 }
 
 // defaultDataDir is $XDG_DATA_HOME/krake, else ./tmp/krake.
@@ -145,9 +147,14 @@ func newServe(version string, stderr io.Writer) *cobra.Command {
 
 By default the store is an embedded etcd in --data-dir, so nothing else is
 needed. With --etcd-endpoints the store is an external etcd cluster instead.`,
-		Example: "  krakectl serve --listen 127.0.0.1:8080 --data-dir ./tmp/krake",
+		Example: "  krakectl serve --listen 127.0.0.1:8080 --data-dir ./tmp/krake\n  krakectl serve --config krakectl.yaml   # keys: listen, data_dir, reschedule_after, stickiness, ...",
 		Args:    cobra.NoArgs,
-		RunE:    func(*cobra.Command, []string) error { return o.run(version, stderr) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := applyConfig(cmd.Flags(), o.configFile); err != nil {
+				return err
+			}
+			return o.run(version, stderr)
+		},
 	}
 	o.addFlags(cmd, true)
 	return cmd
@@ -160,7 +167,10 @@ func newAPI(version string, stderr io.Writer) *cobra.Command {
 		Short:   "Run only the API server, against an external etcd cluster",
 		Example: "  krakectl api --etcd-endpoints https://10.0.0.1:2379 --etcd-cacert ca.pem --etcd-cert client.pem --etcd-key client-key.pem",
 		Args:    cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := applyConfig(cmd.Flags(), o.configFile); err != nil {
+				return err
+			}
 			if len(o.etcdEndpoints) == 0 {
 				return errors.New("--etcd-endpoints is required: `krakectl api` uses an external etcd (use `krakectl serve` for an embedded one)")
 			}
