@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 // Messages: everything that happens outside Update arrives as one of these.
@@ -25,6 +26,12 @@ type (
 		what string
 		err  error
 	}
+	explainMsg struct {
+		key         string
+		explanation *placement.Explanation
+		err         error
+	}
+	movedMsg struct{ text string }
 )
 
 // pane is the list that has the focus.
@@ -78,8 +85,9 @@ type Model struct {
 	confirm    string // "kind/namespace/name" awaiting y/n
 	flash      string // one-line message (errors, results)
 
-	actions Actions
-	styles  Styles
+	actions     Actions
+	styles      Styles
+	explanation map[string]explainMsg // by app key, fetched on entering its details
 }
 
 // Actions are the side effects the UI can ask for; tui.Run wires them to
@@ -89,6 +97,11 @@ type Actions struct {
 	DeleteCluster func(namespace, name string) tea.Cmd
 	Health        func() tea.Cmd
 	YAML          func(obj any) string
+	// Explain fetches the placement explanation of an app.
+	Explain func(namespace, name string) tea.Cmd
+	// Move re-schedules an app now: retry when FAILED or DEGRADED, else
+	// re-bind a running app to a better cluster if migration is allowed.
+	Move func(app *api.Application) tea.Cmd
 }
 
 // NewModel returns an empty model.
@@ -130,6 +143,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Tick(2*time.Second, func(time.Time) tea.Msg { return healthTickMsg{} })
 	case healthTickMsg:
 		return m, m.actions.Health()
+	case explainMsg:
+		if m.explanation == nil {
+			m.explanation = map[string]explainMsg{}
+		}
+		m.explanation[msg.key] = msg
+		return m, nil
+	case movedMsg:
+		m.flash = msg.text
+		return m, nil
 	case deletedMsg:
 		if msg.err != nil {
 			m.flash = "delete " + msg.what + " failed: " + msg.err.Error()
@@ -307,6 +329,14 @@ func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case "enter":
 		if m.rows() > 0 {
 			m.mode = detailMode
+			if a := m.selectedApp(); a != nil && m.actions.Explain != nil {
+				return m, m.actions.Explain(a.Metadata.Namespace, a.Metadata.Name)
+			}
+		}
+	case "m":
+		if a := m.selectedApp(); a != nil && m.actions.Move != nil {
+			m.flash = "re-scheduling " + a.Metadata.Name + " ..."
+			return m, m.actions.Move(a)
 		}
 	case "y":
 		if m.rows() > 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -43,6 +44,9 @@ func cluster(ns, name, state string, labels map[string]string) *api.Cluster {
 	c := &api.Cluster{Metadata: api.Metadata{Namespace: ns, Name: name, Labels: labels, Created: api.NewTime(clock.Add(-2 * time.Hour))}}
 	c.Status.State = state
 	c.Status.Nodes = []api.Node{{Name: "kwok-node-1", Conditions: []api.NodeCondition{{Type: "Ready", Status: "True"}}}}
+	if state == api.StateOnline {
+		c.Status.MetricValues = map[string]float64{"heat": 0.8}
+	}
 	return c
 }
 
@@ -160,6 +164,48 @@ func TestUpdate_deleteAsksFirst(t *testing.T) {
 		t.Errorf("deleted %v, want the selected application", rec.deleted)
 	}
 	if !strings.HasPrefix(m.flash, "deleting") {
+		t.Errorf("flash = %q", m.flash)
+	}
+}
+
+func TestUpdate_detailsAskForTheExplanation(t *testing.T) {
+	asked := ""
+	m := seeded()
+	m.actions.Explain = func(ns, name string) tea.Cmd {
+		asked = ns + "/" + name
+		return func() tea.Msg {
+			return explainMsg{key: asked, explanation: &placement.Explanation{Chosen: "cluster-1", Clusters: []placement.ClusterVerdict{
+				{Cluster: "cluster-1", Verdict: placement.Verdict{Passed: true}, Score: &placement.Score{Total: 0.8, HasMetrics: true, Parts: []placement.MetricScore{{Name: "heat", Value: 0.8, Normalized: 0.8, Weight: 1}}}},
+				{Cluster: "cluster-2", Verdict: placement.Verdict{Filter: "state", Reason: "cluster is OFFLINE, not ONLINE"}},
+			}}}
+		}
+	}
+	m, cmds := send(m, keys("j"), tea.KeyMsg{Type: tea.KeyEnter})
+	if asked != "demo/web" || cmds[1] == nil {
+		t.Fatalf("enter asked for %q", asked)
+	}
+	m, _ = send(m, cmds[1]())
+	view := m.View()
+	for _, want := range []string{"PLACEMENT", "cluster-1        chosen   score 0.800  heat=0.8", "cluster-2        rejected cluster is OFFLINE"} {
+		if !strings.Contains(view, want) {
+			t.Errorf("detail lacks %q:\n%s", want, view)
+		}
+	}
+}
+
+func TestUpdate_mMovesTheSelectedApp(t *testing.T) {
+	var moved *api.Application
+	m := seeded()
+	m.actions.Move = func(a *api.Application) tea.Cmd {
+		moved = a
+		return func() tea.Msg { return movedMsg{text: "moving " + a.Metadata.Name} }
+	}
+	m, cmds := send(m, keys("m"))
+	if moved == nil || moved.Metadata.Name != "echo-demo" || cmds[0] == nil {
+		t.Fatalf("m moved %v", moved)
+	}
+	m, _ = send(m, cmds[0]())
+	if m.flash != "moving echo-demo" {
 		t.Errorf("flash = %q", m.flash)
 	}
 }

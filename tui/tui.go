@@ -67,6 +67,15 @@ func Run(ctx context.Context, opts Options) error {
 			}
 		},
 		YAML: toYAML,
+		Explain: func(ns, name string) tea.Cmd {
+			return func() tea.Msg {
+				e, err := c.Explain(ctx, ns, name)
+				return explainMsg{key: ns + "/" + name, explanation: e, err: err}
+			}
+		},
+		Move: func(app *api.Application) tea.Cmd {
+			return func() tea.Msg { return movedMsg{text: move(ctx, c, app)} }
+		},
 	}
 	model := NewModel(opts.Namespace, c.BaseURL(), actions, time.Now).WithStyles(NewStyles(renderer))
 	p := tea.NewProgram(model, tea.WithInput(opts.In), tea.WithOutput(opts.Out), tea.WithAltScreen(), tea.WithContext(ctx))
@@ -85,6 +94,38 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	}
 	return err
+}
+
+// move re-schedules an app: a FAILED or DEGRADED one is retried; a running
+// one is re-bound to the cluster the placement prefers, if it may migrate.
+func move(ctx context.Context, c *client.Client, app *api.Application) string {
+	ns, name := app.Metadata.Namespace, app.Metadata.Name
+	switch app.Status.State {
+	case api.StateFailed, api.StateDegraded:
+		if _, err := c.Applications(ns).Subresource(ctx, name, api.SubRetry, nil); err != nil {
+			return "retry " + name + " failed: " + err.Error()
+		}
+		return "retrying " + name
+	}
+	if !app.Spec.Constraints.Migration {
+		return name + " does not allow migration (--enable-migration allows it)"
+	}
+	e, err := c.Explain(ctx, ns, name)
+	if err != nil {
+		return "explain " + name + " failed: " + err.Error()
+	}
+	current := ""
+	if app.Status.ScheduledTo != nil {
+		current = app.Status.ScheduledTo.Name
+	}
+	if e.Chosen == "" || e.Chosen == current {
+		return name + " is already on the best cluster (" + current + ")"
+	}
+	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: ns, Name: e.Chosen}
+	if _, err := c.Applications(ns).Subresource(ctx, name, api.SubBinding, api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref}); err != nil {
+		return "move " + name + " failed: " + err.Error()
+	}
+	return "moving " + name + " to " + e.Chosen
 }
 
 func toYAML(obj any) string {

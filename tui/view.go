@@ -85,6 +85,20 @@ func labelString(labels map[string]string) string {
 	return strings.Join(parts, ",")
 }
 
+// metricString is the metric values a cluster was last scored with.
+func metricString(values map[string]float64) string {
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s:%g", k, values[k])
+	}
+	return strings.Join(parts, ",")
+}
+
 func services(m map[string]string) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -143,8 +157,12 @@ func (m Model) clusterRow(cl *api.Cluster, c clusterCols, s Styles) string {
 			n++
 		}
 	}
+	info := labelString(cl.Metadata.Labels)
+	if mv := metricString(cl.Status.MetricValues); mv != "" {
+		info = strings.TrimPrefix(info+" "+mv, " ")
+	}
 	return fit(cl.Metadata.Name, c.name) + " " + fit(cl.Metadata.Namespace, c.ns) + " " +
-		s.state(cl.Status.State).Render(fit(cl.Status.State, c.state)) + " " + fit(labelString(cl.Metadata.Labels), c.labels) + " " +
+		s.state(cl.Status.State).Render(fit(cl.Status.State, c.state)) + " " + fit(info, c.labels) + " " +
 		fit(fmt.Sprint(n), c.apps) + " " + fit(age(m.now(), cl.Metadata.Created), c.age)
 }
 
@@ -199,7 +217,7 @@ func (m Model) renderOverview(s Styles) string {
 
 	cc := clusterColumns(m.width)
 	b.WriteString(m.title(s, clustersPane, fmt.Sprintf("CLUSTERS (%d)", len(clusters))) + "\n")
-	b.WriteString(s.Header.Render("  "+fit("NAME", cc.name)+" "+fit("NAMESPACE", cc.ns)+" "+fit("STATE", cc.state)+" "+fit("LABELS", cc.labels)+" "+fit("APPS", cc.apps)+" "+fit("AGE", cc.age)) + "\n")
+	b.WriteString(s.Header.Render("  "+fit("NAME", cc.name)+" "+fit("NAMESPACE", cc.ns)+" "+fit("STATE", cc.state)+" "+fit("LABELS / METRICS", cc.labels)+" "+fit("APPS", cc.apps)+" "+fit("AGE", cc.age)) + "\n")
 	start, end := window(len(clusters), m.cursor[clustersPane], clusterRows)
 	for i := start; i < end; i++ {
 		b.WriteString(m.line(s, clustersPane, i, m.clusterRow(clusters[i], cc, s)) + "\n")
@@ -271,7 +289,7 @@ func (m Model) footer(s Styles) string {
 	case m.filter != "":
 		return fit("filter: "+m.filter+"  (esc clears) • ? help", m.width)
 	}
-	return s.Dim.Render(fit("j/k move • tab pane • enter details • / filter • : jump • d delete • y yaml • ? help • q quit", m.width))
+	return s.Dim.Render(fit("j/k move • tab pane • enter details • / filter • : jump • d delete • m move • y yaml • ? help • q quit", m.width))
 }
 
 func (m Model) selectedApp() *api.Application {
@@ -310,6 +328,8 @@ func (m Model) renderDetail(s Styles) string {
 		add("constraints", orNone(strings.Join(slices.Concat(a.Spec.Constraints.Cluster.Labels, a.Spec.Constraints.Cluster.CustomResources, a.Spec.Constraints.Cluster.Metrics), ", ")))
 		add("migration", fmt.Sprint(a.Spec.Constraints.Migration))
 		add("created", a.Metadata.Created.Local().Format("2006-01-02 15:04:05")+" ("+age(m.now(), a.Metadata.Created)+" ago)")
+		lines = append(lines, "", s.Title.Render("PLACEMENT (why this cluster)"))
+		lines = append(lines, m.placementLines(key(a.Metadata.Namespace, a.Metadata.Name))...)
 		lines = append(lines, "", s.Title.Render("OBJECTS"))
 		for _, o := range manifestObjects(a) {
 			lines = append(lines, fit("  "+o, m.width))
@@ -348,6 +368,40 @@ func (m Model) renderDetail(s Styles) string {
 	}
 	lines = append(lines, "", s.Dim.Render("esc back • y yaml"))
 	return strings.Join(clip(lines, m.height), "\n")
+}
+
+func (m Model) placementLines(appKey string) []string {
+	msg, ok := m.explanation[appKey]
+	switch {
+	case !ok:
+		return []string{"  (asking the API ...)"}
+	case msg.err != nil:
+		return []string{fit("  explanation unavailable: "+msg.err.Error(), m.width)}
+	case len(msg.explanation.Clusters) == 0:
+		return []string{"  no cluster in the namespace"}
+	}
+	var out []string
+	for _, c := range msg.explanation.Clusters {
+		line := "  " + fit(c.Cluster, 16) + " "
+		switch {
+		case c.Cluster == msg.explanation.Chosen:
+			line += "chosen   "
+		case c.Verdict.Passed:
+			line += "passed   "
+		default:
+			line += "rejected "
+		}
+		if c.Score != nil {
+			line += fmt.Sprintf("score %.3f", c.Score.Total)
+			for _, part := range c.Score.Parts {
+				line += fmt.Sprintf("  %s=%g", part.Name, part.Value)
+			}
+		} else {
+			line += c.Verdict.Reason
+		}
+		out = append(out, fit(line, m.width))
+	}
+	return out
 }
 
 func (m Model) visibleAppsOn(c *api.Cluster) []*api.Application {
@@ -423,13 +477,14 @@ var help = [][2]string{
 	{"j / k, ↓ / ↑", "move"}, {"g / G", "first / last row"}, {"tab", "switch between clusters and applications"},
 	{"enter", "details of the selected row"}, {"esc", "back; clear the filter"}, {"/", "filter: text, !text (invert), label=value"},
 	{":", "jump: :apps, :clusters, :ns NAME, :all, :q"}, {"d", "delete the selected row (asks first)"},
+	{"m", "re-schedule now (retry, or move to a better cluster)"},
 	{"y", "the selected object as YAML"}, {"?", "this help"}, {"q, ctrl+c", "quit"},
 }
 
 func (m Model) renderHelp(s Styles) string {
 	lines := []string{s.Title.Render("KEYS")}
 	for _, h := range help {
-		lines = append(lines, fmt.Sprintf("  %-14s %s", h[0], h[1]))
+		lines = append(lines, fit(fmt.Sprintf("  %-14s %s", h[0], h[1]), m.width))
 	}
 	lines = append(lines, "", s.Dim.Render("esc back"))
 	return strings.Join(clip(lines, m.height), "\n")
