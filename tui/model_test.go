@@ -1,23 +1,20 @@
 package tui
 
 import (
-	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	xgolden "github.com/charmbracelet/x/exp/golden"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var clock = time.Date(2026, 11, 24, 10, 5, 0, 0, time.UTC)
 
@@ -217,22 +214,11 @@ func TestUpdate_severalRunesAreSeveralKeys(t *testing.T) {
 	}
 }
 
+// golden compares got with testdata/<test name>.golden; `go test ./tui
+// -update` rewrites it.
 func golden(t *testing.T, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", strings.ReplaceAll(t.Name(), "/", "_")+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./tui -update writes it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("screen differs from %s:\n--- want\n%s\n--- got\n%s", path, want, got)
-	}
+	xgolden.RequireEqual(t, []byte(got))
 }
 
 // TestView renders every screen at 80x24 and at 120x30.

@@ -224,7 +224,7 @@ func (m Model) renderOverview(s Styles) string {
 	}
 	for i := end - start; i < clusterRows; i++ {
 		if i == 0 && len(clusters) == 0 {
-			b.WriteString(s.Dim.Render("  no clusters: rok kube cluster register -k KUBECONFIG") + "\n")
+			b.WriteString(s.Dim.Render(m.emptyHint("no clusters: rok kube cluster register -k KUBECONFIG")) + "\n")
 			continue
 		}
 		b.WriteString("\n")
@@ -239,7 +239,7 @@ func (m Model) renderOverview(s Styles) string {
 	}
 	for i := end - start; i < appRows; i++ {
 		if i == 0 && len(apps) == 0 {
-			b.WriteString(s.Dim.Render("  no applications: rok kube app create NAME -f MANIFEST") + "\n")
+			b.WriteString(s.Dim.Render(m.emptyHint("no applications: rok kube app create NAME -f MANIFEST")) + "\n")
 			continue
 		}
 		b.WriteString("\n")
@@ -252,6 +252,14 @@ func (m Model) renderOverview(s Styles) string {
 	}
 	b.WriteString(m.footer(s))
 	return b.String()
+}
+
+// emptyHint explains an empty list: the filter, or how to fill it.
+func (m Model) emptyHint(fill string) string {
+	if m.filter != "" {
+		return fit("  nothing matches /"+m.filter+" (esc clears the filter)", m.width)
+	}
+	return fit("  "+fill, m.width)
 }
 
 func (m Model) eventLine(e event) string {
