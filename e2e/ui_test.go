@@ -84,6 +84,14 @@ func TestUI(t *testing.T) {
 		t.Errorf("the events pane does not show the transition to RUNNING:\n%s", s)
 	}
 
+	// Details: the objects with their health on the cluster, and why there.
+	ui.keys("Enter")
+	ui.waitFor("the app's details", 10*time.Second, func(s string) bool {
+		return strings.Contains(s, "Deployment echo-demo") && strings.Contains(s, "1/1 ready") &&
+			strings.Contains(s, "cluster-1") && strings.Contains(s, "chosen")
+	})
+	ui.keys("Escape")
+	ui.waitFor("the overview again", 5*time.Second, func(s string) bool { return strings.Contains(s, "APPLICATIONS (1)") })
 	ui.keys("d")
 	ui.waitFor("the delete confirmation", 5*time.Second, func(s string) bool {
 		return strings.Contains(s, "delete application/walk/echo-demo?")

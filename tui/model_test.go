@@ -32,6 +32,10 @@ func app(ns, name, state, cluster string, labels map[string]string) *api.Applica
 		ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: ns, Name: cluster}
 		a.Status.RunningOn = &ref
 		a.Status.Services = map[string]string{name: "127.0.0.1:30080"}
+		a.Status.Objects = []api.ObjectHealth{
+			{Kind: "Deployment", Name: name, Namespace: "default", Healthy: state == api.StateRunning, Status: "1/1 ready"},
+			{Kind: "Service", Name: name, Namespace: "default", Healthy: true, Status: "127.0.0.1:30080"},
+		}
 	}
 	a.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": name}})
 	return a

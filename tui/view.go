@@ -339,9 +339,7 @@ func (m Model) renderDetail(s Styles) string {
 		lines = append(lines, "", s.Title.Render("PLACEMENT (why this cluster)"))
 		lines = append(lines, m.placementLines(key(a.Metadata.Namespace, a.Metadata.Name))...)
 		lines = append(lines, "", s.Title.Render("OBJECTS"))
-		for _, o := range manifestObjects(a) {
-			lines = append(lines, fit("  "+o, m.width))
-		}
+		lines = append(lines, m.objectLines(a, s)...)
 		lines = append(lines, "", s.Title.Render("TIMELINE (since the UI started)"))
 		lines = append(lines, m.timeline("application", a.Metadata.Namespace, a.Metadata.Name)...)
 	} else if c := m.selectedCluster(); c != nil {
@@ -431,6 +429,27 @@ func (m Model) timeline(kind, namespace, name string) []string {
 	}
 	if len(out) == 0 {
 		out = append(out, "  (no transitions yet)")
+	}
+	return out
+}
+
+// objectLines are the app's objects with their health on the cluster,
+// or the manifest's objects until the controller has reported them.
+func (m Model) objectLines(a *api.Application, s Styles) []string {
+	if len(a.Status.Objects) == 0 {
+		var out []string
+		for _, o := range manifestObjects(a) {
+			out = append(out, fit("  "+o+"  (not applied yet)", m.width))
+		}
+		return out
+	}
+	var out []string
+	for _, o := range a.Status.Objects {
+		style := s.Good
+		if !o.Healthy {
+			style = s.Bad
+		}
+		out = append(out, "  "+fit(o.Kind+" "+o.Name, 32)+" "+style.Render(fit(o.Status, max(1, m.width-35))))
 	}
 	return out
 }

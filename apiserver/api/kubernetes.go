@@ -109,11 +109,23 @@ type ApplicationStatus struct {
 	RunningOn               *ResourceRef      `json:"running_on"`
 	KubeControllerTriggered *Time             `json:"kube_controller_triggered"`
 	ContainerHealth         ContainerHealth   `json:"container_health"`
-	Retries                 int               `json:"retries"`
-	LastAppliedManifest     []RawObject       `json:"last_applied_manifest"`
-	LastObservedManifest    []RawObject       `json:"last_observed_manifest"`
-	CompleteToken           *string           `json:"complete_token"`
-	ShutdownToken           *string           `json:"shutdown_token"`
+	// Objects is each applied object's health on its cluster (ours beyond
+	// the original: rok ui shows it).
+	Objects              []ObjectHealth `json:"objects"`
+	Retries              int            `json:"retries"`
+	LastAppliedManifest  []RawObject    `json:"last_applied_manifest"`
+	LastObservedManifest []RawObject    `json:"last_observed_manifest"`
+	CompleteToken        *string        `json:"complete_token"`
+	ShutdownToken        *string        `json:"shutdown_token"`
+}
+
+// ObjectHealth is one applied object as last seen on its cluster.
+type ObjectHealth struct {
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace"`
+	Healthy   bool   `json:"healthy"`
+	Status    string `json:"status"` // "2/3 ready", "127.0.0.1:30080", "applied"
 }
 
 // ContainerHealth counts the pods of an application.

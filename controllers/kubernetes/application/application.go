@@ -258,6 +258,7 @@ func (e *invalidObject) Error() string {
 func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key runtime.Key, app *api.Application) (map[string]string, api.ContainerHealth, []api.RawObject, error) {
 	services := map[string]string{}
 	var health api.ContainerHealth
+	app.Status.Objects = []api.ObjectHealth{}
 	applied := map[string]bool{}
 	var done []api.RawObject
 	for i, raw := range app.Spec.Manifest {
@@ -281,17 +282,24 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 		id := identity(obj)
 		applied[id] = true
 		c.observe.ensure(key, app.Status.ScheduledTo.Name+"|"+id, res, obj.GetName())
+		oh := api.ObjectHealth{Kind: obj.GetKind(), Name: obj.GetName(), Namespace: obj.GetNamespace(), Healthy: true, Status: "applied"}
 		switch obj.GetKind() {
 		case "Service":
-			for name, addr := range serviceAddresses(out, kube.Host) {
+			addrs := serviceAddresses(out, kube.Host)
+			for name, addr := range addrs {
 				services[name] = addr
+			}
+			if len(addrs) > 0 {
+				oh.Status = services[obj.GetName()]
 			}
 		case "Deployment", "StatefulSet", "ReplicaSet":
 			desired, _, _ := unstructured.NestedInt64(out.Object, "spec", "replicas")
 			ready, _, _ := unstructured.NestedInt64(out.Object, "status", "readyReplicas")
 			health.DesiredPods += int(desired)
 			health.RunningPods += int(ready)
+			oh.Status, oh.Healthy = fmt.Sprintf("%d/%d ready", ready, desired), ready >= desired
 		}
+		app.Status.Objects = append(app.Status.Objects, oh)
 	}
 	watched := map[string]bool{}
 	for id := range applied {
