@@ -55,6 +55,7 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	   $(GO) test -run '^$$' -bench 'BenchmarkExplain' -benchtime 2000x ./apiserver/api/placement; \
 	   $(GO) test -run '^$$' -bench 'BenchmarkBindings' -benchtime 1x ./controllers/scheduler; } \
 	 | $(GO) run ./e2e/cmd/benchtable
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./tui
 
 demo: build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
 	@./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"
