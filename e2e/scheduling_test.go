@@ -78,8 +78,13 @@ func TestScheduling(t *testing.T) {
 		}
 		heat1.Store("0.95")
 		heat2.Store("0.1")
+		// ready is the Deployment's ready replicas, -1 when kubectl failed
+		// (a probe failure is not downtime).
 		ready := func(kc string) int {
-			out, _ := execKubectl(kube, kc, "get", "deployment", "mover-demo", "-o", "jsonpath={.status.readyReplicas}")
+			out, err := execKubectl(kube, kc, "get", "deployment", "mover-demo", "--ignore-not-found", "-o", "jsonpath={.status.readyReplicas}")
+			if err != nil {
+				return -1
+			}
 			n := 0
 			fmt.Sscan(out, &n)
 			return n
@@ -90,7 +95,11 @@ func TestScheduling(t *testing.T) {
 			if app.Status.State == api.StateRunning && app.Status.RunningOn != nil && app.Status.RunningOn.Name == "cluster-1" {
 				break
 			}
-			if total := ready(kube.Kubeconfigs[0]) + ready(kube.Kubeconfigs[1]); total == 0 {
+			// The old copy (cluster-2) is read first: it goes only after the new
+			// one is ready, so if it is gone the new one, read after, is ready.
+			old := ready(kube.Kubeconfigs[1])
+			cur := ready(kube.Kubeconfigs[0])
+			if old == 0 && cur == 0 {
 				t.Fatalf("mover had no ready copy during the migration (state %s)", app.Status.State)
 			}
 			if time.Now().After(deadline) {
