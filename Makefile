@@ -57,7 +57,7 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	 | $(GO) run ./e2e/cmd/benchtable
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./tui
 
-demo: build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
+demo: test-deps build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
 	@./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"
 
 demo-down: ## stop what `make demo` started
