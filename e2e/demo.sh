@@ -69,12 +69,15 @@ up)
   fi
   echo "\$ rok kube app get echo-demo"
   $rok kube app get echo-demo
+  on=$($rok kube app get echo-demo -o 'jsonpath={.status.running_on.name}' 2>/dev/null || true)
+  i=${on#cluster-}
+  [[ $i =~ ^[12]$ ]] || i=1
   cat <<TXT
 
 Krake's API is at $url. Try (export ROK_API_URL=$url first, or use --api-url):
   ./bin/rok kube app list -o wide
   ./bin/rok kube cluster get cluster-1
-  kubectl --kubeconfig $($kube kubeconfig 1) get deployments,services     # what Krake applied
+  $($kube bin kubectl) --kubeconfig $($kube kubeconfig $i) get deployments,services   # what Krake applied on cluster-$i
   ./bin/rok kube app get echo-demo -o json
   ./bin/rok ui                                # the live dashboard; ? lists the keys
   ./bin/rok kube app list -w                  # live; Ctrl-C to stop
