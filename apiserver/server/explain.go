@@ -20,11 +20,19 @@ var (
 	clusterKind       = api.MustKind("kubernetes", "Cluster")
 	metricKind        = api.MustKind("core", "Metric")
 	globalMetricKind  = api.MustKind("core", "GlobalMetric")
-	explainRandMu     sync.Mutex
-	explainRand       = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	errNoMetricValue  = fmt.Errorf("no value fetched yet")
 	errNoMetricDefine = fmt.Errorf("unknown metric")
 )
+
+// tieBreaker is the random source of the explain endpoints' tie-breaks.
+type tieBreaker struct {
+	mu  sync.Mutex
+	rng *rand.Rand
+}
+
+func newTieBreaker() *tieBreaker {
+	return &tieBreaker{rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
+}
 
 // explainApplication serves GET .../applications/{name}/placement: every
 // cluster's verdict for a stored application.
@@ -86,9 +94,9 @@ func (s *Server) explain(ctx context.Context, app *api.Application) (placement.E
 		cl := obj.(*api.Cluster)
 		candidates = append(candidates, placement.Candidate{Cluster: cl, Metrics: s.metricValues(ctx, cl)})
 	}
-	explainRandMu.Lock()
-	defer explainRandMu.Unlock()
-	return placement.Explain(app, candidates, s.stickiness, explainRand), nil
+	s.ties.mu.Lock()
+	defer s.ties.mu.Unlock()
+	return placement.Explain(app, candidates, s.stickiness, s.ties.rng), nil
 }
 
 func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.MetricValue {

@@ -55,6 +55,7 @@ type Server struct {
 	ready      func(ctx context.Context) error
 	newUID     func() string
 	stickiness float64
+	ties       *tieBreaker
 	metrics    *requestMetrics
 	gather     prometheus.Gatherer
 	// stopping closes when the server shuts down, ending watch streams and
@@ -87,7 +88,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
 		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
-		stopping: make(chan struct{}), newUID: opts.NewUID,
+		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
 	}
 	if s.newUID == nil {
 		s.newUID = newUID
