@@ -646,7 +646,8 @@ main() {
     env) cmd_env ;;
     apiserver-stop) [[ -n "${2:-}" ]] || die "usage: $0 apiserver-stop I"; cmd_apiserver_stop "$2" ;;
     apiserver-start) [[ -n "${2:-}" ]] || die "usage: $0 apiserver-start I"; cmd_apiserver_start "$2" ;;
-    bin) [[ -n "${2:-}" ]] || die "usage: $0 bin NAME"; echo "$K8S_BIN/$2" ;;
+    bin) [[ -n "${2:-}" ]] || die "usage: $0 bin NAME"
+         if [[ $2 == etcd ]]; then etcd_bin; else echo "$K8S_BIN/$2"; fi ;;
     kubeconfig) [[ -n "${2:-}" ]] || die "usage: $0 kubeconfig I"; load_config; echo "$KCDIR/$(cname "$2").kubeconfig" ;;
     *) sed -n '3,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac

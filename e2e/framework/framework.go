@@ -90,6 +90,13 @@ func Start(t testing.TB, bin string, args ...string) *Process {
 	return startPath(t, filepath.Join(Binaries(t), bin), args...)
 }
 
+// StartProgram runs any program (a test tool such as etcd); it is stopped
+// by PID when the test ends.
+func StartProgram(t testing.TB, path string, args ...string) *Process {
+	t.Helper()
+	return startPath(t, path, args...)
+}
+
 // startPath runs the program at path; it is stopped by PID when the test
 // ends.
 func startPath(t testing.TB, path string, args ...string) *Process {
@@ -179,8 +186,14 @@ func StartKrake(t testing.TB, dataDir string, extra ...string) *Krake {
 // StartKrakeAPI runs `krakectl api` against an existing etcd.
 func StartKrakeAPI(t testing.TB, etcdEndpoint string) *Krake {
 	t.Helper()
+	return StartKrakeAPIArgs(t, "--etcd-endpoints", etcdEndpoint)
+}
+
+// StartKrakeAPIArgs runs `krakectl api` with args (etcd endpoints, TLS).
+func StartKrakeAPIArgs(t testing.TB, args ...string) *Krake {
+	t.Helper()
 	addr := FreeAddr(t)
-	k := &Krake{Process: Start(t, "krakectl", "api", "--listen", addr, "--etcd-endpoints", etcdEndpoint), URL: "http://" + addr}
+	k := &Krake{Process: Start(t, "krakectl", append([]string{"api", "--listen", addr}, args...)...), URL: "http://" + addr}
 	k.WaitReady(t, 60*time.Second)
 	return k
 }
