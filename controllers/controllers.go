@@ -14,6 +14,7 @@ import (
 	"github.com/krake-go/krake/controllers/gc"
 	"github.com/krake-go/krake/controllers/kubernetes/application"
 	"github.com/krake-go/krake/controllers/kubernetes/cluster"
+	"github.com/krake-go/krake/controllers/runtime"
 	"github.com/krake-go/krake/controllers/scheduler"
 )
 
@@ -34,17 +35,19 @@ type Runnable interface {
 	Start(ctx context.Context) error
 }
 
-var builders = map[string]func(c *client.Client, log *slog.Logger, o Options) Runnable{
-	"cluster": func(c *client.Client, log *slog.Logger, o Options) Runnable {
-		return cluster.New(c, log, cluster.Options{ProbeInterval: o.ProbeInterval})
+var builders = map[string]func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable{
+	"cluster": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
+		return cluster.New(c, log, cluster.Options{ProbeInterval: o.ProbeInterval}, inf)
 	},
-	"application": func(c *client.Client, log *slog.Logger, o Options) Runnable {
-		return application.New(c, log, application.Options{Resync: o.Resync})
+	"application": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
+		return application.New(c, log, application.Options{Resync: o.Resync}, inf)
 	},
-	"scheduler": func(c *client.Client, log *slog.Logger, o Options) Runnable {
-		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness})
+	"scheduler": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
+		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness}, inf)
 	},
-	"gc": func(c *client.Client, log *slog.Logger, _ Options) Runnable { return gc.New(c, log) },
+	"gc": func(c *client.Client, log *slog.Logger, _ Options, inf *runtime.Informers) Runnable {
+		return gc.New(c, log, inf)
+	},
 }
 
 // Names lists the controllers.
@@ -63,13 +66,20 @@ func Run(ctx context.Context, c *client.Client, log *slog.Logger, o Options, nam
 	if len(names) == 0 {
 		names = Names()
 	}
-	done := make(chan error, len(names))
+	// Build every controller first (they add their informer handlers),
+	// then start the shared informers once, then the controllers.
+	inf := runtime.NewInformers(c, log)
+	runnables := make([]Runnable, 0, len(names))
 	for _, name := range names {
 		build, ok := builders[name]
 		if !ok {
 			return fmt.Errorf("unknown controller %q: use one of %v", name, Names())
 		}
-		r := build(c, log.With("controller", name), o)
+		runnables = append(runnables, build(c, log.With("controller", name), o, inf))
+	}
+	inf.Start(ctx)
+	done := make(chan error, len(runnables))
+	for _, r := range runnables {
 		go func() { done <- r.Start(ctx) }()
 	}
 	var first error

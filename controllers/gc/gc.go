@@ -28,8 +28,8 @@ type Controller struct {
 }
 
 // New returns the garbage collector for all namespaces.
-func New(c *client.Client, log *slog.Logger) *Controller {
-	g := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log}
+func New(c *client.Client, log *slog.Logger, inf *runtime.Informers) *Controller {
+	g := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log}
 	g.appLoop = runtime.New("gc-applications", reconcilerFunc(g.reconcileApp), 2, log)
 	g.clLoop = runtime.New("gc-clusters", reconcilerFunc(g.reconcileCluster), 2, log)
 	g.apps.AddHandler(func(typ string, app *api.Application) {
@@ -57,10 +57,8 @@ func (f reconcilerFunc) Reconcile(ctx context.Context, key runtime.Key) (runtime
 	return f(ctx, key)
 }
 
-// Start runs until ctx ends.
+// Start runs until ctx ends (the shared informers are started by the caller).
 func (g *Controller) Start(ctx context.Context) error {
-	go func() { _ = g.apps.Start(ctx) }()
-	go func() { _ = g.clusters.Start(ctx) }()
 	go func() { _ = g.clLoop.Start(ctx) }()
 	return g.appLoop.Start(ctx)
 }

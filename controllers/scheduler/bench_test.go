@@ -11,6 +11,7 @@ import (
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/server/servertest"
+	"github.com/krake-go/krake/controllers/runtime"
 	"github.com/krake-go/krake/controllers/scheduler"
 )
 
@@ -78,7 +79,11 @@ func runBindings(b *testing.B, c *client.Client, apps int) {
 		start := time.Now()
 		done := make(chan struct{})
 		go func() {
-			_ = scheduler.New(c, slog.New(slog.DiscardHandler), scheduler.Options{RescheduleAfter: time.Hour}).Start(sctx)
+			quiet := slog.New(slog.DiscardHandler)
+			inf := runtime.NewInformers(c, quiet)
+			s := scheduler.New(c, quiet, scheduler.Options{RescheduleAfter: time.Hour}, inf)
+			inf.Start(sctx)
+			_ = s.Start(sctx)
 			close(done)
 		}()
 		for {

@@ -50,7 +50,7 @@ type Options struct {
 }
 
 // New returns the scheduler for all namespaces.
-func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
+func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informers) *Controller {
 	if opts.RescheduleAfter == 0 {
 		opts.RescheduleAfter = time.Minute
 	}
@@ -60,7 +60,7 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	case opts.Stickiness < 0:
 		opts.Stickiness = 0
 	}
-	s := &Controller{api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log), log: log,
+	s := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log,
 		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
 	s.metrics = newMetricSource(c, log)
 	s.now, s.attempts, s.opts = time.Now, map[runtime.Key]attempt{}, opts
@@ -87,10 +87,8 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	return s
 }
 
-// Start runs until ctx ends.
+// Start runs until ctx ends (the shared informers are started by the caller).
 func (s *Controller) Start(ctx context.Context) error {
-	go func() { _ = s.apps.Start(ctx) }()
-	go func() { _ = s.clusters.Start(ctx) }()
 	s.metrics.start(ctx)
 	go func() { _ = s.metricsLoop.Start(ctx) }()
 	return s.loop.Start(ctx)

@@ -55,7 +55,7 @@ type Controller struct {
 }
 
 // New returns the controller for all namespaces.
-func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
+func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informers) *Controller {
 	if opts.Workers == 0 {
 		opts.Workers = 4
 	}
@@ -66,7 +66,7 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 		opts.Timeout = 10 * time.Second
 	}
 	ctrl := &Controller{
-		api: c, apps: informer.New(c.Applications(""), log), clusters: informer.New(c.Clusters(""), log),
+		api: c, apps: inf.Apps, clusters: inf.Clusters,
 		kube: kubeclient.NewCache(opts.Timeout), opts: opts, log: log,
 	}
 	ctrl.loop = runtime.New("application", ctrl, opts.Workers, log)
@@ -87,11 +87,9 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	return ctrl
 }
 
-// Start runs until ctx ends.
+// Start runs until ctx ends (the shared informers are started by the caller).
 func (c *Controller) Start(ctx context.Context) error {
 	defer c.observe.stopAll()
-	go func() { _ = c.apps.Start(ctx) }()
-	go func() { _ = c.clusters.Start(ctx) }()
 	return c.loop.Start(ctx)
 }
 

@@ -39,7 +39,7 @@ type Controller struct {
 }
 
 // New returns the controller for all namespaces.
-func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
+func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informers) *Controller {
 	if opts.ProbeInterval == 0 {
 		opts.ProbeInterval = 10 * time.Second
 	}
@@ -51,7 +51,7 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	}
 	ctrl := &Controller{
 		api:      c,
-		clusters: informer.New(c.Clusters(""), log),
+		clusters: inf.Clusters,
 		kube:     kubeclient.NewCache(opts.ProbeTimeout),
 		opts:     opts,
 		log:      log,
@@ -65,9 +65,8 @@ func New(c *client.Client, log *slog.Logger, opts Options) *Controller {
 	return ctrl
 }
 
-// Start runs until ctx ends.
+// Start runs until ctx ends (the shared informers are started by the caller).
 func (c *Controller) Start(ctx context.Context) error {
-	go func() { _ = c.clusters.Start(ctx) }()
 	return c.loop.Start(ctx)
 }
 

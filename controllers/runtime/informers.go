@@ -1,0 +1,29 @@
+package runtime
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/apiserver/client/informer"
+)
+
+// Informers are the caches the controllers of one process share: one list
+// + watch per kind, however many controllers follow it. Controllers add
+// their handlers when built; the process starts the informers after.
+type Informers struct {
+	Apps     *informer.Informer[*api.Application]
+	Clusters *informer.Informer[*api.Cluster]
+}
+
+// NewInformers returns unstarted informers for every namespace.
+func NewInformers(c *client.Client, log *slog.Logger) *Informers {
+	return &Informers{Apps: informer.New(c.Applications(""), log), Clusters: informer.New(c.Clusters(""), log)}
+}
+
+// Start runs the informers until ctx ends; it does not block.
+func (i *Informers) Start(ctx context.Context) {
+	go func() { _ = i.Apps.Start(ctx) }()
+	go func() { _ = i.Clusters.Start(ctx) }()
+}
