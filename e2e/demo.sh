@@ -63,7 +63,11 @@ up)
   $rok kube cluster list
   echo "\$ rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml --wait"
   if $rok kube app get echo-demo >/dev/null 2>&1; then
-    echo "(echo-demo exists already, from an earlier \`make demo\`)"
+    echo "(echo-demo exists already, from an earlier \`make demo\`; waiting for it to run on the restarted clusters)"
+    for _ in $(seq 1 120); do
+      [[ $($rok kube app get echo-demo -o 'jsonpath={.status.state}') == RUNNING ]] && break
+      sleep 0.5
+    done
   else
     $rok kube app create echo-demo -f manifests/echo-demo/echo-demo.yaml --wait --timeout 60s -o name
   fi
