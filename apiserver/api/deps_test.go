@@ -7,7 +7,7 @@ import (
 )
 
 func TestDeps(t *testing.T) {
-	wire := "api holds wire types only (stdlib + constraint), so every client can import it cheaply"
+	wire := "api holds wire types only (stdlib, constraint, the JSON engine), so every client can import it cheaply"
 	deptest.Check(t, "github.com/krake-go/krake/apiserver/api", []deptest.Rule{
 		{Prefix: "github.com/krake-go/krake/apiserver/store", Reason: wire},
 		{Prefix: "github.com/krake-go/krake/apiserver/server", Reason: wire},

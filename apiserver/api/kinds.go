@@ -1,9 +1,10 @@
 package api
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // Subresources an object may have beyond its main record.

@@ -2,13 +2,16 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/krake-go/krake/apiserver/api/constraint"
 )
@@ -187,28 +190,20 @@ func (v *validator) application(a *Application) {
 		v.add("spec.manifest", "required: give at least one Kubernetes object")
 	}
 	for i, raw := range s.Manifest {
-		field := fmt.Sprintf("spec.manifest[%d]", i)
-		// Only what Krake needs is decoded; the cluster validates the rest.
-		var obj struct {
-			APIVersion json.RawMessage `json:"apiVersion"`
-			Kind       json.RawMessage `json:"kind"`
-			Metadata   json.RawMessage `json:"metadata"`
-		}
-		if err := json.Unmarshal(raw, &obj); err != nil || !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")) {
-			v.add(field, "must be a Kubernetes object (a JSON/YAML mapping)")
+		// Only what Krake needs is read; the cluster validates the rest.
+		apiVersion, kind, name, ok := manifestHeader(raw)
+		if !ok {
+			v.add(fmt.Sprintf("spec.manifest[%d]", i), "must be a Kubernetes object (a JSON/YAML mapping)")
 			continue
 		}
-		if jsonString(obj.APIVersion) == "" {
-			v.add(field+".apiVersion", "required: every Kubernetes object needs an apiVersion")
+		if apiVersion == "" {
+			v.add(fmt.Sprintf("spec.manifest[%d].apiVersion", i), "required: every Kubernetes object needs an apiVersion")
 		}
-		if jsonString(obj.Kind) == "" {
-			v.add(field+".kind", "required: every Kubernetes object needs a kind")
+		if kind == "" {
+			v.add(fmt.Sprintf("spec.manifest[%d].kind", i), "required: every Kubernetes object needs a kind")
 		}
-		var meta struct {
-			Name json.RawMessage `json:"name"`
-		}
-		if json.Unmarshal(obj.Metadata, &meta) != nil || jsonString(meta.Name) == "" {
-			v.add(field+".metadata.name", "required: every Kubernetes object needs a name")
+		if name == "" {
+			v.add(fmt.Sprintf("spec.manifest[%d].metadata.name", i), "required: every Kubernetes object needs a name")
 		}
 	}
 	v.constraints("spec.constraints.cluster", s.Constraints.Cluster)
@@ -224,13 +219,71 @@ func (v *validator) application(a *Application) {
 	v.state("status.state", a.Status.State, applicationStates)
 }
 
-// jsonString is the string a JSON value holds, "" when it is not one.
-func jsonString(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) != nil {
+// manifestHeader reads apiVersion, kind and metadata.name of one manifest
+// object in a single pass without decoding the rest (creates are the API's
+// hot path). A field that is missing or not a string reads as "". ok is
+// false when raw is not one JSON object.
+func manifestHeader(raw []byte) (apiVersion, kind, name string, ok bool) {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	err := readObject(dec, func(key string) error {
+		switch key {
+		case "apiVersion":
+			apiVersion = readString(dec)
+		case "kind":
+			kind = readString(dec)
+		case "metadata":
+			if dec.PeekKind() != '{' {
+				return dec.SkipValue()
+			}
+			return readObject(dec, func(key string) error {
+				if key == "name" {
+					name = readString(dec)
+					return nil
+				}
+				return dec.SkipValue()
+			})
+		default:
+			return dec.SkipValue()
+		}
+		return nil
+	})
+	if err != nil {
+		return "", "", "", false
+	}
+	_, err = dec.ReadToken() // anything after the object is an error
+	return apiVersion, kind, name, err == io.EOF
+}
+
+// readObject reads one JSON object from dec, calling member for each key
+// with dec positioned at the key's value; member must consume the value.
+func readObject(dec *jsontext.Decoder, member func(key string) error) error {
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return errors.New("not a JSON object")
+	}
+	for dec.PeekKind() == '"' {
+		key, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		if err := member(key.String()); err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken() // '}'
+	return err
+}
+
+// readString consumes the next value: its text if it is a string, else "".
+func readString(dec *jsontext.Decoder) string {
+	if dec.PeekKind() != '"' {
+		_ = dec.SkipValue()
 		return ""
 	}
-	return s
+	tok, err := dec.ReadToken()
+	if err != nil {
+		return ""
+	}
+	return tok.String()
 }
 
 func (v *validator) constraints(field string, c ClusterConstraints) {

@@ -2,13 +2,13 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/krake-go/krake/apiserver/api"
 )
 

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/krake-go/krake/apiserver/api"
 )
 

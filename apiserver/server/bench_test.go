@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -93,6 +94,7 @@ func runClients(b *testing.B, clients int, op func(ctx context.Context, i int) e
 	var failed atomic.Value
 	ctx := context.Background()
 	b.ResetTimer()
+	cpu0 := processCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range clients {
@@ -113,6 +115,7 @@ func runClients(b *testing.B, clients int, op func(ctx context.Context, i int) e
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	b.StopTimer()
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
@@ -121,6 +124,7 @@ func runClients(b *testing.B, clients int, op func(ctx context.Context, i int) e
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(float64(latencies[b.N/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(latencies[b.N*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
 	b.ReportMetric(0, "ns/op") // throughput is the figure; ns/op over parallel clients misleads
 }
 
@@ -184,4 +188,13 @@ func BenchmarkAPI(b *testing.B) {
 			})
 		})
 	}
+}
+
+// processCPU is the user and system CPU time this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

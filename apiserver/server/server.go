@@ -212,8 +212,10 @@ func (s *Server) wrap(rt route, h handlerFunc) httprouter.Handle {
 			}
 		}
 		s.metrics.observe(r.Method, rt.path, rec.status, time.Since(start))
-		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start), "request_id", requestID(r))
+		if s.log.Enabled(r.Context(), slog.LevelDebug) { // skip building the arguments
+			s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+				"duration", time.Since(start), "request_id", requestID(r))
+		}
 	}
 }
 
