@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/krake-go/krake/apiserver/api"
 )
 
@@ -122,5 +125,51 @@ func TestPolymorphicSpec_onlyChosenType(t *testing.T) {
 	data, _ := json.Marshal(p.Spec)
 	if want := `{"type":"static","static":{"metrics":{"a":1}}}`; string(data) != want {
 		t.Errorf("spec = %s, want %s", data, want)
+	}
+}
+
+// TestJSONEngines_agree checks that the API's JSON engine (hot paths) and
+// encoding/json (rok, controllers, tests) write the same bytes for every
+// kind and read them back to the same objects: the wire must not depend on
+// which side of the API encoded it.
+func TestJSONEngines_agree(t *testing.T) {
+	now := api.NewTime(time.Date(2026, 11, 24, 10, 0, 0, 123456000, time.UTC))
+	for _, k := range api.Kinds {
+		for _, namespace := range []string{"", "team-a"} {
+			t.Run(k.Kind+"/namespace="+namespace, func(t *testing.T) {
+				obj := k.New()
+				api.Normalize(k, obj)
+				m := obj.GetMetadata()
+				m.Name, m.Namespace, m.UID, m.Created, m.Modified = "x", namespace, "u-1", now, now
+				m.Labels = map[string]string{"b": "2", "a": "<&>"}
+				m.Owners = []api.ResourceRef{{API: "kubernetes", Kind: "Cluster", Name: "c"}, {API: "kubernetes", Namespace: "n", Kind: "Application", Name: "a"}}
+				if app, ok := obj.(*api.Application); ok {
+					app.Spec.Manifest = []api.RawObject{api.RawObject(`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"}}`)}
+					app.Status.State = "RUNNING"
+					app.Status.Scheduled = &now
+				}
+				std, err := json.Marshal(obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				fast, err := jsonv1.Marshal(obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(std) != string(fast) {
+					t.Fatalf("engines disagree:\nencoding/json: %s\nAPI engine:    %s", std, fast)
+				}
+				viaStd, viaFast := k.New(), k.New()
+				if err := json.Unmarshal(std, viaStd); err != nil {
+					t.Fatal(err)
+				}
+				if err := jsonv1.Unmarshal(std, viaFast); err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(viaStd, viaFast); diff != "" {
+					t.Errorf("decoded objects differ (-encoding/json +API engine):\n%s", diff)
+				}
+			})
+		}
 	}
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"reflect"
+	"sync"
 
 	json "github.com/go-json-experiment/json/v1"
 )
@@ -130,7 +131,7 @@ func fillEmpty(v reflect.Value) {
 			return // raw JSON (api.RawObject): bytes, nothing to fill
 		}
 		if v.IsNil() {
-			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			v.Set(emptySlice(v.Type()))
 			return
 		}
 		for i := range v.Len() {
@@ -141,6 +142,19 @@ func fillEmpty(v reflect.Value) {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
 	}
+}
+
+// emptySlices holds one empty, non-nil slice per type: Normalize runs on
+// every write, and a zero-capacity slice can be shared (append copies).
+var emptySlices sync.Map // reflect.Type -> reflect.Value
+
+func emptySlice(t reflect.Type) reflect.Value {
+	if v, ok := emptySlices.Load(t); ok {
+		return v.(reflect.Value)
+	}
+	v := reflect.MakeSlice(t, 0, 0)
+	emptySlices.Store(t, v)
+	return v
 }
 
 // CopySpec copies everything the user declares (every top-level field but

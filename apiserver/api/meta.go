@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	json "github.com/go-json-experiment/json/v1"
 )
 
@@ -89,14 +91,30 @@ type Metadata struct {
 	ResourceVersion string            `json:"resource_version"`
 }
 
-// MarshalJSON writes an empty namespace (global kinds) as null, as the
-// original does.
-func (m Metadata) MarshalJSON() ([]byte, error) {
-	type plain Metadata
-	return json.Marshal(struct {
-		plain
+// metadataJSON and resourceRefJSON are the wire shapes: an empty namespace
+// (global kinds) is null, as in the original.
+type (
+	plainMetadata    Metadata
+	plainResourceRef ResourceRef
+	metadataJSON     struct {
+		plainMetadata
 		Namespace *string `json:"namespace"`
-	}{plain(m), nullIfEmpty(m.Namespace)})
+	}
+	resourceRefJSON struct {
+		plainResourceRef
+		Namespace *string `json:"namespace"`
+	}
+)
+
+// MarshalJSON writes an empty namespace as null (encoding/json callers).
+func (m Metadata) MarshalJSON() ([]byte, error) {
+	return json.Marshal(metadataJSON{plainMetadata(m), nullIfEmpty(m.Namespace)})
+}
+
+// MarshalJSONTo is MarshalJSON for the API's JSON engine, which then writes
+// the fields straight into its output rather than re-reading returned bytes.
+func (m Metadata) MarshalJSONTo(enc *jsontext.Encoder) error {
+	return jsonv2.MarshalEncode(enc, metadataJSON{plainMetadata(m), nullIfEmpty(m.Namespace)})
 }
 
 // ResourceRef points at another object (owners, binding targets).
@@ -108,11 +126,11 @@ type ResourceRef struct {
 }
 
 func (r ResourceRef) MarshalJSON() ([]byte, error) {
-	type plain ResourceRef
-	return json.Marshal(struct {
-		plain
-		Namespace *string `json:"namespace"`
-	}{plain(r), nullIfEmpty(r.Namespace)})
+	return json.Marshal(resourceRefJSON{plainResourceRef(r), nullIfEmpty(r.Namespace)})
+}
+
+func (r ResourceRef) MarshalJSONTo(enc *jsontext.Encoder) error {
+	return jsonv2.MarshalEncode(enc, resourceRefJSON{plainResourceRef(r), nullIfEmpty(r.Namespace)})
 }
 
 // String is `api/Kind ns/name`, for messages.

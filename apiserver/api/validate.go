@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 
@@ -224,9 +225,11 @@ func (v *validator) application(a *Application) {
 // hot path). A field that is missing or not a string reads as "". ok is
 // false when raw is not one JSON object.
 func manifestHeader(raw []byte) (apiVersion, kind, name string, ok bool) {
-	dec := jsontext.NewDecoder(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
-	err := readObject(dec, func(key string) error {
-		switch key {
+	dec := manifestDecoders.Get().(*jsontext.Decoder)
+	defer manifestDecoders.Put(dec)
+	dec.Reset(bytes.NewBuffer(raw), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	err := readObject(dec, func(key []byte) error {
+		switch string(key) {
 		case "apiVersion":
 			apiVersion = readString(dec)
 		case "kind":
@@ -235,8 +238,8 @@ func manifestHeader(raw []byte) (apiVersion, kind, name string, ok bool) {
 			if dec.PeekKind() != '{' {
 				return dec.SkipValue()
 			}
-			return readObject(dec, func(key string) error {
-				if key == "name" {
+			return readObject(dec, func(key []byte) error {
+				if string(key) == "name" {
 					name = readString(dec)
 					return nil
 				}
@@ -254,18 +257,31 @@ func manifestHeader(raw []byte) (apiVersion, kind, name string, ok bool) {
 	return apiVersion, kind, name, err == io.EOF
 }
 
+// manifestDecoders are reused: a decoder's buffers and name stacks are most
+// of what reading a manifest header allocates.
+var manifestDecoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewBuffer(nil)) }}
+
 // readObject reads one JSON object from dec, calling member for each key
-// with dec positioned at the key's value; member must consume the value.
-func readObject(dec *jsontext.Decoder, member func(key string) error) error {
+// (unquoted; valid only during the call) with dec positioned at the key's
+// value; member must consume the value.
+func readObject(dec *jsontext.Decoder, member func(key []byte) error) error {
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return errors.New("not a JSON object")
 	}
+	var unquoted []byte
 	for dec.PeekKind() == '"' {
-		key, err := dec.ReadToken()
+		quoted, err := dec.ReadValue()
 		if err != nil {
 			return err
 		}
-		if err := member(key.String()); err != nil {
+		key := quoted[1 : len(quoted)-1]
+		if bytes.IndexByte(key, '\\') >= 0 { // escapes: unquote properly
+			if unquoted, err = jsontext.AppendUnquote(unquoted[:0], quoted); err != nil {
+				return err
+			}
+			key = unquoted
+		}
+		if err := member(key); err != nil {
 			return err
 		}
 	}

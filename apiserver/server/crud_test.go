@@ -3,11 +3,14 @@ package server_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/krake-go/krake/apiserver/api"
 )
+
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
 // paths returns the collection, the across-namespaces collection and the
 // item path of kind k.
@@ -34,8 +37,11 @@ func TestCRUD_everyKind(t *testing.T) {
 			mustStatus(t, r, http.StatusOK)
 			created := r.json(t)
 			meta := created["metadata"].(map[string]any)
-			if meta["uid"] == "" || meta["created"] == nil || meta["resource_version"] == "" {
+			if meta["created"] == nil || meta["resource_version"] == "" {
 				t.Errorf("created metadata lacks server fields: %v", meta)
+			}
+			if uid, _ := meta["uid"].(string); !uuidV4.MatchString(uid) {
+				t.Errorf("metadata.uid = %q, want a random (version 4) UUID", uid)
 			}
 			if k.Namespaced && meta["namespace"] != ns {
 				t.Errorf("metadata.namespace = %v, want %s from the URL", meta["namespace"], ns)
