@@ -170,6 +170,21 @@ func CopySpec(dst, src Object) {
 	}
 }
 
+// ResetStatus gives obj the status of a new object of kind k: what a
+// create does with a status the client sent (read-only fields are
+// ignored). The defaults come from one cached object per kind, whose status
+// holds only scalars and nil collections, so sharing them is safe.
+func ResetStatus(k Kind, obj Object) {
+	key := k.API + "/" + k.Kind
+	proto, ok := prototypes.Load(key)
+	if !ok {
+		proto, _ = prototypes.LoadOrStore(key, k.New())
+	}
+	CopyStatus(obj, proto.(Object))
+}
+
+var prototypes sync.Map // "api/Kind" -> a new, untouched Object
+
 // CopyStatus copies the status from src to dst (PUT .../status). It reports
 // false when the kind has no status.
 func CopyStatus(dst, src Object) bool {

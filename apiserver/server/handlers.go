@@ -103,7 +103,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 			}
 		}
 		// Read-only fields in the input are ignored, as in the original.
-		api.CopyStatus(obj, k.New())
+		api.ResetStatus(k, obj)
 		now := api.NewTime(s.now())
 		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = s.newUID(), now, now, nil, ""
 		api.Normalize(k, obj)

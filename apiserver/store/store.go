@@ -70,16 +70,16 @@ func (s *Store) keyOf(k api.Kind, obj api.Object) string {
 	return s.Key(k, m.Namespace, m.Name)
 }
 
-func encode(obj api.Object) (string, error) {
+func encode(obj api.Object) ([]byte, error) {
 	m := obj.GetMetadata()
 	rv := m.ResourceVersion
 	m.ResourceVersion = "" // derived from the revision on read
 	data, err := json.Marshal(obj)
 	m.ResourceVersion = rv
 	if err != nil {
-		return "", fmt.Errorf("encode %s: %w", m.Name, err)
+		return nil, fmt.Errorf("encode %s: %w", m.Name, err)
 	}
-	return string(data), nil
+	return data, nil
 }
 
 func decode(k api.Kind, kv *mvccpb.KeyValue) (api.Object, error) {
@@ -120,7 +120,7 @@ func (s *Store) CreateItem(ctx context.Context, k api.Kind, obj api.Object) (Ite
 	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, value)).
+		Then(clientv3.OpPut(key, string(value))).
 		Commit()
 	if err != nil {
 		return Item{}, wrapEtcd(err)
@@ -129,7 +129,7 @@ func (s *Store) CreateItem(ctx context.Context, k api.Kind, obj api.Object) (Ite
 		return Item{}, ErrAlreadyExists
 	}
 	obj.GetMetadata().ResourceVersion = strconv.FormatInt(resp.Header.Revision, 10)
-	data, ok := withRevision([]byte(value), resp.Header.Revision)
+	data, ok := withRevision(value, resp.Header.Revision)
 	if !ok {
 		return Item{}, fmt.Errorf("encoded %s lacks metadata.resource_version", key)
 	}
@@ -324,7 +324,7 @@ func (s *Store) Update(ctx context.Context, k api.Kind, obj api.Object, expected
 		if err != nil {
 			return false, err
 		}
-		op = clientv3.OpPut(key, value)
+		op = clientv3.OpPut(key, string(value))
 	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", expectedRev)).

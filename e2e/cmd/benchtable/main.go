@@ -1,8 +1,12 @@
 // Command benchtable turns `go test -bench` output into the tables that
 // `make bench` prints and docs/benchmarks.md records. It reads benchmark
 // lines named Benchmark<Group>/op=<op>/clients=<n> with custom metrics
-// (ops/s, p50-ms, p99-ms), prints one row per op and client count, and
-// the ratio of API creates to raw etcd puts at each client count.
+// (ops/s, p50-ms, p99-ms, cores), prints one row per op and client count,
+// and the ratio of API creates to raw etcd puts at each client count.
+//
+// A row that ran several times (go test -count N) is shown as its median
+// run by ops/s, with the range: on two shared cores one run of a write
+// benchmark can be 20% off the next, and a single run decides nothing.
 package main
 
 import (
@@ -16,7 +20,7 @@ import (
 	"strings"
 )
 
-type row struct {
+type run struct {
 	op      string
 	clients int
 	metrics map[string]float64
@@ -24,8 +28,8 @@ type row struct {
 
 var lineRE = regexp.MustCompile(`^Benchmark\w+/op=([\w-]+)/clients=(\d+)(-\d+)?\s+\d+\s+(.*)$`)
 
-func parse(r io.Reader) ([]row, []string) {
-	var rows []row
+func parse(r io.Reader) ([]run, []string) {
+	var runs []run
 	var passthrough []string
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
@@ -45,54 +49,126 @@ func parse(r io.Reader) ([]row, []string) {
 				metrics[fields[i+1]] = v
 			}
 		}
-		rows = append(rows, row{op: m[1], clients: clients, metrics: metrics})
+		runs = append(runs, run{op: m[1], clients: clients, metrics: metrics})
 	}
-	return rows, passthrough
+	return runs, passthrough
 }
 
-func main() {
-	rows, passthrough := parse(os.Stdin)
-	for _, line := range passthrough {
-		fmt.Println(line)
+// row is every run of one op at one client count.
+type row struct {
+	op      string
+	clients int
+	runs    []run // sorted by ops/s
+}
+
+func (r row) key() string { return r.op + "/" + strconv.Itoa(r.clients) }
+
+// median is the run in the middle by ops/s (the lower middle of an even count).
+func (r row) median() run { return r.runs[(len(r.runs)-1)/2] }
+
+func (r row) opsRange() (lo, hi float64) {
+	return r.runs[0].metrics["ops/s"], r.runs[len(r.runs)-1].metrics["ops/s"]
+}
+
+// cpuPerOp is the process CPU per operation of the median run, in µs: a
+// cost that, unlike ops/s, hardly moves when the machine is busy.
+func (r row) cpuPerOp() float64 {
+	m := r.median().metrics
+	if m["cores"] == 0 || m["ops/s"] == 0 {
+		return 0
 	}
-	if len(rows) == 0 {
-		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines on stdin")
-		os.Exit(1)
+	return 1e6 * m["cores"] / m["ops/s"]
+}
+
+// group collects the runs of each op and client count, in first-seen order.
+func group(runs []run) []row {
+	var rows []row
+	index := map[string]int{}
+	for _, r := range runs {
+		k := r.op + "/" + strconv.Itoa(r.clients)
+		i, ok := index[k]
+		if !ok {
+			i = len(rows)
+			index[k] = i
+			rows = append(rows, row{op: r.op, clients: r.clients})
+		}
+		rows[i].runs = append(rows[i].runs, r)
 	}
-	fmt.Println()
-	fmt.Printf("| %-20s | %7s | %10s | %9s | %9s |\n", "operation", "clients", "ops/s", "p50 ms", "p99 ms")
-	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 22), strings.Repeat("-", 9), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11))
-	for _, r := range rows {
-		fmt.Printf("| %-20s | %7d | %10.0f | %9.2f | %9.2f |\n", r.op, r.clients, r.metrics["ops/s"], r.metrics["p50-ms"], r.metrics["p99-ms"])
+	for i := range rows {
+		slices.SortStableFunc(rows[i].runs, func(a, b run) int {
+			switch x, y := a.metrics["ops/s"], b.metrics["ops/s"]; {
+			case x < y:
+				return -1
+			case x > y:
+				return 1
+			}
+			return 0
+		})
 	}
-	byKey := map[string]float64{}
+	return rows
+}
+
+func write(w io.Writer, rows []row) {
+	fmt.Fprintf(w, "| %-24s | %7s | %4s | %10s | %15s | %9s | %9s | %10s |\n", "operation", "clients", "runs", "ops/s", "ops/s range", "p50 ms", "p99 ms", "CPU µs/op")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 26), strings.Repeat("-", 9), strings.Repeat("-", 6), strings.Repeat("-", 12),
+		strings.Repeat("-", 17), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 12))
+	byKey := map[string]row{}
 	var clients []int
 	for _, r := range rows {
-		byKey[r.op+"/"+strconv.Itoa(r.clients)] = r.metrics["ops/s"]
+		m := r.median().metrics
+		lo, hi := r.opsRange()
+		spread, cpu := "", ""
+		if len(r.runs) > 1 {
+			spread = fmt.Sprintf("%.0f–%.0f", lo, hi)
+		}
+		if c := r.cpuPerOp(); c > 0 {
+			cpu = fmt.Sprintf("%.0f", c)
+		}
+		fmt.Fprintf(w, "| %-24s | %7d | %4d | %10.0f | %15s | %9.2f | %9.2f | %10s |\n", r.op, r.clients, len(r.runs), m["ops/s"], spread, m["p50-ms"], m["p99-ms"], cpu)
+		byKey[r.key()] = r
 		if !slices.Contains(clients, r.clients) {
 			clients = append(clients, r.clients)
 		}
 	}
 	rok, kubectl := byKey["rok-app-list-1000/1"], byKey["kubectl-get-deploy-1000/1"]
-	if rok > 0 && kubectl > 0 {
-		fmt.Println()
-		fmt.Println("| command (start-up + list of 1,000 + table) | runs/s | time vs kubectl |")
-		fmt.Println("|---------------------------------------------|--------|-----------------|")
-		fmt.Printf("| rok kube app list                           | %6.1f | %14.0f%% |\n", rok, 100*kubectl/rok)
-		fmt.Printf("| kubectl get deployments -A                  | %6.1f | %14.0f%% |\n", kubectl, 100.0)
+	if len(rok.runs) > 0 && len(kubectl.runs) > 0 {
+		r, k := rok.median().metrics["ops/s"], kubectl.median().metrics["ops/s"]
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| command (start-up + list of 1,000 + table) | runs/s | time vs kubectl |")
+		fmt.Fprintln(w, "|---------------------------------------------|--------|-----------------|")
+		fmt.Fprintf(w, "| rok kube app list                           | %6.1f | %14.0f%% |\n", r, 100*k/r)
+		fmt.Fprintf(w, "| kubectl get deployments -A                  | %6.1f | %14.0f%% |\n", k, 100.0)
 	}
 	printed := false
 	for _, c := range clients {
 		api, etcd := byKey["create/"+strconv.Itoa(c)], byKey["etcd-put/"+strconv.Itoa(c)]
-		if api == 0 || etcd == 0 {
+		if len(api.runs) == 0 || len(etcd.runs) == 0 {
 			continue
 		}
 		if !printed {
-			fmt.Println()
-			fmt.Println("| clients | API creates/s | etcd txn puts/s (gRPC) | API/etcd |")
-			fmt.Println("|---------|---------------|------------------------|----------|")
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| clients | API creates/s | etcd txn puts/s (gRPC) | API/etcd (medians) | etcd/API CPU per op |")
+			fmt.Fprintln(w, "|---------|---------------|------------------------|--------------------|---------------------|")
 			printed = true
 		}
-		fmt.Printf("| %7d | %13.0f | %22.0f | %7.0f%% |\n", c, api, etcd, 100*api/etcd)
+		a, e := api.median().metrics["ops/s"], etcd.median().metrics["ops/s"]
+		cpu := ""
+		if api.cpuPerOp() > 0 && etcd.cpuPerOp() > 0 {
+			cpu = fmt.Sprintf("%.0f%%", 100*etcd.cpuPerOp()/api.cpuPerOp())
+		}
+		fmt.Fprintf(w, "| %7d | %13.0f | %22.0f | %17.0f%% | %19s |\n", c, a, e, 100*a/e, cpu)
 	}
+}
+
+func main() {
+	runs, passthrough := parse(os.Stdin)
+	for _, line := range passthrough {
+		fmt.Println(line)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines on stdin")
+		os.Exit(1)
+	}
+	fmt.Println()
+	write(os.Stdout, group(runs))
 }
