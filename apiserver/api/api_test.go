@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,43 @@ func TestJSONEngines_agree(t *testing.T) {
 					t.Errorf("decoded objects differ (-encoding/json +API engine):\n%s", diff)
 				}
 			})
+		}
+	}
+}
+
+// TestTime_fastParseAgreesWithTimeParse checks the API's own timestamp
+// reader against time.Parse on edge cases and on many random instants.
+func TestTime_fastParseAgreesWithTimeParse(t *testing.T) {
+	inputs := []string{
+		`"2026-11-24T09:00:00.123456+00:00"`, `"2026-11-24T09:00:00.000000-07:30"`, `"2026-02-28T23:59:59.999999+14:00"`,
+		`"2024-02-29T00:00:00.000000+00:00"`, `"2026-02-29T00:00:00.000000+00:00"`, `"2026-04-31T00:00:00.000000+00:00"`,
+		`"2026-13-01T00:00:00.000000+00:00"`, `"2026-11-24T24:00:00.000000+00:00"`, `"2026-11-24T09:60:00.000000+00:00"`,
+		`"2026-11-24T09:00:00.12345a+00:00"`, `"2026-11-24 09:00:00.000000+00:00"`, `"2026-11-24T09:00:00Z"`,
+		`"2026-11-24T09:00:00.123456789+01:00"`, `"2026-11-24T09:00:00.123456"`, `"0000-01-01T00:00:00.000000+00:00"`,
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		instant := time.Unix(rng.Int64N(1<<34), rng.Int64N(1e9))
+		zone := time.FixedZone("z", (rng.IntN(28*60)-14*60)*60)
+		inputs = append(inputs, `"`+instant.In(zone).Format(api.TimeLayout)+`"`)
+	}
+	for _, in := range inputs {
+		var got api.Time
+		gotErr := json.Unmarshal([]byte(in), &got)
+		var want time.Time
+		var wantErr error
+		for _, layout := range []string{api.TimeLayout, time.RFC3339Nano, "2006-01-02T15:04:05.999999"} {
+			if want, wantErr = time.Parse(layout, strings.Trim(in, `"`)); wantErr == nil {
+				break
+			}
+		}
+		if (gotErr != nil) != (wantErr != nil) || gotErr == nil && !got.Equal(api.NewTime(want).Time) {
+			t.Errorf("Unmarshal(%s) = %v, %v; time.Parse gives %v, %v", in, got, gotErr, want, wantErr)
+		}
+		if gotErr == nil {
+			if out, _ := json.Marshal(got); string(out) != `"`+got.UTC().Format(api.TimeLayout)+`"` {
+				t.Errorf("Marshal(%v) = %s", got, out)
+			}
 		}
 	}
 }

@@ -118,13 +118,8 @@ func fillEmpty(v reflect.Value) {
 			fillEmpty(v.Elem())
 		}
 	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[Time]() {
-			return
-		}
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				fillEmpty(v.Field(i))
-			}
+		for _, i := range fillPlan(v.Type()) {
+			fillEmpty(v.Field(i))
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
@@ -142,6 +137,30 @@ func fillEmpty(v reflect.Value) {
 			v.Set(reflect.MakeMap(v.Type()))
 		}
 	}
+}
+
+// fillPlans caches, per struct type, the exported fields that can hold a
+// slice or map: Normalize runs on every write, and most fields are scalars.
+var fillPlans sync.Map // reflect.Type -> []int
+
+func fillPlan(t reflect.Type) []int {
+	if plan, ok := fillPlans.Load(t); ok {
+		return plan.([]int)
+	}
+	plan := []int{}
+	if t != reflect.TypeFor[Time]() {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			switch f.Type.Kind() {
+			case reflect.Pointer, reflect.Struct, reflect.Slice, reflect.Map:
+				if f.IsExported() {
+					plan = append(plan, i)
+				}
+			}
+		}
+	}
+	fillPlans.Store(t, plan)
+	return plan
 }
 
 // emptySlices holds one empty, non-nil slice per type: Normalize runs on

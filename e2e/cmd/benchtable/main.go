@@ -36,7 +36,9 @@ func parse(r io.Reader) ([]run, []string) {
 		line := sc.Text()
 		m := lineRE.FindStringSubmatch(line)
 		if m == nil {
-			if strings.HasPrefix(line, "cpu:") || strings.HasPrefix(line, "goos:") || strings.HasPrefix(line, "FAIL") || strings.Contains(line, "--- FAIL") {
+			isHeader := strings.HasPrefix(line, "cpu:") || strings.HasPrefix(line, "goos:")
+			isFailure := strings.HasPrefix(line, "FAIL") || strings.Contains(line, "--- FAIL")
+			if isFailure || isHeader && !slices.Contains(passthrough, line) { // one copy of each header
 				passthrough = append(passthrough, line)
 			}
 			continue
@@ -109,8 +111,8 @@ func group(runs []run) []row {
 }
 
 func write(w io.Writer, rows []row) {
-	fmt.Fprintf(w, "| %-24s | %7s | %4s | %10s | %15s | %9s | %9s | %10s |\n", "operation", "clients", "runs", "ops/s", "ops/s range", "p50 ms", "p99 ms", "CPU µs/op")
-	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 26), strings.Repeat("-", 9), strings.Repeat("-", 6), strings.Repeat("-", 12),
+	fmt.Fprintf(w, "| %-28s | %7s | %4s | %10s | %15s | %9s | %9s | %10s |\n", "operation", "clients", "runs", "ops/s", "ops/s range", "p50 ms", "p99 ms", "CPU µs/op")
+	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 30), strings.Repeat("-", 9), strings.Repeat("-", 6), strings.Repeat("-", 12),
 		strings.Repeat("-", 17), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 12))
 	byKey := map[string]row{}
 	var clients []int
@@ -124,7 +126,7 @@ func write(w io.Writer, rows []row) {
 		if c := r.cpuPerOp(); c > 0 {
 			cpu = fmt.Sprintf("%.0f", c)
 		}
-		fmt.Fprintf(w, "| %-24s | %7d | %4d | %10.0f | %15s | %9.2f | %9.2f | %10s |\n", r.op, r.clients, len(r.runs), m["ops/s"], spread, m["p50-ms"], m["p99-ms"], cpu)
+		fmt.Fprintf(w, "| %-28s | %7d | %4d | %10.0f | %15s | %9.2f | %9.2f | %10s |\n", r.op, r.clients, len(r.runs), m["ops/s"], spread, m["p50-ms"], m["p99-ms"], cpu)
 		byKey[r.key()] = r
 		if !slices.Contains(clients, r.clients) {
 			clients = append(clients, r.clients)

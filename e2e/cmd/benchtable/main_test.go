@@ -7,6 +7,8 @@ import (
 
 const sample = `goos: linux
 cpu: Intel(R) Xeon(R) Processor
+goos: linux
+cpu: Intel(R) Xeon(R) Processor
 BenchmarkAPI/op=etcd-put/clients=64-2   20000   1.500 cores   15000 ops/s   3.0 p50-ms   11.0 p99-ms   0 ns/op
 BenchmarkAPI/op=etcd-put/clients=64-2   20000   1.500 cores   20000 ops/s   2.0 p50-ms   10.0 p99-ms   0 ns/op
 BenchmarkAPI/op=etcd-put/clients=64-2   20000   1.500 cores   18000 ops/s   2.5 p50-ms   10.5 p99-ms   0 ns/op
@@ -30,9 +32,9 @@ func TestWrite_mediansAndRatio(t *testing.T) {
 	got := out.String()
 	for _, want := range []string{
 		// medians: etcd 18000 of {15000, 18000, 20000}, create 11000 of {10000, 11000, 12000}
-		"| etcd-put                 |      64 |    3 |      18000 |     15000–20000 |      2.50 |     10.50 |         83 |",
-		"| create                   |      64 |    3 |      11000 |     10000–12000 |      5.00 |     15.00 |        145 |",
-		"| get                      |       1 |    1 |       9000 |                 |      0.10 |      0.30 |            |",
+		"| etcd-put                     |      64 |    3 |      18000 |     15000–20000 |      2.50 |     10.50 |         83 |",
+		"| create                       |      64 |    3 |      11000 |     10000–12000 |      5.00 |     15.00 |        145 |",
+		"| get                          |       1 |    1 |       9000 |                 |      0.10 |      0.30 |            |",
 		// 11000/18000 = 61%; CPU per op 83.3/145.5 = 57%
 		"|      64 |         11000 |                  18000 |                61% |                 57% |",
 	} {
