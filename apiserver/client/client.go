@@ -135,11 +135,12 @@ func IsUnreachable(err error) bool {
 	return errors.As(err, &u)
 }
 
-func (c *Client) url(path string, query url.Values) string {
+func (c *Client) url(path string, query url.Values) *url.URL {
 	u := *c.base
 	u.Path = strings.TrimRight(c.base.Path, "/") + path
+	u.RawPath = ""
 	u.RawQuery = query.Encode()
-	return u.String()
+	return &u
 }
 
 // do sends a request and decodes a 2xx JSON answer into out (if not nil).
@@ -183,10 +184,14 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		}
 		reader = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.url(path, query), reader)
+	// The URL is built rather than printed and parsed again: every call of
+	// the client goes through here.
+	req, err := http.NewRequestWithContext(ctx, method, "", reader)
 	if err != nil {
 		return nil, err
 	}
+	req.URL = c.url(path, query)
+	req.Host = req.URL.Host
 	if body != nil {
 		if contentType == "" {
 			contentType = "application/json"
