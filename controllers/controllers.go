@@ -28,6 +28,9 @@ type Options struct {
 	RescheduleAfter time.Duration
 	// Stickiness is the bonus of an app's current cluster (default 0.1).
 	Stickiness float64
+	// HookURL is the Krake API as workloads reach it, for the complete
+	// hook's callback (default: the URL the controllers use).
+	HookURL string
 }
 
 // Runnable is a long-running component.
@@ -40,7 +43,7 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options, in
 		return cluster.New(c, log, cluster.Options{ProbeInterval: o.ProbeInterval}, inf)
 	},
 	"application": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
-		return application.New(c, log, application.Options{Resync: o.Resync}, inf)
+		return application.New(c, log, application.Options{Resync: o.Resync, HookURL: o.HookURL}, inf)
 	},
 	"scheduler": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
 		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness}, inf)

@@ -3,6 +3,9 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,6 +181,72 @@ func TestApplicationLifecycle(t *testing.T) {
 		if out, _ := execKubectl(kube, kc, "get", "configmap", "fine", "--ignore-not-found", "-o", "name"); out != "" {
 			t.Errorf("the partly applied object stayed on the cluster after the delete: %q", out)
 		}
+	})
+
+	t.Run("the complete hook lets the workload end its application", func(t *testing.T) {
+		manifest := filepath.Join(t.TempDir(), "job.yaml")
+		if err := os.WriteFile(manifest, []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: batch}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: batch}}
+  template:
+    metadata: {labels: {app: batch}}
+    spec: {containers: [{name: work, image: registry.k8s.io/echoserver:1.10, env: [{name: MODE, value: batch}]}]}
+`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rok.must("kube", "app", "create", "batch-job", "-f", manifest, "--hook-complete", "--wait", "--timeout", "30s")
+		app := rok.app("batch-job")
+		if app.Status.CompleteToken == nil || len(*app.Status.CompleteToken) != 64 {
+			t.Fatalf("status.complete_token = %v, want a 64-digit token", app.Status.CompleteToken)
+		}
+
+		// What the pod sees: the URL and the token, from a Secret beside it.
+		env := kubectl(t, kube, kc, "get", "deployment", "batch", "-o", "jsonpath={.spec.template.spec.containers[0].env}")
+		wantURL := krake.URL + "/kubernetes/namespaces/" + app.Metadata.Namespace + "/applications/batch-job/complete"
+		for _, want := range []string{`"name":"MODE","value":"batch"`, `"name":"KRAKE_COMPLETE_URL","value":"` + wantURL + `"`,
+			`"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-batch-job"}}`} {
+			if !strings.Contains(env, want) {
+				t.Errorf("the container's env lacks %s:\n%s", want, env)
+			}
+		}
+		encoded := kubectl(t, kube, kc, "get", "secret", "krake-complete-batch-job", "-o", "jsonpath={.data.token}")
+		token, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil || string(token) != *app.Status.CompleteToken {
+			t.Fatalf("the Secret's token = %q (%v), want the app's complete_token", token, err)
+		}
+
+		// The workload calls back, as it would with curl -X PUT $KRAKE_COMPLETE_URL.
+		callBack := func(token string) int {
+			req, err := http.NewRequest(http.MethodPut, wantURL, strings.NewReader(`{"token":"`+token+`"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := callBack("not-the-token"); code != http.StatusUnauthorized {
+			t.Errorf("a wrong token: status %d, want 401", code)
+		}
+		if app := rok.app("batch-job"); app.Metadata.Deleted != nil {
+			t.Fatal("a wrong token deleted the application")
+		}
+		if code := callBack(string(token)); code != http.StatusOK {
+			t.Fatalf("the right token: status %d, want 200", code)
+		}
+		eventually(t, 30*time.Second, "the application, its Deployment and the hook's Secret gone", func() (bool, string) {
+			_, _, appErr := rok.run("kube", "app", "get", "batch-job")
+			deploy, _ := execKubectl(kube, kc, "get", "deployment", "batch", "--ignore-not-found", "-o", "name")
+			secret, _ := execKubectl(kube, kc, "get", "secret", "krake-complete-batch-job", "--ignore-not-found", "-o", "name")
+			return appErr != nil && deploy == "" && secret == "", fmt.Sprintf("app get err=%v deployment=%q secret=%q", appErr, deploy, secret)
+		})
 	})
 
 	t.Run("an invalid object fails with the cluster's reason", func(t *testing.T) {

@@ -40,6 +40,9 @@ type Options struct {
 	Workers int           // default 4
 	Resync  time.Duration // how often a running app is checked again; default 10s
 	Timeout time.Duration // per Kubernetes request; default 10s
+	// HookURL is the Krake API as the workloads reach it, for the complete
+	// hook's callback; default: the URL the controller itself uses.
+	HookURL string
 }
 
 // Controller deploys applications.
@@ -64,6 +67,9 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
+	}
+	if opts.HookURL == "" {
+		opts.HookURL = c.BaseURL()
 	}
 	ctrl := &Controller{
 		api: c, apps: inf.Apps, clusters: inf.Clusters,
@@ -126,6 +132,14 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 			return runtime.Result{}, ignoreNotFound(err)
 		}
 	}
+	// The complete hook's token exists before any workload can call back.
+	if slices.Contains(app.Spec.Hooks, api.HookComplete) && app.Status.CompleteToken == nil {
+		token := newHookToken()
+		app.Status.CompleteToken = &token
+		if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
+			return runtime.Result{}, ignoreNotFound(err)
+		}
+	}
 	if next := stateBeforeApply(app); next != app.Status.State {
 		app.Status.State, app.Status.Reason = next, nil
 		if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
@@ -159,7 +173,7 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 			}
 			return runtime.Result{RequeueAfter: time.Second}, nil
 		}
-		if err := c.removeFrom(ctx, app.Status.RunningOn, app.Status.LastAppliedManifest); err != nil {
+		if err := c.removeFrom(ctx, app.Status.RunningOn, app); err != nil {
 			return runtime.Result{}, err
 		}
 		c.log.Info("application migrated", "app", key.String(), "from", app.Status.RunningOn.Name, "to", ref.Name)
@@ -259,6 +273,8 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 	app.Status.Objects = []api.ObjectHealth{}
 	applied := map[string]bool{}
 	var done []api.RawObject
+	hook := completeHookFor(app, c.opts.HookURL)
+	hookSecrets := map[string]bool{} // namespaces that have the hook's Secret
 	for i, raw := range app.Spec.Manifest {
 		obj, res, err := c.resourceFor(kube, raw)
 		what := describe(obj)
@@ -268,6 +284,19 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 			return nil, health, done, &invalidObject{index: i, what: what, err: err}
 		case err != nil:
 			return nil, health, done, fmt.Errorf("%s: %w", what, err) // discovery failed: retried
+		}
+		if _, runsPods := podSpecPath(obj); hook != nil && runsPods {
+			if ns := obj.GetNamespace(); !hookSecrets[ns] {
+				secret := hook.secretIn(ns)
+				if _, err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Apply(ctx, secret.GetName(), secret,
+					metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
+					return nil, health, done, fmt.Errorf("apply the complete hook's Secret %s/%s: %w", ns, secret.GetName(), err)
+				}
+				hookSecrets[ns] = true
+			}
+			if err := hook.inject(obj); err != nil {
+				return nil, health, done, &invalidObject{index: i, what: what, err: err}
+			}
 		}
 		out, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 		if err != nil {
@@ -423,7 +452,7 @@ func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
 	}
 	// Both clusters of a migration may hold objects.
 	for _, ref := range []*api.ResourceRef{app.Status.RunningOn, app.Status.ScheduledTo} {
-		if err := c.removeFrom(ctx, ref, app.Status.LastAppliedManifest); err != nil {
+		if err := c.removeFrom(ctx, ref, app); err != nil {
 			return err
 		}
 	}
@@ -435,9 +464,10 @@ func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
 	return ignoreNotFound(err)
 }
 
-// removeFrom deletes the manifest's objects from the cluster ref names
-// (nothing when ref is nil or the cluster is gone).
-func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, manifest []api.RawObject) error {
+// removeFrom deletes the objects of app's last applied manifest, and the
+// complete hook's Secrets, from the cluster ref names (nothing when ref is
+// nil or the cluster is gone).
+func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, app *api.Application) error {
 	if ref == nil {
 		return nil
 	}
@@ -450,17 +480,31 @@ func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, manif
 	if err != nil {
 		return err
 	}
-	for _, raw := range manifest {
+	workloadNamespaces := map[string]bool{}
+	for _, raw := range app.Status.LastAppliedManifest {
 		obj, res, err := c.resourceFor(kube, raw)
 		if err != nil {
 			continue
+		}
+		if _, runsPods := podSpecPath(obj); runsPods {
+			workloadNamespaces[obj.GetNamespace()] = true
 		}
 		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
 		}
 	}
+	// Whether or not the hook is still enabled: it may have been before.
+	secret := completeSecretName(app.Metadata.Name)
+	for ns := range workloadNamespaces {
+		err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Delete(ctx, secret, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete the complete hook's Secret %s/%s from cluster %s: %w", ns, secret, ref.Name, err)
+		}
+	}
 	return nil
 }
+
+var secretsResource = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 
 // fail records a failure in the status, where the user reads it.
 func (c *Controller) fail(ctx context.Context, app *api.Application, state string, code api.ReasonCode, msg string) (runtime.Result, error) {

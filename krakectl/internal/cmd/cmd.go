@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -61,6 +62,7 @@ type serveOptions struct {
 	resync        time.Duration
 	reschedule    time.Duration
 	stickiness    float64
+	hookURL       string
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -96,6 +98,24 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.resync, "resync", 10*time.Second, "how often a running application is checked")
 	f.DurationVar(&o.reschedule, "reschedule-after", time.Minute, "how often a running application is weighed again against the other clusters")
 	f.Float64Var(&o.stickiness, "stickiness", 0.1, "score bonus of the cluster an application runs on, so apps do not flap (0 for none)")
+	f.StringVar(&o.hookURL, "hook-url", "", "the Krake API as workloads reach it, for the complete hook's callback (default: the API URL the controllers use)")
+}
+
+// checkControllerFlags refuses flag values the controllers cannot use.
+func (o *serveOptions) checkControllerFlags() error {
+	if o.hookURL == "" {
+		return nil
+	}
+	u, err := url.Parse(o.hookURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--hook-url %q: give the API's URL as workloads reach it, such as https://krake.example.com:8443", o.hookURL)
+	}
+	return nil
+}
+
+func (o *serveOptions) controllerOptions() controllers.Options {
+	return controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule,
+		Stickiness: stickinessOption(o.stickiness), HookURL: o.hookURL}
 }
 
 func (o *serveOptions) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -118,6 +138,9 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := o.checkControllerFlags(); err != nil {
+		return err
+	}
 	for _, ep := range o.etcdEndpoints {
 		if !strings.Contains(ep, "://") {
 			return fmt.Errorf("--etcd-endpoints %q: give a URL such as https://10.0.0.1:2379", ep)
@@ -130,7 +153,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		Logger:            log,
 		Version:           version,
 		Controllers:       o.controllers,
-		ControllerOptions: controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule, Stickiness: stickinessOption(o.stickiness)},
+		ControllerOptions: o.controllerOptions(),
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel,
@@ -195,9 +218,12 @@ func newController(stderr io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := o.checkControllerFlags(); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return app.RunControllers(ctx, apiURL, args, controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule, Stickiness: stickinessOption(o.stickiness)}, log)
+			return app.RunControllers(ctx, apiURL, args, o.controllerOptions(), log)
 		},
 	}
 	cmd.Flags().StringVar(&apiURL, "api-url", "http://127.0.0.1:8080", "the Krake API")

@@ -45,3 +45,31 @@ func TestApplyConfig(t *testing.T) {
 		t.Errorf("a bad value: %v", err)
 	}
 }
+
+func TestHookURL(t *testing.T) {
+	for _, tc := range []struct {
+		value   string
+		wantErr bool
+	}{{"", false}, {"https://krake.example.com:8443", false}, {"http://10.0.0.1:8080/", false},
+		{"krake.example.com", true}, {"ftp://krake", true}, {"http://", true}} {
+		o := &serveOptions{hookURL: tc.value}
+		err := o.checkControllerFlags()
+		if (err != nil) != tc.wantErr || err != nil && !strings.Contains(err.Error(), "--hook-url") {
+			t.Errorf("--hook-url %q: err = %v, want an error: %v", tc.value, err, tc.wantErr)
+		}
+		if !tc.wantErr && o.controllerOptions().HookURL != tc.value {
+			t.Errorf("--hook-url %q did not reach the controllers: %q", tc.value, o.controllerOptions().HookURL)
+		}
+	}
+	// The key works in krakectl.yaml too.
+	o := &serveOptions{}
+	cmd := &cobra.Command{Use: "serve"}
+	o.addFlags(cmd, true)
+	path := filepath.Join(t.TempDir(), "krakectl.yaml")
+	if err := os.WriteFile(path, []byte("hook_url: https://krake.example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := applyConfig(cmd.Flags(), path); err != nil || o.hookURL != "https://krake.example.com" {
+		t.Errorf("hook_url from krakectl.yaml = %q, %v", o.hookURL, err)
+	}
+}

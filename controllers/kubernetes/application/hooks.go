@@ -1,0 +1,139 @@
+package application
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+// The complete hook lets a workload end its own application: Krake puts a
+// token in a Secret next to the workload and gives every container two
+// environment variables, KRAKE_COMPLETE_URL and KRAKE_COMPLETE_TOKEN (from
+// the Secret). The workload sends PUT $KRAKE_COMPLETE_URL with
+// {"token": "$KRAKE_COMPLETE_TOKEN"}, and Krake deletes the application.
+const (
+	EnvCompleteURL   = "KRAKE_COMPLETE_URL"
+	EnvCompleteToken = "KRAKE_COMPLETE_TOKEN"
+	// completeSecretKey is the Secret's key holding the token.
+	completeSecretKey = "token"
+)
+
+// completeHook is what the controller injects for one application.
+type completeHook struct {
+	url    string // where the workload calls back
+	token  string
+	secret string // the Secret's name, in each namespace that runs a workload
+}
+
+// newHookToken is 256 random bits, hex-encoded.
+func newHookToken() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// completeHookFor is the hook of app, nil when it does not use the complete
+// hook or has no token yet. apiURL is the API as the workloads reach it.
+func completeHookFor(app *api.Application, apiURL string) *completeHook {
+	if !slices.Contains(app.Spec.Hooks, api.HookComplete) || app.Status.CompleteToken == nil {
+		return nil
+	}
+	return &completeHook{
+		url: strings.TrimRight(apiURL, "/") + "/kubernetes/namespaces/" + url.PathEscape(app.Metadata.Namespace) +
+			"/applications/" + url.PathEscape(app.Metadata.Name) + "/complete",
+		token:  *app.Status.CompleteToken,
+		secret: completeSecretName(app.Metadata.Name),
+	}
+}
+
+// completeSecretName is a valid Kubernetes name for the app's hook Secret
+// (application names may hold '_' and upper case; Kubernetes names not).
+func completeSecretName(app string) string {
+	name := "krake-complete-" + strings.ToLower(strings.ReplaceAll(app, "_", "-"))
+	if len(name) > 253 {
+		name = name[:253]
+	}
+	return strings.TrimRight(name, "-.")
+}
+
+// secretIn is the hook's Secret in namespace.
+func (h *completeHook) secretIn(namespace string) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1",
+		"kind":       "Secret",
+		"metadata": map[string]any{
+			"name":      h.secret,
+			"namespace": namespace,
+			"labels":    map[string]any{"app.kubernetes.io/managed-by": "krake"},
+		},
+		"type": "Opaque",
+		"data": map[string]any{completeSecretKey: base64.StdEncoding.EncodeToString([]byte(h.token))},
+	}}
+}
+
+// podSpecPaths are where each workload kind keeps the pod spec that the
+// hook's variables go into (only the built-in kinds: a custom resource's
+// layout is its own).
+var podSpecPaths = map[schema.GroupKind][]string{
+	{Kind: "Pod"}:                        {"spec"},
+	{Kind: "ReplicationController"}:      {"spec", "template", "spec"},
+	{Group: "apps", Kind: "Deployment"}:  {"spec", "template", "spec"},
+	{Group: "apps", Kind: "StatefulSet"}: {"spec", "template", "spec"},
+	{Group: "apps", Kind: "DaemonSet"}:   {"spec", "template", "spec"},
+	{Group: "apps", Kind: "ReplicaSet"}:  {"spec", "template", "spec"},
+	{Group: "batch", Kind: "Job"}:        {"spec", "template", "spec"},
+	{Group: "batch", Kind: "CronJob"}:    {"spec", "jobTemplate", "spec", "template", "spec"},
+}
+
+// podSpecPath is where obj keeps its pod spec; ok is false for kinds that
+// run no pods.
+func podSpecPath(obj *unstructured.Unstructured) (path []string, ok bool) {
+	path, ok = podSpecPaths[obj.GroupVersionKind().GroupKind()]
+	return slices.Clone(path), ok
+}
+
+// inject gives every container of a workload the hook's variables,
+// replacing any of the same name; other kinds are left alone.
+func (h *completeHook) inject(obj *unstructured.Unstructured) error {
+	path, ok := podSpecPath(obj)
+	if !ok {
+		return nil
+	}
+	path = append(path, "containers")
+	containers, found, err := unstructured.NestedSlice(obj.Object, path...)
+	if err != nil {
+		return fmt.Errorf("%s %s: containers: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	if !found {
+		return nil // the cluster will say what is missing
+	}
+	for i, c := range containers {
+		container, ok := c.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s %s: containers[%d] is not an object", obj.GetKind(), obj.GetName(), i)
+		}
+		env, _ := container["env"].([]any)
+		env = slices.DeleteFunc(slices.Clone(env), func(e any) bool {
+			m, _ := e.(map[string]any)
+			return m["name"] == EnvCompleteURL || m["name"] == EnvCompleteToken
+		})
+		env = append(env,
+			map[string]any{"name": EnvCompleteURL, "value": h.url},
+			map[string]any{"name": EnvCompleteToken, "valueFrom": map[string]any{
+				"secretKeyRef": map[string]any{"name": h.secret, "key": completeSecretKey},
+			}},
+		)
+		container["env"] = env
+		containers[i] = container
+	}
+	return unstructured.SetNestedSlice(obj.Object, containers, path...)
+}
