@@ -207,7 +207,8 @@ spec:
 		env := kubectl(t, kube, kc, "get", "deployment", "batch", "-o", "jsonpath={.spec.template.spec.containers[0].env}")
 		wantURL := krake.URL + "/kubernetes/namespaces/" + app.Metadata.Namespace + "/applications/batch-job/complete"
 		for _, want := range []string{`"name":"MODE","value":"batch"`, `"name":"KRAKE_COMPLETE_URL","value":"` + wantURL + `"`,
-			`"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-batch-job"}}`} {
+			`"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-batch-job"}}`,
+			`"name":"KRAKE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-batch-job"}}`} {
 			if !strings.Contains(env, want) {
 				t.Errorf("the container's env lacks %s:\n%s", want, env)
 			}

@@ -16,13 +16,16 @@ import (
 )
 
 // The complete hook lets a workload end its own application: Krake puts a
-// token in a Secret next to the workload and gives every container two
-// environment variables, KRAKE_COMPLETE_URL and KRAKE_COMPLETE_TOKEN (from
-// the Secret). The workload sends PUT $KRAKE_COMPLETE_URL with
-// {"token": "$KRAKE_COMPLETE_TOKEN"}, and Krake deletes the application.
+// token in a Secret next to the workload and gives every container
+// KRAKE_COMPLETE_URL and KRAKE_COMPLETE_TOKEN (from the Secret), and the
+// token again as KRAKE_TOKEN, the name the original Krake gives it, so
+// workloads written for it work unchanged. The workload sends PUT
+// $KRAKE_COMPLETE_URL with {"token": "$KRAKE_COMPLETE_TOKEN"}, and Krake
+// deletes the application.
 const (
 	EnvCompleteURL   = "KRAKE_COMPLETE_URL"
 	EnvCompleteToken = "KRAKE_COMPLETE_TOKEN"
+	EnvToken         = "KRAKE_TOKEN"
 	// completeSecretKey is the Secret's key holding the token.
 	completeSecretKey = "token"
 )
@@ -124,14 +127,14 @@ func (h *completeHook) inject(obj *unstructured.Unstructured) error {
 		env, _ := container["env"].([]any)
 		env = slices.DeleteFunc(slices.Clone(env), func(e any) bool {
 			m, _ := e.(map[string]any)
-			return m["name"] == EnvCompleteURL || m["name"] == EnvCompleteToken
+			return m["name"] == EnvCompleteURL || m["name"] == EnvCompleteToken || m["name"] == EnvToken
 		})
-		env = append(env,
-			map[string]any{"name": EnvCompleteURL, "value": h.url},
-			map[string]any{"name": EnvCompleteToken, "valueFrom": map[string]any{
+		fromSecret := func(name string) map[string]any {
+			return map[string]any{"name": name, "valueFrom": map[string]any{
 				"secretKeyRef": map[string]any{"name": h.secret, "key": completeSecretKey},
-			}},
-		)
+			}}
+		}
+		env = append(env, map[string]any{"name": EnvCompleteURL, "value": h.url}, fromSecret(EnvCompleteToken), fromSecret(EnvToken))
 		container["env"] = env
 		containers[i] = container
 	}

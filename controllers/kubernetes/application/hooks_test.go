@@ -38,7 +38,8 @@ func envOf(t *testing.T, obj *unstructured.Unstructured) []string {
 func TestCompleteHook_injectsIntoEveryWorkloadContainer(t *testing.T) {
 	hook := &completeHook{url: "https://krake:8443/kubernetes/namespaces/ns/applications/job/complete", token: "t0k", secret: "krake-complete-job"}
 	want := `[{"name":"KRAKE_COMPLETE_URL","value":"https://krake:8443/kubernetes/namespaces/ns/applications/job/complete"},` +
-		`{"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}}]`
+		`{"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}},` +
+		`{"name":"KRAKE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}}]`
 	for _, doc := range []string{
 		`{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[{"name":"a"},{"name":"b"}]}}}}`,
 		`{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{"containers":[{"name":"a"}]}}}}`,
