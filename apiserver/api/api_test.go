@@ -3,6 +3,7 @@ package api_test
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,38 @@ func TestTime_fastParseAgreesWithTimeParse(t *testing.T) {
 			if out, _ := json.Marshal(got); string(out) != `"`+got.UTC().Format(api.TimeLayout)+`"` {
 				t.Errorf("Marshal(%v) = %s", got, out)
 			}
+		}
+	}
+}
+
+// TestResetStatus_sharesNothing: ResetStatus copies a cached new object's
+// status into every created object, which is safe only while a new
+// object's status holds no map, slice or pointer that is set.
+func TestResetStatus_sharesNothing(t *testing.T) {
+	var check func(path string, v reflect.Value)
+	check = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Map, reflect.Slice, reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				t.Errorf("%s is set in a new object: ResetStatus would share it between objects", path)
+			}
+		case reflect.Struct:
+			for i := range v.NumField() {
+				check(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		}
+	}
+	for _, k := range api.Kinds {
+		status := reflect.ValueOf(k.New()).Elem().FieldByName("Status")
+		if !status.IsValid() {
+			continue
+		}
+		check(k.Kind+".Status", status)
+		obj := k.New()
+		reflect.ValueOf(obj).Elem().FieldByName("Status").Set(reflect.Zero(status.Type()))
+		api.ResetStatus(k, obj)
+		if got, want := reflect.ValueOf(obj).Elem().FieldByName("Status").Interface(), status.Interface(); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: ResetStatus gave %+v, want a new object's %+v", k.Kind, got, want)
 		}
 	}
 }
