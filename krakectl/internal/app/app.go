@@ -29,7 +29,7 @@ func RunControllers(ctx context.Context, apiURL string, names []string, opts con
 	if err != nil {
 		return err
 	}
-	log.Info("controllers running", "controllers", names, "api", apiURL)
+	log.Info("controllers running", "controllers", names, "api", apiURL, "hook_url", hookURL(opts, apiURL))
 	return controllers.Run(ctx, c, log, opts, names...)
 }
 
@@ -102,7 +102,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 			return err
 		}
 		go func() { ctrlDone <- controllers.Run(ctrlCtx, c, log, cfg.ControllerOptions, cfg.Controllers...) }()
-		log.Info("controllers running", "controllers", cfg.Controllers)
+		log.Info("controllers running", "controllers", cfg.Controllers, "hook_url", hookURL(cfg.ControllerOptions, c.BaseURL()))
 	} else {
 		close(ctrlDone)
 	}
@@ -162,4 +162,13 @@ func openEtcd(cfg EtcdConfig, log *slog.Logger) (client *clientv3.Client, closeF
 	}
 	log.Info("embedded etcd ready", "data_dir", cfg.DataDir)
 	return e.Client(), func() { e.Close(); log.Info("embedded etcd closed") }, e.Err(), nil
+}
+
+// hookURL is where workloads call back (the complete hook): --hook-url, or
+// the API URL the controllers use, which a remote cluster may not reach.
+func hookURL(opts controllers.Options, apiURL string) string {
+	if opts.HookURL != "" {
+		return opts.HookURL
+	}
+	return apiURL
 }
