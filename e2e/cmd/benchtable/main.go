@@ -110,6 +110,15 @@ func group(runs []run) []row {
 	return rows
 }
 
+// ms formats a latency metric, "-" when the benchmark reports none.
+func ms(metrics map[string]float64, name string) string {
+	v, ok := metrics[name]
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
 func write(w io.Writer, rows []row) {
 	fmt.Fprintf(w, "| %-28s | %7s | %4s | %10s | %15s | %9s | %9s | %10s |\n", "operation", "clients", "runs", "ops/s", "ops/s range", "p50 ms", "p99 ms", "CPU µs/op")
 	fmt.Fprintf(w, "|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 30), strings.Repeat("-", 9), strings.Repeat("-", 6), strings.Repeat("-", 12),
@@ -126,7 +135,7 @@ func write(w io.Writer, rows []row) {
 		if c := r.cpuPerOp(); c > 0 {
 			cpu = fmt.Sprintf("%.0f", c)
 		}
-		fmt.Fprintf(w, "| %-28s | %7d | %4d | %10.0f | %15s | %9.2f | %9.2f | %10s |\n", r.op, r.clients, len(r.runs), m["ops/s"], spread, m["p50-ms"], m["p99-ms"], cpu)
+		fmt.Fprintf(w, "| %-28s | %7d | %4d | %10.0f | %15s | %9s | %9s | %10s |\n", r.op, r.clients, len(r.runs), m["ops/s"], spread, ms(m, "p50-ms"), ms(m, "p99-ms"), cpu)
 		byKey[r.key()] = r
 		if !slices.Contains(clients, r.clients) {
 			clients = append(clients, r.clients)

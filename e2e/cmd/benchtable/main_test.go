@@ -16,15 +16,16 @@ BenchmarkAPI/op=create/clients=64-2     20000   1.600 cores   11000 ops/s   5.0 
 BenchmarkAPI/op=create/clients=64-2     20000   1.600 cores   12000 ops/s   4.0 p50-ms   14.0 p99-ms   0 ns/op
 BenchmarkAPI/op=create/clients=64-2     20000   1.600 cores   10000 ops/s   6.0 p50-ms   16.0 p99-ms   0 ns/op
 BenchmarkAPI/op=get/clients=1-2          5000                 9000 ops/s   0.1 p50-ms    0.3 p99-ms   0 ns/op
+BenchmarkBindings/op=bind/clients=1-2       1                 2000 ops/s   0 ns/op
 `
 
 func TestWrite_mediansAndRatio(t *testing.T) {
 	runs, passthrough := parse(strings.NewReader(sample))
-	if len(runs) != 7 || len(passthrough) != 2 {
-		t.Fatalf("parsed %d runs and %d passthrough lines, want 7 and 2", len(runs), len(passthrough))
+	if len(runs) != 8 || len(passthrough) != 2 {
+		t.Fatalf("parsed %d runs and %d passthrough lines, want 8 and 2", len(runs), len(passthrough))
 	}
 	rows := group(runs)
-	if len(rows) != 3 || rows[0].op != "etcd-put" || rows[1].op != "create" || rows[2].op != "get" {
+	if len(rows) != 4 || rows[0].op != "etcd-put" || rows[1].op != "create" || rows[2].op != "get" {
 		t.Fatalf("rows = %+v, want etcd-put, create, get in first-seen order", rows)
 	}
 	var out strings.Builder
@@ -35,6 +36,7 @@ func TestWrite_mediansAndRatio(t *testing.T) {
 		"| etcd-put                     |      64 |    3 |      18000 |     15000–20000 |      2.50 |     10.50 |         83 |",
 		"| create                       |      64 |    3 |      11000 |     10000–12000 |      5.00 |     15.00 |        145 |",
 		"| get                          |       1 |    1 |       9000 |                 |      0.10 |      0.30 |            |",
+		"| bind                         |       1 |    1 |       2000 |                 |         - |         - |            |",
 		// 11000/18000 = 61%; CPU per op 83.3/145.5 = 57%
 		"|      64 |         11000 |                  18000 |                61% |                 57% |",
 	} {
