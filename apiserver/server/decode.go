@@ -103,7 +103,9 @@ func typeName(goType string) string {
 		return "a list"
 	case strings.HasPrefix(goType, "map["):
 		return "an object"
-	case strings.Contains(goType, "int"), strings.Contains(goType, "float"):
+	case strings.Contains(goType, "int"):
+		return "a whole number (64-bit)"
+	case strings.Contains(goType, "float"):
 		return "a number"
 	case goType == "string", goType == "*string":
 		return "a string"

@@ -35,6 +35,8 @@ func TestErrors(t *testing.T) {
 		{"malformed JSON", "POST", apps, "application/json", `{"metadata":`, 400, "not valid JSON"},
 		{"not an object", "POST", apps, "application/json", `[1,2]`, 400, "must be a JSON object"},
 		{"wrong field type", "POST", apps, "application/json", `{"metadata":{"name":"x"},"spec":{"backoff":"fast"}}`, 400, "spec.backoff: expected a number"},
+		{"fraction for a whole number", "POST", apps, "application/json", `{"metadata":{"name":"x"},"spec":{"shutdown_grace_time":1.5}}`, 400, "spec.shutdown_grace_time: expected a whole number (64-bit), got JSON number 1.5"},
+		{"whole number out of range", "POST", apps, "application/json", `{"metadata":{"name":"x"},"spec":{"backoff_limit":99999999999999999999}}`, 400, "spec.backoff_limit: expected a whole number (64-bit), got JSON number 99999999999999999999"},
 		{"empty body", "POST", apps, "application/json", ``, 400, "empty"},
 		{"malformed YAML", "POST", apps, "application/yaml", "metadata: [\n", 400, "not valid YAML"},
 		{"bad query boolean", "POST", apps + "?dry_run=perhaps", "application/json", appBody("x"), 400, "dry_run"},
