@@ -19,6 +19,7 @@ import (
 	"time"
 
 	json "github.com/go-json-experiment/json/v1"
+
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
 )

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	json "github.com/go-json-experiment/json/v1"
+
 	"github.com/krake-go/krake/apiserver/api"
 )
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	json "github.com/go-json-experiment/json/v1"
+
 	"github.com/krake-go/krake/apiserver/api"
 )
 

@@ -13,13 +13,13 @@ import (
 	"fmt"
 	"strconv"
 
+	json "github.com/go-json-experiment/json/v1"
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	json "github.com/go-json-experiment/json/v1"
 	"github.com/krake-go/krake/apiserver/api"
 )
 
