@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
+	"sync"
 
 	json "github.com/go-json-experiment/json/v1"
 
@@ -25,13 +27,27 @@ type Resource[T api.Object] struct {
 // For returns the client of kind k in namespace (ignored for global kinds).
 // T must be the Go type of k's objects.
 func For[T api.Object](c *Client, k api.Kind, namespace string) *Resource[T] {
-	if _, ok := k.New().(T); !ok {
+	if kindType(k) != reflect.TypeFor[T]() {
 		panic(fmt.Sprintf("client: kind %s does not hold %T", k, *new(T)))
 	}
 	if !k.Namespaced {
 		namespace = ""
 	}
 	return &Resource[T]{c: c, kind: k, namespace: namespace}
+}
+
+// kindTypes caches the Go type of each kind's objects: For checks it on
+// every call, and callers call For (c.Applications(ns), ...) often.
+var kindTypes sync.Map // "api/Kind" -> reflect.Type
+
+func kindType(k api.Kind) reflect.Type {
+	key := k.API + "/" + k.Kind
+	if t, ok := kindTypes.Load(key); ok {
+		return t.(reflect.Type)
+	}
+	t := reflect.TypeOf(k.New())
+	kindTypes.Store(key, t)
+	return t
 }
 
 // Applications in namespace ("" lists and watches all namespaces).
