@@ -47,6 +47,9 @@ func storeError(err error, k api.Kind, namespace, name string, rv int64) error {
 // queryBool reads a boolean query parameter; present without a value is
 // true. Python's True/False are accepted as the original's clients send them.
 func queryBool(r *http.Request, name string) (bool, error) {
+	if r.URL.RawQuery == "" { // most requests: skip parsing
+		return false, nil
+	}
 	q := r.URL.Query()
 	if !q.Has(name) {
 		return false, nil

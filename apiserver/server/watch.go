@@ -107,6 +107,9 @@ func parseTimeout(r *http.Request) (time.Duration, error) {
 // ONLINE for clusters on create. It returns nil when there is nothing to
 // wait for.
 func parseBlocking(r *http.Request, k api.Kind, forDelete bool) (*string, error) {
+	if r.URL.RawQuery == "" {
+		return nil, nil
+	}
 	q := r.URL.Query()
 	if !q.Has("blocking") {
 		return nil, nil
