@@ -27,8 +27,10 @@ type Resource[T api.Object] struct {
 // For returns the client of kind k in namespace (ignored for global kinds).
 // T must be the Go type of k's objects.
 func For[T api.Object](c *Client, k api.Kind, namespace string) *Resource[T] {
-	if kindType(k) != reflect.TypeFor[T]() {
-		panic(fmt.Sprintf("client: kind %s does not hold %T", k, *new(T)))
+	// T is the kind's pointer type, or an interface its objects implement
+	// (api.Object for code generic over kinds, as rok's commands are).
+	if kt, t := kindType(k), reflect.TypeFor[T](); kt != t && (t.Kind() != reflect.Interface || !kt.Implements(t)) {
+		panic(fmt.Sprintf("client: kind %s does not hold %s", k, t))
 	}
 	if !k.Namespaced {
 		namespace = ""

@@ -19,6 +19,9 @@ func TestFor_checksTheKindsGoType(t *testing.T) {
 			t.Fatal("For returned nil")
 		}
 	}
+	if r := client.For[api.Object](c, apps, "ns"); r == nil { // generic over kinds, as rok is
+		t.Fatal("For[api.Object] returned nil")
+	}
 	defer func() {
 		msg, _ := recover().(string)
 		if !strings.Contains(msg, "does not hold *api.Cluster") {
