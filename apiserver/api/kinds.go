@@ -191,18 +191,33 @@ func CopySpec(dst, src Object) {
 
 // ResetStatus gives obj the status of a new object of kind k: what a
 // create does with a status the client sent (read-only fields are
-// ignored). The defaults come from one cached object per kind, whose status
-// holds only scalars and nil collections, so sharing them is safe.
-func ResetStatus(k Kind, obj Object) {
-	key := k.API + "/" + k.Kind
-	proto, ok := prototypes.Load(key)
-	if !ok {
-		proto, _ = prototypes.LoadOrStore(key, k.New())
-	}
-	CopyStatus(obj, proto.(Object))
-}
+// ignored). The defaults come from the kind's prototype, whose status holds
+// only scalars and nil collections, so sharing them is safe.
+func ResetStatus(k Kind, obj Object) { CopyStatus(obj, k.prototype()) }
 
-var prototypes sync.Map // "api/Kind" -> a new, untouched Object
+// GoType is the Go type of the kind's objects, e.g. *api.Application.
+func (k Kind) GoType() reflect.Type { return reflect.TypeOf(k.prototype()) }
+
+// prototypes hold one new, untouched object per registered kind, built
+// once: creates and typed clients need a kind's defaults and Go type on
+// every call, and a new object is kilobytes to allocate.
+var prototypes = func() map[kindKey]Object {
+	m := make(map[kindKey]Object, len(Kinds))
+	for _, k := range Kinds {
+		m[kindKey{k.API, k.Kind}] = k.New()
+	}
+	return m
+}()
+
+type kindKey struct{ api, kind string }
+
+// prototype is the kind's shared new object; callers must not change it.
+func (k Kind) prototype() Object {
+	if p, ok := prototypes[kindKey{k.API, k.Kind}]; ok {
+		return p
+	}
+	return k.New() // a kind built outside the registry
+}
 
 // CopyStatus copies the status from src to dst (PUT .../status). It reports
 // false when the kind has no status.

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"reflect"
 	"strconv"
-	"sync"
 
 	json "github.com/go-json-experiment/json/v1"
 
@@ -29,27 +28,13 @@ type Resource[T api.Object] struct {
 func For[T api.Object](c *Client, k api.Kind, namespace string) *Resource[T] {
 	// T is the kind's pointer type, or an interface its objects implement
 	// (api.Object for code generic over kinds, as rok's commands are).
-	if kt, t := kindType(k), reflect.TypeFor[T](); kt != t && (t.Kind() != reflect.Interface || !kt.Implements(t)) {
+	if kt, t := k.GoType(), reflect.TypeFor[T](); kt != t && (t.Kind() != reflect.Interface || !kt.Implements(t)) {
 		panic(fmt.Sprintf("client: kind %s does not hold %s", k, t))
 	}
 	if !k.Namespaced {
 		namespace = ""
 	}
 	return &Resource[T]{c: c, kind: k, namespace: namespace}
-}
-
-// kindTypes caches the Go type of each kind's objects: For checks it on
-// every call, and callers call For (c.Applications(ns), ...) often.
-var kindTypes sync.Map // "api/Kind" -> reflect.Type
-
-func kindType(k api.Kind) reflect.Type {
-	key := k.API + "/" + k.Kind
-	if t, ok := kindTypes.Load(key); ok {
-		return t.(reflect.Type)
-	}
-	t := reflect.TypeOf(k.New())
-	kindTypes.Store(key, t)
-	return t
 }
 
 // Applications in namespace ("" lists and watches all namespaces).
