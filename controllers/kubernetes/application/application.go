@@ -132,16 +132,19 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 			return runtime.Result{}, ignoreNotFound(err)
 		}
 	}
-	// The complete hook's token exists before any workload can call back.
-	if slices.Contains(app.Spec.Hooks, api.HookComplete) && app.Status.CompleteToken == nil {
+	// One status write before the apply: the state it starts in, and the
+	// complete hook's token, which must exist before a workload can call back.
+	newToken := slices.Contains(app.Spec.Hooks, api.HookComplete) && app.Status.CompleteToken == nil
+	if newToken {
 		token := newHookToken()
 		app.Status.CompleteToken = &token
-		if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
-			return runtime.Result{}, ignoreNotFound(err)
-		}
 	}
-	if next := stateBeforeApply(app); next != app.Status.State {
+	next := stateBeforeApply(app)
+	newState := next != app.Status.State
+	if newState {
 		app.Status.State, app.Status.Reason = next, nil
+	}
+	if newState || newToken {
 		if app, err = c.api.Applications(key.Namespace).UpdateStatus(ctx, app); err != nil {
 			return runtime.Result{}, ignoreNotFound(err)
 		}
