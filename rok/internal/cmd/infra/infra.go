@@ -126,18 +126,10 @@ func (c *cloudFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) erro
 	if fs.Changed("global-infra-provider") {
 		os.InfrastructureProvider = api.ProviderRef{Name: c.globalInfraProvider}
 	}
-	for _, set := range []struct {
-		flag       string
-		values     []string
-		namespaced bool
-	}{{"metric", c.metrics, true}, {"global-metric", c.globalMetrics, false}} {
-		names, weights, err := resource.Pairs(set.flag, set.values)
-		if err != nil {
-			return err
-		}
-		for i := range names {
-			os.Metrics = append(os.Metrics, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
-		}
+	refs, err := resource.MetricRefs(c.metrics, c.globalMetrics)
+	if err != nil {
+		return err
 	}
+	os.Metrics = append(os.Metrics, refs...)
 	return c.labels.Apply(obj, fs)
 }

@@ -296,19 +296,9 @@ func (c *clusterFields) AddFlags(fs *pflag.FlagSet, update bool) {
 func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
 	cluster := obj.(*api.Cluster)
 	// Flag mistakes first, before any file is read.
-	var refs []api.MetricRef
-	for _, set := range []struct {
-		flag       string
-		values     []string
-		namespaced bool
-	}{{"metric", c.metrics, true}, {"global-metric", c.globalMetrics, false}} {
-		names, weights, err := resource.Pairs(set.flag, set.values)
-		if err != nil {
-			return err
-		}
-		for i := range names {
-			refs = append(refs, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
-		}
+	refs, err := resource.MetricRefs(c.metrics, c.globalMetrics)
+	if err != nil {
+		return err
 	}
 	if c.removeMetrics || cluster.Spec.Metrics == nil {
 		cluster.Spec.Metrics = []api.MetricRef{}

@@ -60,6 +60,26 @@ func Pairs(flag string, values []string) ([]string, []float64, error) {
 	return names, numbers, nil
 }
 
+// MetricRefs parses --metric NAME WEIGHT (namespaced metrics) and
+// --global-metric NAME WEIGHT into metric references, in that order.
+func MetricRefs(namespaced, global []string) ([]api.MetricRef, error) {
+	var refs []api.MetricRef
+	for _, set := range []struct {
+		flag       string
+		values     []string
+		namespaced bool
+	}{{"metric", namespaced, true}, {"global-metric", global, false}} {
+		names, weights, err := Pairs(set.flag, set.values)
+		if err != nil {
+			return nil, err
+		}
+		for i := range names {
+			refs = append(refs, api.MetricRef{Name: names[i], Weight: weights[i], Namespaced: set.namespaced})
+		}
+	}
+	return refs, nil
+}
+
 // Backoff are the --backoff, --backoff_delay and --backoff_limit flags.
 type Backoff struct {
 	backoff, delay float64

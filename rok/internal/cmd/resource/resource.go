@@ -143,11 +143,7 @@ func newList(f *cmdutil.Factory, spec Spec) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				items := make([]any, len(list.Items))
-				for i, item := range list.Items {
-					items[i] = item
-				}
-				return printer.PrintList(f.IO.Out, spec.Kind, items)
+				return printer.PrintList(f.IO.Out, spec.Kind, anys(list.Items))
 			}
 			list, err := res.ListAll(cmd.Context(), opts)
 			if err != nil {
@@ -156,7 +152,7 @@ func newList(f *cmdutil.Factory, spec Spec) *cobra.Command {
 			if watch {
 				return watchList(cmd.Context(), f, spec.Kind, res, printer, list, selector, "")
 			}
-			return printer.PrintList(f.IO.Out, spec.Kind, objects(list.Items))
+			return printer.PrintList(f.IO.Out, spec.Kind, anys(list.Items))
 		},
 	}
 	out.add(cmd, true)
@@ -168,7 +164,8 @@ func newList(f *cmdutil.Factory, spec Spec) *cobra.Command {
 	return cmd
 }
 
-func objects(items []api.Object) []any {
+// anys is items as []any, which the printers take.
+func anys[T any](items []T) []any {
 	out := make([]any, len(items))
 	for i, item := range items {
 		out[i] = item
@@ -454,7 +451,7 @@ func watchList(ctx context.Context, f *cmdutil.Factory, k api.Kind, res *client.
 		if f.IO.IsStdoutTTY() && !printer.IsStructured() {
 			fmt.Fprint(f.IO.Out, "\033[H\033[2J")
 		}
-		return printer.PrintList(f.IO.Out, k, objects(current))
+		return printer.PrintList(f.IO.Out, k, anys(current))
 	}
 	if printer.Format() == "json" {
 		for _, obj := range current {
