@@ -215,29 +215,27 @@ func (m *Model) record(kind, namespace, name, from, to string) {
 // visibleApps are the applications of the namespace that pass the filter,
 // sorted by namespace and name.
 func (m Model) visibleApps() []*api.Application {
-	out := make([]*api.Application, 0, len(m.apps))
-	f := parseFilter(m.filter)
-	for _, a := range m.apps {
-		if (m.namespace == "" || a.Metadata.Namespace == m.namespace) && f.match(a.Metadata.Name, a.Status.State, a.Metadata.Labels) {
-			out = append(out, a)
-		}
-	}
-	slices.SortFunc(out, func(x, y *api.Application) int {
-		return strings.Compare(key(x.Metadata.Namespace, x.Metadata.Name), key(y.Metadata.Namespace, y.Metadata.Name))
-	})
-	return out
+	return visible(m, m.apps, func(a *api.Application) string { return a.Status.State })
 }
 
 func (m Model) visibleClusters() []*api.Cluster {
-	out := make([]*api.Cluster, 0, len(m.clusters))
+	return visible(m, m.clusters, func(c *api.Cluster) string { return c.Status.State })
+}
+
+// visible are the objects of the namespace that pass the filter, sorted by
+// namespace and name.
+func visible[T api.Object](m Model, objects map[string]T, state func(T) string) []T {
+	out := make([]T, 0, len(objects))
 	f := parseFilter(m.filter)
-	for _, c := range m.clusters {
-		if (m.namespace == "" || c.Metadata.Namespace == m.namespace) && f.match(c.Metadata.Name, c.Status.State, c.Metadata.Labels) {
-			out = append(out, c)
+	for _, o := range objects {
+		meta := o.GetMetadata()
+		if (m.namespace == "" || meta.Namespace == m.namespace) && f.match(meta.Name, state(o), meta.Labels) {
+			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(x, y *api.Cluster) int {
-		return strings.Compare(key(x.Metadata.Namespace, x.Metadata.Name), key(y.Metadata.Namespace, y.Metadata.Name))
+	slices.SortFunc(out, func(x, y T) int {
+		mx, my := x.GetMetadata(), y.GetMetadata()
+		return strings.Compare(key(mx.Namespace, mx.Name), key(my.Namespace, my.Name))
 	})
 	return out
 }
