@@ -61,7 +61,10 @@ data: {greeting: hello}
 func TestApplicationLifecycle(t *testing.T) {
 	kube := framework.StartKube(t, 2)
 	// A long resync: drift and health must arrive through watches.
-	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--resync", "5m")
+	// Workloads would reach this Krake at hookURL (say, through an ingress);
+	// the test itself calls the same paths on 127.0.0.1.
+	const hookURL = "https://krake.example:8443"
+	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--resync", "5m", "--hook-url", hookURL)
 	rok := newRok(t, krake.URL)
 	root := framework.ModuleRoot(t)
 	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "--wait", "--timeout", "30s")
@@ -205,8 +208,8 @@ spec:
 
 		// What the pod sees: the URL and the token, from a Secret beside it.
 		env := kubectl(t, kube, kc, "get", "deployment", "batch", "-o", "jsonpath={.spec.template.spec.containers[0].env}")
-		wantURL := krake.URL + "/kubernetes/namespaces/" + app.Metadata.Namespace + "/applications/batch-job/complete"
-		for _, want := range []string{`"name":"MODE","value":"batch"`, `"name":"KRAKE_COMPLETE_URL","value":"` + wantURL + `"`,
+		path := "/kubernetes/namespaces/" + app.Metadata.Namespace + "/applications/batch-job/complete"
+		for _, want := range []string{`"name":"MODE","value":"batch"`, `"name":"KRAKE_COMPLETE_URL","value":"` + hookURL + path + `"`,
 			`"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-batch-job"}}`,
 			`"name":"KRAKE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-batch-job"}}`} {
 			if !strings.Contains(env, want) {
@@ -221,7 +224,7 @@ spec:
 
 		// The workload calls back, as it would with curl -X PUT $KRAKE_COMPLETE_URL.
 		callBack := func(token string) int {
-			req, err := http.NewRequest(http.MethodPut, wantURL, strings.NewReader(`{"token":"`+token+`"}`))
+			req, err := http.NewRequest(http.MethodPut, krake.URL+path, strings.NewReader(`{"token":"`+token+`"}`))
 			if err != nil {
 				t.Fatal(err)
 			}
