@@ -76,6 +76,9 @@ type APIError struct {
 	Title  string
 	Detail string
 	Errors []api.FieldError
+	// Problem is the problem document as the server sent it (nil when the
+	// answer was not one), for callers that pass it on to scripts.
+	Problem []byte
 }
 
 func (e *APIError) Error() string {
@@ -236,6 +239,7 @@ func readAPIError(resp *http.Response) error {
 	}
 	if json.Unmarshal(data, &problem) == nil && problem.Title != "" {
 		apiErr.Type, apiErr.Title, apiErr.Detail, apiErr.Errors = problem.Type, problem.Title, problem.Detail, problem.Errors
+		apiErr.Problem = data
 		return apiErr
 	}
 	apiErr.Title = http.StatusText(resp.StatusCode)

@@ -37,7 +37,7 @@ func storeError(err error, k api.Kind, namespace, name string, rv int64) error {
 	case errors.Is(err, store.ErrNotFound):
 		return errorf(http.StatusNotFound, "%s not found", what)
 	case errors.Is(err, store.ErrAlreadyExists):
-		return errorf(http.StatusConflict, "%s already exists; update it, or delete it first", what)
+		return titledf(http.StatusConflict, TitleAlreadyExists, "%s already exists; update it, or delete it first", what)
 	case errors.Is(err, store.ErrConflict):
 		return errorf(http.StatusConflict, "%s was modified after resource_version %d; get the latest version and retry", what, rv)
 	}
@@ -351,6 +351,10 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 		return mutate(current)
 	})
 	switch {
+	case errors.Is(err, errNoChange) && k.API == "infrastructure":
+		// The original refuses an update that changes nothing; its
+		// infrastructure scripts rely on that (the other kinds keep 200).
+		return titledf(http.StatusBadRequest, TitleUpdate, "the update of %s changes nothing", describe(k, ns, name))
 	case errors.Is(err, errNoChange), errors.Is(err, errDryRun):
 		return writeJSON(w, http.StatusOK, result)
 	case err != nil:

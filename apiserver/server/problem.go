@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/auth"
@@ -24,10 +25,63 @@ type Problem struct {
 	RequestID string          `json:"request_id,omitempty"` // 500: find it in the log
 }
 
+// Problem titles. Where the original Krake has a title for a condition,
+// ours is the same (scripts match on it); for the conditions the original
+// lacks, the title is in the same upper-snake style.
+const (
+	TitleNotFound             = "NOT_FOUND_ERROR"
+	TitleAlreadyExists        = "RESOURCE_ALREADY_EXISTS"
+	TitleTransaction          = "TRANSACTION_ERROR" // a conflicting write
+	TitleUpdate               = "UPDATE_ERROR"      // an update the original refuses (changes nothing)
+	TitleInvalidKeystoneToken = "INVALID_KEYSTONE_TOKEN"
+	TitleInvalidKeycloakToken = "INVALID_KEYCLOAK_TOKEN"
+	TitleInternal             = "INTERNAL_ERROR"
+	TitleBadRequest           = "BAD_REQUEST"
+	TitleUnauthorized         = "UNAUTHORIZED"
+	TitleForbidden            = "FORBIDDEN"
+	TitleMethodNotAllowed     = "METHOD_NOT_ALLOWED"
+	TitleInvalidState         = "INVALID_STATE" // e.g. retry of an app that did not fail
+	TitleGone                 = "RESOURCE_VERSION_TOO_OLD"
+	TitlePayloadTooLarge      = "PAYLOAD_TOO_LARGE"
+	TitleUnsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
+	TitleValidation           = "VALIDATION_ERROR"
+	TitleUnavailable          = "SERVICE_UNAVAILABLE"
+	TitleTimeout              = "TIMEOUT"
+)
+
+// DefaultProblemBaseURL prefixes problem types unless the operator points
+// them at their own documentation (krakectl --problem-base-url).
+const DefaultProblemBaseURL = "urn:krake:problem"
+
+// statusTitles are the titles of errors that name no title of their own.
+var statusTitles = map[int]string{
+	http.StatusBadRequest:            TitleBadRequest,
+	http.StatusUnauthorized:          TitleUnauthorized,
+	http.StatusForbidden:             TitleForbidden,
+	http.StatusNotFound:              TitleNotFound,
+	http.StatusMethodNotAllowed:      TitleMethodNotAllowed,
+	http.StatusConflict:              TitleTransaction,
+	http.StatusGone:                  TitleGone,
+	http.StatusRequestEntityTooLarge: TitlePayloadTooLarge,
+	http.StatusUnsupportedMediaType:  TitleUnsupportedMediaType,
+	http.StatusUnprocessableEntity:   TitleValidation,
+	http.StatusInternalServerError:   TitleInternal,
+	http.StatusServiceUnavailable:    TitleUnavailable,
+	http.StatusGatewayTimeout:        TitleTimeout,
+}
+
+// ProblemType is the type URI of a title: base/kebab-case-title, e.g.
+// urn:krake:problem/not-found-error.
+func ProblemType(base, title string) string {
+	return strings.TrimRight(base, "/") + "/" + strings.ToLower(strings.ReplaceAll(title, "_", "-"))
+}
+
 // httpError is an error with a status, for conditions handlers detect
-// themselves (bad query parameters, tokens, states).
+// themselves (bad query parameters, tokens, states). Its title is the
+// status's unless it names one.
 type httpError struct {
 	status int
+	title  string
 	detail string
 }
 
@@ -37,33 +91,21 @@ func errorf(status int, format string, args ...any) error {
 	return &httpError{status: status, detail: fmt.Sprintf(format, args...)}
 }
 
-// problemTypes name each status's problem type, so clients can match on it.
-var problemTypes = map[int]string{
-	http.StatusBadRequest:            "bad-request",
-	http.StatusUnauthorized:          "unauthorized",
-	http.StatusForbidden:             "forbidden",
-	http.StatusNotFound:              "not-found",
-	http.StatusMethodNotAllowed:      "method-not-allowed",
-	http.StatusConflict:              "conflict",
-	http.StatusGone:                  "gone",
-	http.StatusRequestEntityTooLarge: "too-large",
-	http.StatusUnsupportedMediaType:  "unsupported-media-type",
-	http.StatusUnprocessableEntity:   "invalid",
-	http.StatusInternalServerError:   "internal-error",
-	http.StatusServiceUnavailable:    "unavailable",
-	http.StatusGatewayTimeout:        "timeout",
+// titledf is errorf with a title other than the status's.
+func titledf(status int, title, format string, args ...any) error {
+	return &httpError{status: status, title: title, detail: fmt.Sprintf(format, args...)}
 }
 
-// problemFor maps an error to its problem. Every error bad input can cause
-// is typed; only an untyped error becomes a 500.
-func problemFor(err error) Problem {
+// problemFor maps an error to its problem, with types under base. Every
+// error bad input can cause is typed; only an untyped error becomes a 500.
+func problemFor(err error, base string) Problem {
 	var p Problem
 	var httpErr *httpError
 	var fieldErrs api.FieldErrors
 	var maxBytes *http.MaxBytesError
 	switch {
 	case errors.As(err, &httpErr):
-		p = Problem{Status: httpErr.status, Detail: httpErr.detail}
+		p = Problem{Status: httpErr.status, Title: httpErr.title, Detail: httpErr.detail}
 	case errors.As(err, &fieldErrs):
 		p = Problem{Status: http.StatusUnprocessableEntity, Detail: fieldErrs.Error(), Errors: fieldErrs}
 	case errors.As(err, &maxBytes):
@@ -71,7 +113,9 @@ func problemFor(err error) Problem {
 			Detail: fmt.Sprintf("request body is larger than %d bytes", maxBytes.Limit)}
 	case errors.Is(err, store.ErrNotFound):
 		p = Problem{Status: http.StatusNotFound, Detail: err.Error()}
-	case errors.Is(err, store.ErrAlreadyExists), errors.Is(err, store.ErrConflict):
+	case errors.Is(err, store.ErrAlreadyExists):
+		p = Problem{Status: http.StatusConflict, Title: TitleAlreadyExists, Detail: err.Error()}
+	case errors.Is(err, store.ErrConflict):
 		p = Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, store.ErrCompacted):
 		p = Problem{Status: http.StatusGone, Detail: err.Error() + "; list again and watch from the list's resource_version"}
@@ -88,8 +132,13 @@ func problemFor(err error) Problem {
 	default:
 		p = Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
 	}
-	p.Title = http.StatusText(p.Status)
-	p.Type = "urn:krake:problem:" + problemTypes[p.Status]
+	if p.Title == "" {
+		p.Title = statusTitles[p.Status]
+	}
+	if p.Title == "" { // a status without a title of ours: still upper snake
+		p.Title = strings.ToUpper(strings.ReplaceAll(http.StatusText(p.Status), " ", "_"))
+	}
+	p.Type = ProblemType(base, p.Title)
 	return p
 }
 
@@ -101,7 +150,7 @@ func newRequestID() string {
 
 // writeProblem answers err; a 500 is logged with an ID the body carries.
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
-	p := problemFor(err)
+	p := problemFor(err, s.problemBase)
 	p.Instance = r.URL.Path
 	if p.Status == http.StatusInternalServerError {
 		p.RequestID = requestID(r)

@@ -39,6 +39,9 @@ type Options struct {
 	// Stickiness the explain endpoints use, as the scheduler does
 	// (default placement.DefaultStickiness; negative means none).
 	Stickiness float64
+	// ProblemBaseURL prefixes the type of every problem document
+	// (default DefaultProblemBaseURL), the original's docs.problem_base_url.
+	ProblemBaseURL string
 	// Registry receives the API's Prometheus metrics; default a new one
 	// with the Go and process collectors.
 	Registry *prometheus.Registry
@@ -46,18 +49,19 @@ type Options struct {
 
 // Server serves the API.
 type Server struct {
-	store      *store.Store
-	authn      auth.Authenticator
-	authz      auth.Authorizer
-	log        *slog.Logger
-	now        func() time.Time
-	version    string
-	ready      func(ctx context.Context) error
-	newUID     func() string
-	stickiness float64
-	ties       *tieBreaker
-	metrics    *requestMetrics
-	gather     prometheus.Gatherer
+	store       *store.Store
+	authn       auth.Authenticator
+	authz       auth.Authorizer
+	log         *slog.Logger
+	now         func() time.Time
+	version     string
+	ready       func(ctx context.Context) error
+	newUID      func() string
+	stickiness  float64
+	problemBase string
+	ties        *tieBreaker
+	metrics     *requestMetrics
+	gather      prometheus.Gatherer
 	// stopping closes when the server shuts down, ending watch streams and
 	// blocking waits so that a graceful shutdown does not hang on them.
 	stopping chan struct{}
@@ -89,6 +93,9 @@ func New(opts Options) *Server {
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
 		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
 		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
+	}
+	if s.problemBase = opts.ProblemBaseURL; s.problemBase == "" {
+		s.problemBase = DefaultProblemBaseURL
 	}
 	if s.newUID == nil {
 		s.newUID = newUID

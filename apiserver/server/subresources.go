@@ -155,7 +155,7 @@ func (s *Server) retry(k api.Kind, ns, name string) store.MutateFunc {
 	return func(current api.Object) error {
 		app := current.(*api.Application)
 		if st := app.Status.State; st != api.StateFailed && st != api.StateDegraded {
-			return errorf(http.StatusConflict, "%s is %s; only FAILED or DEGRADED applications can be retried",
+			return titledf(http.StatusConflict, TitleInvalidState, "%s is %s; only FAILED or DEGRADED applications can be retried",
 				describe(k, ns, name), st)
 		}
 		app.Status.State = api.StatePending

@@ -70,7 +70,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				return nil
 			}
 			if ev.Err != nil {
-				p := problemFor(ev.Err)
+				p := problemFor(ev.Err, s.problemBase)
 				p.Instance = r.URL.Path
 				_ = enc.Encode(errorEvent{Type: "ERROR", Object: p})
 				flush()

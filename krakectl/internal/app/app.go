@@ -47,10 +47,12 @@ type EtcdConfig struct {
 
 // Config of an API process.
 type Config struct {
-	Listen          string
-	Etcd            EtcdConfig
-	Logger          *slog.Logger
-	Version         string
+	Listen  string
+	Etcd    EtcdConfig
+	Logger  *slog.Logger
+	Version string
+	// ProblemBaseURL prefixes the type of error documents (server default when empty).
+	ProblemBaseURL  string
 	ShutdownTimeout time.Duration // default 15s
 	// Controllers to run in the same process, talking to this API over
 	// HTTP; none for `krakectl api`.
@@ -72,11 +74,12 @@ func RunAPI(ctx context.Context, cfg Config) error {
 
 	st := store.New(etcdClient, store.Options{})
 	srv := server.New(server.Options{
-		Store:      st,
-		Logger:     log,
-		Version:    cfg.Version,
-		Ready:      func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
-		Stickiness: cfg.ControllerOptions.Stickiness,
+		Store:          st,
+		Logger:         log,
+		Version:        cfg.Version,
+		ProblemBaseURL: cfg.ProblemBaseURL,
+		Ready:          func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
+		Stickiness:     cfg.ControllerOptions.Stickiness,
 	})
 	listener, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

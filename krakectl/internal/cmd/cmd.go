@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/controllers"
 	"github.com/krake-go/krake/krakectl/internal/app"
 )
@@ -63,6 +64,7 @@ type serveOptions struct {
 	reschedule    time.Duration
 	stickiness    float64
 	hookURL       string
+	problemBase   string
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -80,9 +82,11 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 		f.StringSliceVar(&o.controllers, "controllers", controllers.Names(), "controllers to run in this process (none: --controllers=)")
 		o.addControllerFlags(f)
 	}
+	f.StringVar(&o.problemBase, "problem-base-url", server.DefaultProblemBaseURL,
+		"prefix of the type of every error document (<url>/not-found-error, ...), e.g. your documentation's problems page")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
-	f.StringVar(&o.configFile, "config", "", "config file whose keys are these flags (default: first krakectl.yaml in ./, $XDG_CONFIG_HOME/, /etc/krakectl/)")
+	f.StringVar(&o.configFile, "config", "", "config file whose keys are these flags (default: first krake.yaml in ./, $XDG_CONFIG_HOME/krake/, /etc/krake/)")
 }
 
 // defaultDataDir is $XDG_DATA_HOME/krake, else ./tmp/krake.
@@ -152,6 +156,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		Listen:            o.listen,
 		Logger:            log,
 		Version:           version,
+		ProblemBaseURL:    o.problemBase,
 		Controllers:       o.controllers,
 		ControllerOptions: o.controllerOptions(),
 		Etcd: app.EtcdConfig{
@@ -170,7 +175,7 @@ func newServe(version string, stderr io.Writer) *cobra.Command {
 
 By default the store is an embedded etcd in --data-dir, so nothing else is
 needed. With --etcd-endpoints the store is an external etcd cluster instead.`,
-		Example: "  krakectl serve --listen 127.0.0.1:8080 --data-dir ./tmp/krake\n  krakectl serve --config krakectl.yaml   # keys: listen, data_dir, reschedule_after, stickiness, ...",
+		Example: "  krakectl serve --listen 127.0.0.1:8080 --data-dir ./tmp/krake\n  krakectl serve --config krake.yaml   # keys: listen, data_dir, reschedule_after, stickiness, ...",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := applyConfig(cmd.Flags(), o.configFile); err != nil {

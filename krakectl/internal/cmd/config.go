@@ -13,19 +13,21 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// configPaths are where krakectl.yaml is looked for, first found wins.
+// configPaths are where krake.yaml is looked for, first found wins. The
+// name is not krakectl.yaml: that is the original CLI's file (rok reads it
+// as the original did), and one machine may hold both.
 func configPaths() []string {
-	paths := []string{"krakectl.yaml"}
+	paths := []string{"krake.yaml"}
 	if xdg := os.Getenv("XDG_CONFIG_HOME"); xdg != "" {
-		paths = append(paths, filepath.Join(xdg, "krakectl.yaml"))
+		paths = append(paths, filepath.Join(xdg, "krake", "krake.yaml"))
 	} else if home, err := os.UserHomeDir(); err == nil {
-		paths = append(paths, filepath.Join(home, ".config", "krakectl.yaml"))
+		paths = append(paths, filepath.Join(home, ".config", "krake", "krake.yaml"))
 	}
-	return append(paths, "/etc/krakectl/krakectl.yaml")
+	return append(paths, "/etc/krake/krake.yaml")
 }
 
 // applyConfig sets every flag the command line left alone from the config
-// file (--config, or the first krakectl.yaml found). Keys are the flag
+// file (--config, or the first krake.yaml found). Keys are the flag
 // names, with '_' or '-' (reschedule_after: 30s, stickiness: 0.2); a key
 // that names no flag is an error, so typos do not pass silently.
 func applyConfig(flags *pflag.FlagSet, explicit string) (string, error) {

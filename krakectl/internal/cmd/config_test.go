@@ -14,7 +14,7 @@ func TestApplyConfig(t *testing.T) {
 	o := &serveOptions{}
 	cmd := &cobra.Command{Use: "serve"}
 	o.addFlags(cmd, true)
-	path := filepath.Join(t.TempDir(), "krakectl.yaml")
+	path := filepath.Join(t.TempDir(), "krake.yaml")
 	if err := os.WriteFile(path, []byte("reschedule_after: 30s\nstickiness: 0.25\ncontrollers: [cluster, scheduler]\nlisten: 127.0.0.1:9999\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -61,15 +61,55 @@ func TestHookURL(t *testing.T) {
 			t.Errorf("--hook-url %q did not reach the controllers: %q", tc.value, o.controllerOptions().HookURL)
 		}
 	}
-	// The key works in krakectl.yaml too.
+	// The key works in krake.yaml too.
 	o := &serveOptions{}
 	cmd := &cobra.Command{Use: "serve"}
 	o.addFlags(cmd, true)
-	path := filepath.Join(t.TempDir(), "krakectl.yaml")
+	path := filepath.Join(t.TempDir(), "krake.yaml")
 	if err := os.WriteFile(path, []byte("hook_url: https://krake.example.com\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := applyConfig(cmd.Flags(), path); err != nil || o.hookURL != "https://krake.example.com" {
-		t.Errorf("hook_url from krakectl.yaml = %q, %v", o.hookURL, err)
+		t.Errorf("hook_url from krake.yaml = %q, %v", o.hookURL, err)
+	}
+}
+
+// TestConfigPaths: krakectl finds krake.yaml in ./, then
+// $XDG_CONFIG_HOME/krake/, and leaves the original CLI's krakectl.yaml
+// (api_url, user, tls: keys no flag has) to rok.
+func TestConfigPaths(t *testing.T) {
+	dir, xdg := t.TempDir(), t.TempDir()
+	t.Chdir(dir)
+	t.Setenv("XDG_CONFIG_HOME", xdg)
+	newServeFlags := func() (*serveOptions, *cobra.Command) {
+		o := &serveOptions{}
+		cmd := &cobra.Command{Use: "serve"}
+		o.addFlags(cmd, true)
+		return o, cmd
+	}
+	if err := os.WriteFile("krakectl.yaml", []byte("api_url: http://127.0.0.1:8080\nuser: alice\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, cmd := newServeFlags(); true {
+		if path, err := applyConfig(cmd.Flags(), ""); err != nil || path != "" {
+			t.Errorf("with only the original CLI's krakectl.yaml: path %q, err %v; want none read", path, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(xdg, "krake"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(xdg, "krake", "krake.yaml"), []byte("stickiness: 0.3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, cmd := newServeFlags()
+	if path, err := applyConfig(cmd.Flags(), ""); err != nil || path != filepath.Join(xdg, "krake", "krake.yaml") || o.stickiness != 0.3 {
+		t.Errorf("XDG krake.yaml: path %q, err %v, stickiness %g", path, err, o.stickiness)
+	}
+	if err := os.WriteFile("krake.yaml", []byte("stickiness: 0.4\nproblem_base_url: https://docs.example.org/problems\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, cmd = newServeFlags()
+	if path, err := applyConfig(cmd.Flags(), ""); err != nil || path != "krake.yaml" || o.stickiness != 0.4 || o.problemBase != "https://docs.example.org/problems" {
+		t.Errorf("./krake.yaml first: path %q, err %v, stickiness %g, problem base %q", path, err, o.stickiness, o.problemBase)
 	}
 }

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
 
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/rok/internal/cmd/root"
@@ -42,15 +46,27 @@ func Run(ctx context.Context, f *cmdutil.Factory, version string, args []string)
 	if errors.Is(err, cmdutil.SilentError) {
 		return cmdutil.ExitError
 	}
-	code := printError(f.IO.ErrOut, err, f)
+	code := printError(f.IO.ErrOut, err, f, outputFormat(executed))
 	if code == cmdutil.ExitUsage && executed != nil {
 		fmt.Fprintf(f.IO.ErrOut, "Run '%s --help' for usage.\n", executed.CommandPath())
 	}
 	return code
 }
 
-// printError writes err for a human and returns the exit code.
-func printError(w io.Writer, err error, f *cmdutil.Factory) int {
+// outputFormat is the command's -o value ("" when it has none).
+func outputFormat(cmd *cobra.Command) string {
+	if cmd == nil {
+		return ""
+	}
+	if fl := cmd.Flags().Lookup("output"); fl != nil {
+		return fl.Value.String()
+	}
+	return ""
+}
+
+// printError writes err for a human (or, for an API error under -o json
+// or -o yaml, the problem document for a script) and returns the exit code.
+func printError(w io.Writer, err error, f *cmdutil.Factory, format string) int {
 	var apiErr *client.APIError
 	switch {
 	case cmdutil.IsFlagError(err) || isCobraUsageError(err):
@@ -63,26 +79,49 @@ func printError(w io.Writer, err error, f *cmdutil.Factory) int {
 			url = fmt.Sprintf(" (%s from %s)", r.APIURL, r.Source)
 		}
 		fmt.Fprintf(w, "Is Krake running%s? Start it with `krakectl serve`, or point rok elsewhere with --api-url, ROK_API_URL or `rok config set-context`.\n", url)
-		return cmdutil.ExitUnreachable
+		return cmdutil.ExitError
 	case errors.As(err, &apiErr):
+		if printProblem(w, apiErr, format) {
+			return cmdutil.ExitError
+		}
 		fmt.Fprintf(w, "Error: %d %s: %s\n", apiErr.Status, apiErr.Title, apiErr.Detail)
 		if len(apiErr.Errors) > 1 {
 			for _, fe := range apiErr.Errors {
 				fmt.Fprintf(w, "  %s: %s\n", fe.Field, fe.Reason)
 			}
 		}
-		switch {
-		case client.IsNotFound(err):
-			return cmdutil.ExitNotFound
-		case client.IsConflict(err):
-			return cmdutil.ExitConflict
-		case client.IsUnauthorized(err):
+		if client.IsUnauthorized(err) {
 			fmt.Fprintln(w, "Check the credentials of your context: `rok config view`.")
 		}
 		return cmdutil.ExitError
 	}
 	fmt.Fprintln(w, "Error:", err)
 	return cmdutil.ExitError
+}
+
+// printProblem writes the server's problem document as JSON or YAML when
+// the command's output is one of those; it reports whether it did.
+func printProblem(w io.Writer, apiErr *client.APIError, format string) bool {
+	if len(apiErr.Problem) == 0 || (format != "json" && format != "yaml") {
+		return false
+	}
+	var doc any
+	if json.Unmarshal(apiErr.Problem, &doc) != nil {
+		return false
+	}
+	var out []byte
+	var err error
+	if format == "json" {
+		out, err = json.MarshalIndent(doc, "", "  ")
+		out = append(out, '\n')
+	} else {
+		out, err = yaml.Marshal(doc)
+	}
+	if err != nil {
+		return false
+	}
+	_, _ = w.Write(out)
+	return true
 }
 
 // isCobraUsageError recognises cobra's own argument and flag errors.

@@ -85,15 +85,15 @@ func TestConfig(t *testing.T) {
 		t.Errorf("namespace from the context = %q, want team-a", out)
 	}
 	// -n beats the context; --context picks another one.
-	if res := r.run("-n", "elsewhere", "kube", "app", "get", "in-context"); res.code != 3 {
-		t.Errorf("-n elsewhere: exit %d, want 3 (not found there)", res.code)
+	if res := r.run("-n", "elsewhere", "kube", "app", "get", "in-context"); res.code != 1 || !strings.Contains(res.stderr, "404 NOT_FOUND_ERROR") {
+		t.Errorf("-n elsewhere: exit %d, stderr %q, want 1 and not found there", res.code, res.stderr)
 	}
-	if res := r.run("--context", "other", "kube", "app", "list"); res.code != 5 {
-		t.Errorf("--context other: exit %d, want 5 (its API is down)", res.code)
+	if res := r.run("--context", "other", "kube", "app", "list"); res.code != 1 || !strings.Contains(res.stderr, "cannot reach the Krake API at http://127.0.0.1:1") {
+		t.Errorf("--context other: exit %d, stderr %q, want 1 and its API down", res.code, res.stderr)
 	}
 	r.must("config", "use-context", "other")
-	if res := r.run("kube", "app", "list"); res.code != 5 {
-		t.Errorf("after use-context other: exit %d, want 5", res.code)
+	if res := r.run("kube", "app", "list"); res.code != 1 || !strings.Contains(res.stderr, "cannot reach the Krake API at http://127.0.0.1:1") {
+		t.Errorf("after use-context other: exit %d, stderr %q, want 1 and its API down", res.code, res.stderr)
 	}
 	// ROK_API_URL beats the context.
 	r.env["ROK_API_URL"] = apiURL

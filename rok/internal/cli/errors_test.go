@@ -5,8 +5,9 @@ import (
 	"testing"
 )
 
-// TestErrors: every failure is one or two lines on stderr, nothing on
-// stdout, and its own exit code.
+// TestErrors: every failure is one or two lines on stderr (or, under -o
+// json|yaml, the problem document), nothing on stdout, and exit 1 (2 for
+// usage mistakes), as the original CLI and kubectl.
 func TestErrors(t *testing.T) {
 	r := newRunner(t)
 	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
@@ -21,14 +22,14 @@ func TestErrors(t *testing.T) {
 		wantCode   int
 		wantStderr []string
 	}{
-		{"server down", map[string]string{"ROK_API_URL": "http://127.0.0.1:1"}, []string{"kube", "app", "list"}, 5,
+		{"server down", map[string]string{"ROK_API_URL": "http://127.0.0.1:1"}, []string{"kube", "app", "list"}, 1,
 			[]string{"cannot reach the Krake API at http://127.0.0.1:1: connection refused", "Is Krake running (http://127.0.0.1:1 from ROK_API_URL)?"}},
-		{"not found", nil, []string{"kube", "app", "get", "missing"}, 3,
-			[]string{`Error: 404 Not Found: application "missing" in namespace "testerrors" not found`}},
-		{"already exists", nil, []string{"kube", "app", "create", "exists", "-f", manifest}, 4,
-			[]string{`Error: 409 Conflict: application "exists" in namespace "testerrors" already exists`}},
+		{"not found", nil, []string{"kube", "app", "get", "missing"}, 1,
+			[]string{`Error: 404 NOT_FOUND_ERROR: application "missing" in namespace "testerrors" not found`}},
+		{"already exists", nil, []string{"kube", "app", "create", "exists", "-f", manifest}, 1,
+			[]string{`Error: 409 RESOURCE_ALREADY_EXISTS: application "exists" in namespace "testerrors" already exists`}},
 		{"invalid with field detail", nil, []string{"kube", "app", "create", "bad-", "-f", manifest, "-L", "location ~ DE"}, 1,
-			[]string{"Error: 422 Unprocessable Entity", "  metadata.name: \"bad-\" must start and end", "  spec.constraints.cluster.labels[0]: unknown operator"}},
+			[]string{"Error: 422 VALIDATION_ERROR", "  metadata.name: \"bad-\" must start and end", "  spec.constraints.cluster.labels[0]: unknown operator"}},
 		{"bad YAML file", nil, []string{"kube", "app", "create", "x", "-f", badYAML}, 1,
 			[]string{"bad.yaml: document 1 is not valid YAML"}},
 		{"manifest not an object", nil, []string{"kube", "app", "create", "x", "-f", notObject}, 1,
@@ -50,7 +51,11 @@ func TestErrors(t *testing.T) {
 			[]string{`context "nowhere" is not in the configuration`}},
 		{"bad API URL", map[string]string{"ROK_API_URL": "localhost:8080"}, []string{"kube", "app", "list"}, 2,
 			[]string{"must look like http://host:port", "from ROK_API_URL"}},
-		{"retry of a pending app", nil, []string{"kube", "app", "retry", "exists"}, 4, []string{"only FAILED or DEGRADED"}},
+		{"retry of a pending app", nil, []string{"kube", "app", "retry", "exists"}, 1, []string{"409 INVALID_STATE", "only FAILED or DEGRADED"}},
+		{"not found as a JSON problem", nil, []string{"kube", "app", "get", "missing", "-o", "json"}, 1,
+			[]string{`"title": "NOT_FOUND_ERROR"`, `"status": 404`, `"type": "urn:krake:problem/not-found-error"`}},
+		{"conflict as a YAML problem", nil, []string{"kube", "app", "create", "exists", "-f", manifest, "-o", "yaml"}, 1,
+			[]string{"title: RESOURCE_ALREADY_EXISTS", "status: 409", "detail: application \"exists\" in namespace \"testerrors\" already exists"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -64,10 +64,10 @@ func TestExplain(t *testing.T) {
 	t.Run("create_dry_run", func(t *testing.T) {
 		golden(t, r.must("kube", "app", "create", "ghost", "-f", manifest, "-L", "location=FR", "--dry-run").stdout)
 	})
-	if res := r.run("kube", "app", "get", "ghost"); res.code != 3 {
+	if res := r.run("kube", "app", "get", "ghost"); res.code != 1 {
 		t.Errorf("--dry-run stored the application (get exit %d)", res.code)
 	}
-	if res := r.run("kube", "app", "explain", "missing"); res.code != 3 || !strings.Contains(res.stderr, "not found") {
+	if res := r.run("kube", "app", "explain", "missing"); res.code != 1 || !strings.Contains(res.stderr, "not found") {
 		t.Errorf("explain of a missing app: exit %d %s", res.code, res.stderr)
 	}
 	if res := r.run("kube", "app", "create", "bad-", "-f", manifest, "--dry-run"); res.code != 1 || !strings.Contains(res.stderr, "metadata.name") {

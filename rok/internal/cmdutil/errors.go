@@ -5,14 +5,12 @@ import (
 	"fmt"
 )
 
-// Exit codes, one switch in cli.Main decides them.
+// Exit codes, as the original CLI's and kubectl's: one switch in cli.Run
+// decides them. Scripts test `$? -eq 1` for any failed request.
 const (
-	ExitOK          = 0
-	ExitError       = 1
-	ExitUsage       = 2
-	ExitNotFound    = 3
-	ExitConflict    = 4
-	ExitUnreachable = 5
+	ExitOK    = 0
+	ExitError = 1 // a failed request (any status), an unreachable API, a runtime error
+	ExitUsage = 2 // a mistake in the command line
 )
 
 // FlagError is a usage mistake: rok prints the usage after it.
