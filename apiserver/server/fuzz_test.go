@@ -40,8 +40,8 @@ var contentTypes = []string{"application/json", "application/yaml", "", "applica
 // FuzzCreate: whatever the body, decode + validate answer 2xx or a 4xx
 // problem, never a panic or a 500. It fuzzes every kind, JSON and YAML.
 func FuzzCreate(f *testing.F) {
-	for kind := range fixtures {
-		f.Add(kind, uint8(0), fixture(kind, "fuzz"))
+	for _, k := range api.Kinds {
+		f.Add(k.Kind, uint8(0), fixture(k.Kind, "fuzz"))
 	}
 	f.Add("Application", uint8(1), "metadata:\n  name: x\nspec:\n  manifest: [{kind: Pod}]\n")
 	f.Add("Cluster", uint8(0), `{"metadata":{"name":"c"},"spec":{"kubeconfig":{"contexts":[{"context":null}],"clusters":[1]}}}`)

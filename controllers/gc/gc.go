@@ -1,8 +1,8 @@
 // Package gc is the garbage collector of the finalizer flow: when an
-// object marked deleted still holds the cascade_deletion finalizer, it
-// deletes the object's dependents (objects naming it in metadata.owners)
-// and releases the finalizer once none is left. It covers applications
-// and clusters, the kinds with owners today.
+// object of any kind is marked deleted and still holds the
+// cascade_deletion finalizer, it deletes the object's dependents (objects
+// of any kind naming it in metadata.owners) and releases the finalizer once
+// none is left, so the API removes the record.
 package gc
 
 import (
@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
@@ -17,38 +18,92 @@ import (
 	"github.com/krake-go/krake/controllers/runtime"
 )
 
-// Controller collects garbage.
-type Controller struct {
-	api      *client.Client
-	apps     *informer.Informer[*api.Application]
-	clusters *informer.Informer[*api.Cluster]
-	appLoop  *runtime.Controller
-	clLoop   *runtime.Controller
-	log      *slog.Logger
+// cache is what the collector reads of one kind's informer.
+type cache interface {
+	get(namespace, name string) (api.Object, bool)
+	list() []api.Object
+	synced() <-chan struct{}
 }
 
-// New returns the garbage collector for all namespaces.
+// typed adapts an informer of a concrete kind (the shared ones of
+// applications and clusters) to cache.
+type typed[T api.Object] struct{ inf *informer.Informer[T] }
+
+func (c typed[T]) get(namespace, name string) (api.Object, bool) { return c.inf.Get(namespace, name) }
+func (c typed[T]) synced() <-chan struct{}                       { return c.inf.Synced() }
+func (c typed[T]) list() []api.Object {
+	items := c.inf.List()
+	out := make([]api.Object, len(items))
+	for i, obj := range items {
+		out[i] = obj
+	}
+	return out
+}
+
+// kindKey identifies a kind in owner references.
+type kindKey struct{ api, kind string }
+
+// source is one kind the collector follows.
+type source struct {
+	kind     api.Kind
+	cache    cache
+	resource *client.Resource[api.Object] // across namespaces; scoped per call
+	loop     *runtime.Controller
+	start    func(ctx context.Context) // the kind's own informer; nil when shared
+}
+
+// Controller collects garbage of every kind of the registry.
+type Controller struct {
+	api     *client.Client
+	sources map[kindKey]*source
+	order   []*source // api.Kinds order, for stable iteration
+	log     *slog.Logger
+}
+
+// New returns the garbage collector for all namespaces. Applications and
+// clusters come from the process's shared informers; the other kinds get
+// informers of their own, started by Start.
 func New(c *client.Client, log *slog.Logger, inf *runtime.Informers) *Controller {
-	g := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log}
-	g.appLoop = runtime.New("gc-applications", reconcilerFunc(g.reconcileApp), 2, log)
-	g.clLoop = runtime.New("gc-clusters", reconcilerFunc(g.reconcileCluster), 2, log)
-	g.apps.AddHandler(func(typ string, app *api.Application) {
-		if app.Metadata.Deleted != nil {
-			g.appLoop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
+	g := &Controller{api: c, sources: map[kindKey]*source{}, log: log}
+	for _, k := range api.Kinds {
+		src := &source{kind: k, resource: client.For[api.Object](c, k, "")}
+		switch {
+		case k.API == "kubernetes" && k.Kind == "Application":
+			src.cache = typed[*api.Application]{inf.Apps}
+			inf.Apps.AddHandler(func(_ string, obj *api.Application) { g.changed(obj) })
+		case k.API == "kubernetes" && k.Kind == "Cluster":
+			src.cache = typed[*api.Cluster]{inf.Clusters}
+			inf.Clusters.AddHandler(func(_ string, obj *api.Cluster) { g.changed(obj) })
+		default:
+			own := informer.New(src.resource, log)
+			own.AddHandler(func(_ string, obj api.Object) { g.changed(obj) })
+			src.cache = typed[api.Object]{own}
+			src.start = func(ctx context.Context) { _ = own.Start(ctx) }
 		}
-		// A dependent that went away may release its owners.
-		for _, owner := range app.Metadata.Owners {
-			if owner.Kind == "Cluster" {
-				g.clLoop.Enqueue(runtime.Key{Namespace: owner.Namespace, Name: owner.Name})
-			}
-		}
-	})
-	g.clusters.AddHandler(func(typ string, cl *api.Cluster) {
-		if cl.Metadata.Deleted != nil {
-			g.clLoop.Enqueue(runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name})
-		}
-	})
+		kind := k
+		src.loop = runtime.New("gc-"+k.Plural, reconcilerFunc(func(ctx context.Context, key runtime.Key) (runtime.Result, error) {
+			return g.reconcile(ctx, kind, key)
+		}), 2, log)
+		g.sources[kindKey{k.API, k.Kind}] = src
+		g.order = append(g.order, src)
+	}
 	return g
+}
+
+// changed enqueues obj when it is being deleted, and its owners: a
+// dependent that changed or went away may release them.
+func (g *Controller) changed(obj api.Object) {
+	m := obj.GetMetadata()
+	if m.Deleted != nil {
+		if src := g.sources[kindKey{obj.GetAPI(), obj.GetKind()}]; src != nil {
+			src.loop.Enqueue(runtime.Key{Namespace: m.Namespace, Name: m.Name})
+		}
+	}
+	for _, owner := range m.Owners {
+		if src := g.sources[kindKey{owner.API, owner.Kind}]; src != nil {
+			src.loop.Enqueue(runtime.Key{Namespace: owner.Namespace, Name: owner.Name})
+		}
+	}
 }
 
 type reconcilerFunc func(ctx context.Context, key runtime.Key) (runtime.Result, error)
@@ -57,51 +112,69 @@ func (f reconcilerFunc) Reconcile(ctx context.Context, key runtime.Key) (runtime
 	return f(ctx, key)
 }
 
-// Start runs until ctx ends (the shared informers are started by the caller).
+// Start runs until ctx ends. It starts the informers it owns, waits until
+// every kind's cache is filled (a dependent missing from an unsynced cache
+// would let an owner go too early), then runs a loop per kind. The shared
+// informers are started by the caller.
 func (g *Controller) Start(ctx context.Context) error {
-	go func() { _ = g.clLoop.Start(ctx) }()
-	return g.appLoop.Start(ctx)
-}
-
-// reconcileApp releases a deleted application: it has no dependents.
-func (g *Controller) reconcileApp(ctx context.Context, key runtime.Key) (runtime.Result, error) {
-	app, ok := g.apps.Get(key.Namespace, key.Name)
-	if !ok || app.Metadata.Deleted == nil || !slices.Contains(app.Metadata.Finalizers, api.FinalizerCascadeDeletion) {
-		return runtime.Result{}, nil
-	}
-	return runtime.Result{}, release(ctx, g.api.Applications(key.Namespace), key.Name)
-}
-
-// reconcileCluster deletes the applications bound to a deleted cluster,
-// then releases it.
-func (g *Controller) reconcileCluster(ctx context.Context, key runtime.Key) (runtime.Result, error) {
-	cl, ok := g.clusters.Get(key.Namespace, key.Name)
-	if !ok || cl.Metadata.Deleted == nil || !slices.Contains(cl.Metadata.Finalizers, api.FinalizerCascadeDeletion) {
-		return runtime.Result{}, nil
-	}
-	<-g.apps.Synced()
-	ref := api.Ref(cl)
-	dependents := 0
-	for _, app := range g.apps.List() {
-		if !slices.Contains(app.Metadata.Owners, ref) {
-			continue
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, src := range g.order {
+		if src.start != nil {
+			wg.Go(func() { src.start(ctx) })
 		}
-		dependents++
-		if app.Metadata.Deleted == nil {
-			if _, err := g.api.Applications(app.Metadata.Namespace).Delete(ctx, app.Metadata.Name, client.WriteOptions{}); err != nil && !client.IsNotFound(err) {
-				return runtime.Result{}, fmt.Errorf("delete dependent %s: %w", app.Metadata.Name, err)
+	}
+	for _, src := range g.order {
+		select {
+		case <-src.cache.synced():
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	for _, src := range g.order {
+		wg.Go(func() { _ = src.loop.Start(ctx) })
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// reconcile deletes the dependents of a deleted object, then releases it.
+func (g *Controller) reconcile(ctx context.Context, k api.Kind, key runtime.Key) (runtime.Result, error) {
+	src := g.sources[kindKey{k.API, k.Kind}]
+	obj, ok := src.cache.get(key.Namespace, key.Name)
+	if !ok || obj.GetMetadata().Deleted == nil || !slices.Contains(obj.GetMetadata().Finalizers, api.FinalizerCascadeDeletion) {
+		return runtime.Result{}, nil
+	}
+	ref := api.Ref(obj)
+	dependents := 0
+	for _, dep := range g.order {
+		for _, d := range dep.cache.list() {
+			m := d.GetMetadata()
+			if !slices.Contains(m.Owners, ref) {
+				continue
+			}
+			dependents++
+			if m.Deleted != nil {
+				continue // on its way out
+			}
+			if _, err := scoped(g.api, dep.kind, m.Namespace).Delete(ctx, m.Name, client.WriteOptions{}); err != nil && !client.IsNotFound(err) {
+				return runtime.Result{}, fmt.Errorf("delete dependent %s %s: %w", dep.kind.Kind, m.Name, err)
 			}
 		}
 	}
 	if dependents > 0 {
 		return runtime.Result{}, nil // the dependents' removal enqueues us again
 	}
-	return runtime.Result{}, release(ctx, g.api.Clusters(key.Namespace), key.Name)
+	return runtime.Result{}, release(ctx, scoped(g.api, k, key.Namespace), key.Name)
+}
+
+func scoped(c *client.Client, k api.Kind, namespace string) *client.Resource[api.Object] {
+	return client.For[api.Object](c, k, namespace)
 }
 
 // release removes cascade_deletion, with the object's resource_version so
 // a concurrent change is not undone.
-func release[T api.Object](ctx context.Context, r *client.Resource[T], name string) error {
+func release(ctx context.Context, r *client.Resource[api.Object], name string) error {
 	obj, err := r.Get(ctx, name)
 	if client.IsNotFound(err) {
 		return nil
