@@ -244,3 +244,40 @@ func TestResetStatus_sharesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestReasonCode_wire: reason codes travel as the original's names, in
+// status.reason and in metrics_reasons; numbers (our earlier data) and
+// names are both read.
+func TestReasonCode_wire(t *testing.T) {
+	st := api.ClusterStatus{
+		Reason:         &api.Reason{Code: api.ReasonNoSuitableResource, Message: "m"},
+		MetricsReasons: map[string]api.Reason{"heat": {Code: api.ReasonUnreachableMetricsProvider, Message: "down"}},
+	}
+	data, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"reason":{"code":"NO_SUITABLE_RESOURCE","message":"m"}`,
+		`"metrics_reasons":{"heat":{"code":"UNREACHABLE_METRICS_PROVIDER","message":"down"}}`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("status JSON %s lacks %s", data, want)
+		}
+	}
+	for _, tt := range []struct {
+		in      string
+		want    api.ReasonCode
+		wantErr bool
+	}{
+		{`{"code":"UNKNOWN_METRIC"}`, api.ReasonUnknownMetric, false},
+		{`{"code":"unknown_metric"}`, api.ReasonUnknownMetric, false},
+		{`{"code":93}`, api.ReasonUnknownMetric, false},
+		{`{"code":"SLEEPY"}`, 0, true},
+		{`{"code":true}`, 0, true},
+	} {
+		var r api.Reason
+		err := json.Unmarshal([]byte(tt.in), &r)
+		if (err != nil) != tt.wantErr || r.Code != tt.want {
+			t.Errorf("Unmarshal(%s) = %v, %v; want %v (error: %v)", tt.in, r.Code, err, tt.want, tt.wantErr)
+		}
+	}
+}

@@ -12,6 +12,7 @@ package api
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -225,7 +226,9 @@ type TypeMeta struct {
 func (t *TypeMeta) GetAPI() string  { return t.API }
 func (t *TypeMeta) GetKind() string { return t.Kind }
 
-// ReasonCode is one of Krake's numeric reason codes.
+// ReasonCode is one of Krake's reason codes. On the wire it is the
+// original's name ("NO_SUITABLE_RESOURCE"); numbers, which earlier
+// versions of ours wrote, are accepted on input.
 type ReasonCode int
 
 // Reason codes of the original Krake.
@@ -233,12 +236,17 @@ const (
 	ReasonInternalError              ReasonCode = 1
 	ReasonInvalidResource            ReasonCode = 10
 	ReasonUnsupportedResource        ReasonCode = 11
+	ReasonInvalidCustomResource      ReasonCode = 12
+	ReasonInvalidToscaManifest       ReasonCode = 13
 	ReasonClusterNotReachable        ReasonCode = 20
 	ReasonNoSuitableResource         ReasonCode = 50
 	ReasonKubernetesError            ReasonCode = 60
 	ReasonCreateFailed               ReasonCode = 70
 	ReasonReconcileFailed            ReasonCode = 71
+	ReasonReconfigureFailed          ReasonCode = 72
 	ReasonDeleteFailed               ReasonCode = 73
+	ReasonRetrieveFailed             ReasonCode = 74
+	ReasonNotFound                   ReasonCode = 75
 	ReasonInvalidMetric              ReasonCode = 91
 	ReasonUnreachableMetricsProvider ReasonCode = 92
 	ReasonUnknownMetric              ReasonCode = 93
@@ -249,12 +257,17 @@ var reasonNames = map[ReasonCode]string{
 	ReasonInternalError:              "INTERNAL_ERROR",
 	ReasonInvalidResource:            "INVALID_RESOURCE",
 	ReasonUnsupportedResource:        "UNSUPPORTED_RESOURCE",
+	ReasonInvalidCustomResource:      "INVALID_CUSTOM_RESOURCE",
+	ReasonInvalidToscaManifest:       "INVALID_TOSCA_MANIFEST",
 	ReasonClusterNotReachable:        "CLUSTER_NOT_REACHABLE",
 	ReasonNoSuitableResource:         "NO_SUITABLE_RESOURCE",
 	ReasonKubernetesError:            "KUBERNETES_ERROR",
 	ReasonCreateFailed:               "CREATE_FAILED",
 	ReasonReconcileFailed:            "RECONCILE_FAILED",
+	ReasonReconfigureFailed:          "RECONFIGURE_FAILED",
 	ReasonDeleteFailed:               "DELETE_FAILED",
+	ReasonRetrieveFailed:             "RETRIEVE_FAILED",
+	ReasonNotFound:                   "NOT_FOUND",
 	ReasonInvalidMetric:              "INVALID_METRIC",
 	ReasonUnreachableMetricsProvider: "UNREACHABLE_METRICS_PROVIDER",
 	ReasonUnknownMetric:              "UNKNOWN_METRIC",
@@ -266,10 +279,32 @@ func (c ReasonCode) String() string {
 	if name, ok := reasonNames[c]; ok {
 		return name
 	}
-	return fmt.Sprint(int(c))
+	return strconv.Itoa(int(c))
 }
 
-// UnmarshalJSON accepts the number or the name.
+// MarshalJSON writes the name, as the original does; a code without a
+// name (none of ours) stays a number.
+func (c ReasonCode) MarshalJSON() ([]byte, error) {
+	if name, ok := reasonNames[c]; ok {
+		return []byte(`"` + name + `"`), nil
+	}
+	return []byte(strconv.Itoa(int(c))), nil
+}
+
+// ParseReasonCode reads a name (any case) or a number.
+func ParseReasonCode(s string) (ReasonCode, bool) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return ReasonCode(n), true
+	}
+	for code, known := range reasonNames {
+		if strings.EqualFold(known, s) {
+			return code, true
+		}
+	}
+	return 0, false
+}
+
+// UnmarshalJSON accepts the name or the number.
 func (c *ReasonCode) UnmarshalJSON(b []byte) error {
 	var n int
 	if err := json.Unmarshal(b, &n); err == nil {
@@ -278,15 +313,14 @@ func (c *ReasonCode) UnmarshalJSON(b []byte) error {
 	}
 	var name string
 	if err := json.Unmarshal(b, &name); err != nil {
-		return fmt.Errorf("reason code must be a number or a name such as NO_SUITABLE_RESOURCE")
+		return fmt.Errorf("reason code must be a name such as NO_SUITABLE_RESOURCE (or a number)")
 	}
-	for code, known := range reasonNames {
-		if strings.EqualFold(known, name) {
-			*c = code
-			return nil
-		}
+	code, ok := ParseReasonCode(name)
+	if !ok {
+		return fmt.Errorf("unknown reason code %q", name)
 	}
-	return fmt.Errorf("unknown reason code %q", name)
+	*c = code
+	return nil
 }
 
 // Reason says why an object is in its state.

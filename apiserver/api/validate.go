@@ -444,14 +444,14 @@ func (v *validator) metricsProvider(p *MetricsProvider) {
 	v.polymorphic("spec", s.Type, present)
 	switch {
 	case s.Type == ProviderPrometheus && s.Prometheus != nil:
-		v.httpURL("spec.prometheus.url", s.Prometheus.URL)
+		v.providerURL("spec.prometheus.url", s.Prometheus.URL)
 	case s.Type == ProviderKafka && s.Kafka != nil:
-		v.httpURL("spec.kafka.url", s.Kafka.URL)
+		v.providerURL("spec.kafka.url", s.Kafka.URL)
 		v.required("spec.kafka.table", s.Kafka.Table)
 		v.required("spec.kafka.comparison_column", s.Kafka.ComparisonColumn)
 		v.required("spec.kafka.value_column", s.Kafka.ValueColumn)
 	case s.Type == ProviderInflux && s.Influx != nil:
-		v.httpURL("spec.influx.url", s.Influx.URL)
+		v.providerURL("spec.influx.url", s.Influx.URL)
 		v.required("spec.influx.token", s.Influx.Token)
 		v.required("spec.influx.org", s.Influx.Org)
 		v.required("spec.influx.bucket", s.Influx.Bucket)
@@ -482,6 +482,28 @@ func (v *validator) required(field, value string) {
 	}
 }
 
+// providerURL checks a metrics provider's URL. A URL without a scheme
+// (1.2.3.4:9090) is accepted and stored as given, as the original does;
+// using it means http:// (see ProviderURL).
+func (v *validator) providerURL(field, raw string) {
+	if raw != "" && !strings.Contains(raw, "://") {
+		if u, err := url.Parse(ProviderURL(raw)); err != nil || u.Host == "" {
+			v.add(field, "%q must be host:port or an http:// or https:// URL", raw)
+		}
+		return
+	}
+	v.httpURL(field, raw)
+}
+
+// ProviderURL is the URL a metrics provider is reached at: raw, with
+// http:// when it has no scheme.
+func ProviderURL(raw string) string {
+	if raw != "" && !strings.Contains(raw, "://") {
+		return "http://" + raw
+	}
+	return raw
+}
+
 func (v *validator) httpURL(field, raw string) {
 	if raw == "" {
 		v.add(field, "required")
@@ -493,10 +515,9 @@ func (v *validator) httpURL(field, raw string) {
 	}
 }
 
+// role checks each rule; a role without rules is valid (it grants
+// nothing), as in the original.
 func (v *validator) role(r *Role) {
-	if len(r.Rules) == 0 {
-		v.add("rules", "required: a role needs at least one rule")
-	}
 	for i, rule := range r.Rules {
 		field := fmt.Sprintf("rules[%d]", i)
 		v.required(field+".api", rule.API)
@@ -514,13 +535,9 @@ func (v *validator) role(r *Role) {
 	}
 }
 
+// roleBinding checks the role names; empty users or roles are valid
+// (the binding grants nothing), as in the original.
 func (v *validator) roleBinding(b *RoleBinding) {
-	if len(b.Users) == 0 {
-		v.add("users", "required: bind at least one user")
-	}
-	if len(b.Roles) == 0 {
-		v.add("roles", "required: bind at least one role")
-	}
 	for i, role := range b.Roles {
 		if reason := ValidateName(role); reason != "" {
 			v.add(fmt.Sprintf("roles[%d]", i), "%s", reason)

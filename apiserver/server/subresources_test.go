@@ -124,7 +124,7 @@ func TestReason_codeIsNumericOnTheWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := do(t, http.MethodGet, "/kubernetes/namespaces/"+ns+"/applications/echo", "", "")
-	if !strings.Contains(string(r.body), `"reason":{"code":50,"message":"no cluster"}`) {
+	if !strings.Contains(string(r.body), `"reason":{"code":"NO_SUITABLE_RESOURCE","message":"no cluster"}`) {
 		t.Errorf("body lacks the numeric reason: %s", r.body)
 	}
 }

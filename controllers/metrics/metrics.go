@@ -30,11 +30,15 @@ func New(spec api.MetricsProviderSpec, hc *http.Client) (Provider, error) {
 	case spec.Type == api.ProviderStatic && spec.Static != nil:
 		return static(spec.Static.Metrics), nil
 	case spec.Type == api.ProviderPrometheus && spec.Prometheus != nil:
-		return &prometheus{url: spec.Prometheus.URL, http: hc}, nil
+		return &prometheus{url: api.ProviderURL(spec.Prometheus.URL), http: hc}, nil
 	case spec.Type == api.ProviderKafka && spec.Kafka != nil:
-		return &kafka{spec: *spec.Kafka, http: hc}, nil
+		k := *spec.Kafka
+		k.URL = api.ProviderURL(k.URL)
+		return &kafka{spec: k, http: hc}, nil
 	case spec.Type == api.ProviderInflux && spec.Influx != nil:
-		return &influx{spec: *spec.Influx, http: hc}, nil
+		f := *spec.Influx
+		f.URL = api.ProviderURL(f.URL)
+		return &influx{spec: f, http: hc}, nil
 	}
 	return nil, fmt.Errorf("metrics provider type %q is not supported yet", spec.Type)
 }

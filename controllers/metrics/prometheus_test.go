@@ -79,6 +79,14 @@ func TestPrometheus_realServer(t *testing.T) {
 	waitValue(0.3)
 	heat.Store("0.85")
 	waitValue(0.85)
+	// A URL without a scheme (the original accepts 1.2.3.4:9090) means http://.
+	bare, err := metrics.New(api.MetricsProviderSpec{Type: "prometheus", Prometheus: &api.PrometheusSpec{URL: addr}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := bare.Value(context.Background(), "heat_zone_1"); err != nil || got != 0.85 {
+		t.Errorf("through %s (no scheme): heat_zone_1 = %v, %v; want 0.85", addr, got, err)
+	}
 	if _, err := p.Value(context.Background(), "no_such_metric"); err == nil {
 		t.Error("a metric Prometheus does not have gave a value")
 	}

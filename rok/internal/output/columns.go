@@ -143,8 +143,11 @@ func reason(path string) Column {
 			return none
 		}
 		code := api.ReasonCode(0)
-		if n, ok := r["code"].(float64); ok {
-			code = api.ReasonCode(int(n))
+		switch c := r["code"].(type) {
+		case string:
+			code, _ = api.ParseReasonCode(c)
+		case float64: // an older server
+			code = api.ReasonCode(int(c))
 		}
 		msg, _ := r["message"].(string)
 		if f.TTY {
