@@ -55,7 +55,7 @@ func TestScheduling(t *testing.T) {
 		prom := framework.StartPrometheus(t, exporter.Listener.Addr().String())
 		rok.must("core", "gmp", "create", "prom", "--type", "prometheus", "--url", prom)
 		for _, n := range []string{"1", "2"} {
-			rok.must("core", "gm", "create", "heat-"+n, "--min", "0", "--max", "1", "--mp-name", "prom", "--metric-name", "heat_zone_"+n)
+			rok.must("core", "gm", "create", "heat-"+n, "--min", "0", "--max", "1", "--gmp-name", "prom", "--metric-name", "heat_zone_"+n)
 			rok.must("kube", "cluster", "update", "cluster-"+n, "--global-metric", "heat-"+n, "1")
 		}
 		eventually(t, 30*time.Second, "Prometheus has scraped both zones", func() (bool, string) {
@@ -163,7 +163,7 @@ func TestScheduling(t *testing.T) {
 
 	t.Run("an unreachable provider takes the cluster out of the race", func(t *testing.T) {
 		rok.must("core", "gmp", "create", "dead-prom", "--type", "prometheus", "--url", "http://127.0.0.1:1")
-		rok.must("core", "gm", "create", "latency", "--min", "0", "--max", "1", "--mp-name", "dead-prom")
+		rok.must("core", "gm", "create", "latency", "--min", "0", "--max", "1", "--gmp-name", "dead-prom")
 		rok.must("kube", "cluster", "update", "cluster-2", "--global-metric", "latency", "1")
 		var reason api.Reason
 		eventually(t, 20*time.Second, "cluster-2 FAILING_METRICS with the metric's reason", func() (bool, string) {

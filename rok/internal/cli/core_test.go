@@ -17,7 +17,7 @@ func TestCore(t *testing.T) {
 		args []string
 	}{
 		{"metric_negative_min", []string{"core", "metric", "create", "heat", "--min", "-2", "--max", "8", "--mp-name", "prom"}},
-		{"globalmetric", []string{"core", "gm", "create", "testcore-cost", "--min", "0", "--max", "1", "--mp-name", "static", "--metric-name", "cost_eur"}},
+		{"globalmetric", []string{"core", "gm", "create", "testcore-cost", "--min", "0", "--max", "1", "--gmp-name", "static", "--metric-name", "cost_eur"}},
 		{"mp_prometheus", []string{"core", "mp", "create", "prom", "--type", "prometheus", "--url", "http://127.0.0.1:9090"}},
 		{"gmp_static_pairs", []string{"core", "gmp", "create", "testcore-static", "--type", "static", "-m", "cost_eur", "0.3", "-m", "temp", "-2"}},
 		{"role", []string{"core", "role", "create", "testcore-viewer", "--api", "kubernetes", "--resource", "applications", "--verb", "get", "--verb", "list"}},
@@ -27,6 +27,14 @@ func TestCore(t *testing.T) {
 		{"metric_list", []string{"core", "metric", "list"}},
 		{"mp_list_wide", []string{"core", "mp", "list", "-o", "wide"}},
 		{"metric_update", []string{"core", "metric", "update", "heat", "--max", "10"}},
+		// The original's command names, verbs and flags.
+		{"gip_register_original", []string{"infra", "gip", "register", "testcore-gim", "--type", "im", "--url", "http://127.0.0.1:8800", "--user", "u", "--password", "p"}},
+		{"gcloud_register_original", []string{"infra", "gcloud", "register", "testcore-gos", "--type", "openstack", "--url", "https://127.0.0.1:5000/v3",
+			"--user", "u", "--password", "p", "--project", "demo", "--domain-name", "Dom", "--domain-id", "dom-id", "--global-infra-provider", "testcore-gim", "-o", "json"}},
+		{"ip_register_original", []string{"infra", "infrastructureprovider", "register", "im2", "--url", "http://127.0.0.1:8801", "--username", "u2", "--password", "p2", "-o", "json"}},
+		{"cloud_our_flag_names", []string{"infra", "cloud", "create", "os2", "--url", "https://127.0.0.1:5000/v3", "--username", "u", "--password", "p", "--project", "demo",
+			"--user-domain-name", "Ours", "--project-domain-id", "ours-id", "--infra-provider", "im2", "-o", "json"}},
+		{"gmp_update_replaces_values", []string{"core", "gmp", "update", "testcore-static", "-m", "cost_eur", "0.5", "-o", "json"}},
 	}
 	// Every kind's list in the structured formats and wide.
 	for _, group := range [][]string{{"core", "metric"}, {"core", "gm"}, {"core", "mp"}, {"core", "gmp"}, {"core", "role"},
@@ -49,6 +57,18 @@ func TestCore(t *testing.T) {
 	res = r.run("core", "mp", "create", "x", "--type", "graphite")
 	if res.code != 2 || !strings.Contains(res.stderr, `--type "graphite"`) {
 		t.Errorf("unknown provider type: exit %d, stderr %q", res.code, res.stderr)
+	}
+	// An infrastructure update that changes nothing fails, as in the original.
+	res = r.run("infra", "gcloud", "update", "testcore-gos", "--project", "demo")
+	if res.code != 1 || !strings.Contains(res.stderr, "Error: 400 UPDATE_ERROR: the update of globalcloud \"testcore-gos\" changes nothing") {
+		t.Errorf("no-op infra update: exit %d, stderr %q; want 1 and 400 UPDATE_ERROR", res.code, res.stderr)
+	}
+	// Other kinds' no-op updates keep succeeding.
+	r.must("core", "metric", "update", "heat", "--max", "10")
+	// Global metrics name their provider with --gmp-name, not --mp-name.
+	res = r.run("core", "gm", "create", "x", "--min", "0", "--max", "1", "--mp-name", "p")
+	if res.code != 2 || !strings.Contains(res.stderr, "unknown flag: --mp-name") {
+		t.Errorf("gm create --mp-name: exit %d, stderr %q; want a usage error", res.code, res.stderr)
 	}
 }
 

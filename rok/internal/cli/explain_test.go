@@ -30,11 +30,11 @@ func TestExplain(t *testing.T) {
 	kc := writeFile(t, r.cwd, "kubeconfig", twoContextKubeconfig)
 	writeFile(t, r.cwd, "ca.crt", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
 	for i, setup := range []struct {
-		ctx, location string
-		green         float64
-	}{{"kind-one", "DE", 0.3}, {"kind-two", "DE", 0.8}} {
+		ctx, name, location string
+		green               float64
+	}{{"kind-one", "one", "DE", 0.3}, {"kind-two", "two", "DE", 0.8}} {
 		r.must("kube", "cluster", "register", "-k", kc, "-c", setup.ctx, "-l", "location="+setup.location, "--global-metric", "testexplain-green", "1")
-		cl, err := c.Clusters(r.namespace).Get(ctx, setup.ctx)
+		cl, err := c.Clusters(r.namespace).Get(ctx, setup.name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,8 +57,8 @@ func TestExplain(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &e); err != nil {
 		t.Fatalf("explain -o json: %v\n%s", err, out)
 	}
-	if e.Chosen != "kind-two" || len(e.Clusters) != 3 || e.Clusters[0].Score == nil || e.Clusters[0].Score.Parts[0].Value != 0.8 {
-		t.Errorf("explanation = %+v, want kind-two chosen with green 0.8", e)
+	if e.Chosen != "two" || len(e.Clusters) != 3 || e.Clusters[0].Score == nil || e.Clusters[0].Score.Parts[0].Value != 0.8 {
+		t.Errorf("explanation = %+v, want two chosen with green 0.8", e)
 	}
 	r.tty = true
 	t.Run("create_dry_run", func(t *testing.T) {

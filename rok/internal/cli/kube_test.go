@@ -179,7 +179,8 @@ func TestCluster(t *testing.T) {
 	})
 	t.Run("list", func(t *testing.T) { golden(t, r.stable(r.must("kube", "cluster", "list").stdout)) })
 	r.tty = false
-	out := r.must("kube", "cluster", "get", "kind-one", "-o", "json").stdout
+	// Named after the context's cluster entry ("one"), as the original.
+	out := r.must("kube", "cluster", "get", "one", "-o", "json").stdout
 	var cluster api.Cluster
 	if err := json.Unmarshal([]byte(out), &cluster); err != nil {
 		t.Fatal(err)
@@ -189,5 +190,5 @@ func TestCluster(t *testing.T) {
 		t.Errorf("stored kubeconfig is not the single chosen context with the CA inlined: %s", kubeconfig)
 	}
 	r.tty = true
-	t.Run("delete", func(t *testing.T) { golden(t, r.stable(r.must("kube", "cluster", "delete", "kind-two").stdout)) })
+	t.Run("delete", func(t *testing.T) { golden(t, r.stable(r.must("kube", "cluster", "delete", "two").stdout)) })
 }

@@ -20,8 +20,8 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("core", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
 	}
 	cmd.AddCommand(
-		group("Metric", "metric", []string{"metrics", "m"}, "Namespaced metrics", &metricFields{}),
-		group("GlobalMetric", "globalmetric", []string{"globalmetrics", "gm"}, "Global metrics", &metricFields{}),
+		group("Metric", "metric", []string{"metrics", "m"}, "Namespaced metrics", &metricFields{providerFlag: "mp-name"}),
+		group("GlobalMetric", "globalmetric", []string{"globalmetrics", "gm"}, "Global metrics", &metricFields{providerFlag: "gmp-name"}),
 		group("MetricsProvider", "metricsprovider", []string{"metricsproviders", "mp"}, "Namespaced metrics providers", &providerFields{}),
 		group("GlobalMetricsProvider", "globalmetricsprovider", []string{"globalmetricsproviders", "gmp"}, "Global metrics providers", &providerFields{}),
 		group("Role", "role", []string{"roles"}, "RBAC roles", &roleFields{}),
@@ -30,25 +30,28 @@ func New(f *cmdutil.Factory) *cobra.Command {
 	return cmd
 }
 
+// metricFields are a metric's flags; the provider flag is --mp-name for
+// namespaced metrics and --gmp-name for global ones, as in the original.
 type metricFields struct {
-	labels     resource.Labels
-	min, max   float64
-	provider   string
-	metricName string
+	providerFlag string
+	labels       resource.Labels
+	min, max     float64
+	provider     string
+	metricName   string
 }
 
 func (m *metricFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	m.labels.AddFlags(fs, update)
 	fs.Float64Var(&m.min, "min", 0, "lowest value (normalised to 0)")
 	fs.Float64Var(&m.max, "max", 0, "highest value (normalised to 1)")
-	fs.StringVar(&m.provider, "mp-name", "", "name of the metrics provider serving the metric")
+	fs.StringVar(&m.provider, m.providerFlag, "", "name of the metrics provider serving the metric")
 	fs.StringVar(&m.metricName, "metric-name", "", "name of the metric at the provider (default: the metric's name)")
 }
 
 func (m *metricFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
 	metric := obj.(*api.Metric)
 	if !update {
-		for _, required := range []string{"min", "max", "mp-name"} {
+		for _, required := range []string{"min", "max", m.providerFlag} {
 			if !fs.Changed(required) {
 				return cmdutil.FlagErrorf("--%s is required", required)
 			}
@@ -60,7 +63,7 @@ func (m *metricFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) err
 	if fs.Changed("max") {
 		metric.Spec.Max = &m.max
 	}
-	if fs.Changed("mp-name") {
+	if fs.Changed(m.providerFlag) {
 		metric.Spec.Provider.Name = m.provider
 	}
 	if fs.Changed("metric-name") {
@@ -89,7 +92,7 @@ func (p *providerFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	p.labels.AddFlags(fs, update)
 	fs.StringVar(&p.typ, "type", "", "provider type: prometheus, static, kafka or influx")
 	fs.StringVar(&p.url, "url", "", "endpoint (prometheus, kafka, influx)")
-	fs.StringArrayVarP(&p.metrics, "metric", "m", nil, "static value: -m NAME VALUE (repeatable)")
+	fs.StringArrayVarP(&p.metrics, "metric", "m", nil, "static value: -m NAME VALUE (repeatable; on update, replaces all values)")
 	fs.StringVar(&p.table, "table", "", "KSQL table (kafka)")
 	fs.StringVar(&p.comparisonColumn, "comparison-column", "", "column holding the metric name (kafka)")
 	fs.StringVar(&p.valueColumn, "value-column", "", "column holding the value (kafka)")
@@ -129,6 +132,11 @@ func (p *providerFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) e
 		names, values, err := resource.Pairs("metric", p.metrics)
 		if err != nil {
 			return err
+		}
+		if fs.Changed("metric") {
+			// The values given are the whole map, as in the original: an
+			// update does not merge them into the old ones.
+			s.Static.Metrics = make(map[string]float64, len(names))
 		}
 		for i := range names {
 			s.Static.Metrics[names[i]] = values[i]

@@ -14,13 +14,19 @@ import (
 func New(f *cmdutil.Factory) *cobra.Command {
 	cmd := resource.NewTopic("infra", []string{"infrastructure"}, "Infrastructure providers and clouds")
 	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
-		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("infrastructure", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
+		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("infrastructure", kind), Use: use, Aliases: aliases,
+			Short: short, Fields: fields, Create: "register"})
 	}
+	// The original's command names and aliases first; our earlier names
+	// (provider, globalprovider, ...) stay as aliases.
 	cmd.AddCommand(
-		group("InfrastructureProvider", "provider", []string{"providers", "ip"}, "Namespaced infrastructure providers", &providerFields{}),
-		group("GlobalInfrastructureProvider", "globalprovider", []string{"globalproviders", "gprovider", "gip"}, "Global infrastructure providers", &providerFields{}),
+		group("InfrastructureProvider", "infrastructureprovider", []string{"infrastructureproviders", "provider", "providers", "ip"},
+			"Namespaced infrastructure providers", &providerFields{}),
+		group("GlobalInfrastructureProvider", "globalinfrastructureprovider",
+			[]string{"globalinfrastructureproviders", "gprovider", "gip", "globalprovider", "globalproviders"},
+			"Global infrastructure providers", &providerFields{}),
 		group("Cloud", "cloud", []string{"clouds"}, "Namespaced clouds", &cloudFields{}),
-		group("GlobalCloud", "globalcloud", []string{"globalclouds", "gcloud"}, "Global clouds", &cloudFields{}),
+		group("GlobalCloud", "globalcloud", []string{"globalclouds", "gcloud", "gc"}, "Global clouds", &cloudFields{}),
 	)
 	return cmd
 }
@@ -35,9 +41,10 @@ func (p *providerFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	p.labels.AddFlags(fs, update)
 	fs.StringVar(&p.typ, "type", "im", "provider type (im)")
 	fs.StringVar(&p.url, "url", "", "Infrastructure Manager URL")
-	fs.StringVar(&p.username, "username", "", "IM user")
+	fs.StringVar(&p.username, "username", "", "IM user (also --user)")
 	fs.StringVar(&p.password, "password", "", "IM password")
 	fs.StringVar(&p.token, "token", "", "IM token")
+	resource.FlagAliases(fs, map[string]string{"user": "username"})
 }
 
 func optional(fs *pflag.FlagSet, flag string, dst **string, value string) {
@@ -79,15 +86,16 @@ func (c *cloudFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	c.labels.AddFlags(fs, update)
 	fs.StringVar(&c.typ, "type", "openstack", "cloud type (openstack)")
 	fs.StringVar(&c.url, "url", "", "Keystone URL")
-	fs.StringVar(&c.username, "username", "", "OpenStack user")
+	fs.StringVar(&c.username, "username", "", "OpenStack user (also --user)")
 	fs.StringVar(&c.password, "password", "", "OpenStack password")
 	fs.StringVar(&c.project, "project", "", "OpenStack project")
-	fs.StringVar(&c.domainName, "user-domain-name", "Default", "domain of the user")
-	fs.StringVar(&c.domainID, "project-domain-id", "default", "domain ID of the project")
+	fs.StringVar(&c.domainName, "domain-name", "Default", "domain of the user (also --user-domain-name)")
+	fs.StringVar(&c.domainID, "domain-id", "default", "domain ID of the project (also --project-domain-id)")
 	fs.StringVar(&c.infraProvider, "infra-provider", "", "namespaced infrastructure provider")
 	fs.StringVar(&c.globalInfraProvider, "global-infra-provider", "", "global infrastructure provider")
 	fs.StringArrayVar(&c.metrics, "metric", nil, "namespaced metric and weight: --metric NAME WEIGHT (repeatable)")
 	fs.StringArrayVar(&c.globalMetrics, "global-metric", nil, "global metric and weight: --global-metric NAME WEIGHT (repeatable)")
+	resource.FlagAliases(fs, map[string]string{"user": "username", "user-domain-name": "domain-name", "project-domain-id": "domain-id"})
 }
 
 func (c *cloudFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
@@ -117,9 +125,9 @@ func (c *cloudFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) erro
 	set("url", &os.URL, c.url)
 	set("username", &os.Auth.Password.User.Username, c.username)
 	set("password", &os.Auth.Password.User.Password, c.password)
-	set("user-domain-name", &os.Auth.Password.User.DomainName, c.domainName)
+	set("domain-name", &os.Auth.Password.User.DomainName, c.domainName)
 	set("project", &os.Auth.Password.Project.Name, c.project)
-	set("project-domain-id", &os.Auth.Password.Project.DomainID, c.domainID)
+	set("domain-id", &os.Auth.Password.Project.DomainID, c.domainID)
 	if fs.Changed("infra-provider") {
 		os.InfrastructureProvider = api.ProviderRef{Name: c.infraProvider, Namespaced: true}
 	}

@@ -279,7 +279,7 @@ type clusterFields struct {
 func (c *clusterFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.StringVarP(&c.kubeconfig, "kubeconfig", "k", "", "kubeconfig of the cluster")
 	if !update {
-		fs.StringVar(&c.name, "name", "", "name of the cluster (default: the kubeconfig context's)")
+		fs.StringVar(&c.name, "name", "", "name of the cluster (default: the kubeconfig's cluster entry the context points to, as the original)")
 	}
 	fs.StringVarP(&c.context, "context-name", "c", "", "context of the kubeconfig to use (default: its current context)")
 	c.labels.AddFlags(fs, update)
@@ -314,13 +314,13 @@ func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 		cluster.Metadata.Name = c.name
 	}
 	if c.kubeconfig != "" {
-		kc, contextName, err := loadKubeconfig(c.kubeconfig, c.context)
+		kc, clusterName, err := loadKubeconfig(c.kubeconfig, c.context)
 		if err != nil {
 			return err
 		}
 		cluster.Spec.Kubeconfig = kc
 		if cluster.Metadata.Name == "" {
-			cluster.Metadata.Name = contextName
+			cluster.Metadata.Name = clusterName
 		}
 	}
 	if err := c.labels.Apply(obj, fs); err != nil {
@@ -333,7 +333,9 @@ func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 
 // loadKubeconfig reads a kubeconfig and reduces it to one context (the
 // chosen or current one) with its cluster and user, inlining certificate
-// files so Krake needs nothing from this machine.
+// files so Krake needs nothing from this machine. It returns the name of
+// the context's cluster entry, which names the Krake cluster by default
+// (the original's rule).
 func loadKubeconfig(path, contextName string) (map[string]any, string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -392,7 +394,7 @@ func loadKubeconfig(path, contextName string) (map[string]any, string, error) {
 		"contexts":        []any{ctx},
 		"clusters":        []any{cluster},
 		"users":           []any{user},
-	}, contextName, nil
+	}, clusterName, nil
 }
 
 func named(list []any, name string) map[string]any {

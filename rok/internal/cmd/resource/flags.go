@@ -119,3 +119,16 @@ func Exclusive(fs *pflag.FlagSet, names ...string) error {
 	}
 	return nil
 }
+
+// FlagAliases makes each alias another name of its flag (--user for
+// --username), for grammars that differ between the original CLI and
+// ours: both spellings work, help shows the canonical one.
+func FlagAliases(fs *pflag.FlagSet, aliases map[string]string) {
+	previous := fs.GetNormalizeFunc()
+	fs.SetNormalizeFunc(func(f *pflag.FlagSet, name string) pflag.NormalizedName {
+		if canonical, ok := aliases[name]; ok {
+			name = canonical
+		}
+		return previous(f, name)
+	})
+}
