@@ -185,28 +185,37 @@ func (v *validator) metadata(k Kind, m *Metadata) {
 	}
 }
 
+// kubernetesObjects checks that each entry of list is a Kubernetes object
+// with apiVersion, kind and metadata.name. Only what Krake needs is read;
+// the cluster validates the rest.
+func (v *validator) kubernetesObjects(field string, list []RawObject) {
+	for i, raw := range list {
+		apiVersion, kind, name, ok := manifestHeader(raw)
+		if !ok {
+			v.add(fmt.Sprintf("%s[%d]", field, i), "must be a Kubernetes object (a JSON/YAML mapping)")
+			continue
+		}
+		if apiVersion == "" {
+			v.add(fmt.Sprintf("%s[%d].apiVersion", field, i), "required: every Kubernetes object needs an apiVersion")
+		}
+		if kind == "" {
+			v.add(fmt.Sprintf("%s[%d].kind", field, i), "required: every Kubernetes object needs a kind")
+		}
+		if name == "" {
+			v.add(fmt.Sprintf("%s[%d].metadata.name", field, i), "required: every Kubernetes object needs a name")
+		}
+	}
+}
+
 func (v *validator) application(a *Application) {
 	s := a.Spec
 	if len(s.Manifest) == 0 {
 		v.add("spec.manifest", "required: give at least one Kubernetes object")
 	}
-	for i, raw := range s.Manifest {
-		// Only what Krake needs is read; the cluster validates the rest.
-		apiVersion, kind, name, ok := manifestHeader(raw)
-		if !ok {
-			v.add(fmt.Sprintf("spec.manifest[%d]", i), "must be a Kubernetes object (a JSON/YAML mapping)")
-			continue
-		}
-		if apiVersion == "" {
-			v.add(fmt.Sprintf("spec.manifest[%d].apiVersion", i), "required: every Kubernetes object needs an apiVersion")
-		}
-		if kind == "" {
-			v.add(fmt.Sprintf("spec.manifest[%d].kind", i), "required: every Kubernetes object needs a kind")
-		}
-		if name == "" {
-			v.add(fmt.Sprintf("spec.manifest[%d].metadata.name", i), "required: every Kubernetes object needs a name")
-		}
-	}
+	v.kubernetesObjects("spec.manifest", s.Manifest)
+	// The observer schema names the manifest's objects (and the fields of
+	// each that Krake watches), so its entries identify objects too.
+	v.kubernetesObjects("spec.observer_schema", s.ObserverSchema)
 	v.constraints("spec.constraints.cluster", s.Constraints.Cluster)
 	for i, h := range s.Hooks {
 		if h != HookComplete && h != HookShutdown {

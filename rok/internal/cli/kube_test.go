@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -191,4 +192,41 @@ func TestCluster(t *testing.T) {
 	}
 	r.tty = true
 	t.Run("delete", func(t *testing.T) { golden(t, r.stable(r.must("kube", "cluster", "delete", "two").stdout)) })
+}
+
+// TestApp_observerSchema: -O/--observer-schema stores the file's objects
+// in spec.observer_schema on create and update; a file that is not YAML
+// objects is refused before anything is sent.
+func TestApp_observerSchema(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	schema := writeFile(t, r.cwd, "schema.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: echo-demo}\nspec:\n  type: null\n")
+	r.must("kube", "app", "create", "observed", "-f", manifest, "-O", schema)
+	var app api.Application
+	if err := json.Unmarshal([]byte(r.must("kube", "app", "get", "observed", "-o", "json").stdout), &app); err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if len(app.Spec.ObserverSchema) == 1 {
+		_ = json.Compact(&compact, app.Spec.ObserverSchema[0])
+	}
+	if compact.String() != `{"apiVersion":"v1","kind":"Service","metadata":{"name":"echo-demo"},"spec":{"type":null}}` {
+		t.Errorf("observer_schema = %s, want the file's Service", app.Spec.ObserverSchema)
+	}
+	second := writeFile(t, r.cwd, "schema2.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: echo-demo}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: echo-demo}\n")
+	r.must("kube", "app", "update", "observed", "--observer-schema", second)
+	if err := json.Unmarshal([]byte(r.must("kube", "app", "get", "observed", "-o", "json").stdout), &app); err != nil {
+		t.Fatal(err)
+	}
+	if len(app.Spec.ObserverSchema) != 2 {
+		t.Errorf("after update observer_schema = %s, want the two objects of schema2.yaml", app.Spec.ObserverSchema)
+	}
+	bad := writeFile(t, r.cwd, "bad.yaml", "- just\n- a list\n")
+	if res := r.run("kube", "app", "update", "observed", "-O", bad); res.code != 1 || !strings.Contains(res.stderr, "observer schema") || !strings.Contains(res.stderr, "not a Kubernetes object") {
+		t.Errorf("bad observer schema: exit %d, stderr %q", res.code, res.stderr)
+	}
+	nameless := writeFile(t, r.cwd, "nameless.yaml", "apiVersion: v1\nkind: Service\n")
+	if res := r.run("kube", "app", "update", "observed", "-O", nameless); res.code != 1 || !strings.Contains(res.stderr, "spec.observer_schema[0].metadata.name") {
+		t.Errorf("nameless observer schema: exit %d, stderr %q; want the server's 422 naming the field", res.code, res.stderr)
+	}
 }

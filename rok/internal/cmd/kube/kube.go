@@ -120,6 +120,7 @@ func newRetry(f *cmdutil.Factory, k api.Kind) *cobra.Command {
 type appFields struct {
 	in                  io.Reader
 	file                string
+	observerSchema      string
 	labels              resource.Labels
 	backoff             resource.Backoff
 	labelConstraints    []string
@@ -136,6 +137,7 @@ type appFields struct {
 
 func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.StringVarP(&a.file, "file", "f", "", "Kubernetes manifest (multi-document YAML or JSON; - reads stdin)")
+	fs.StringVarP(&a.observerSchema, "observer-schema", "O", "", "observer schema: the fields of each manifest object Krake watches (multi-document YAML)")
 	a.labels.AddFlags(fs, update)
 	fs.StringArrayVarP(&a.labelConstraints, "cluster-label-constraint", "L", nil, "cluster label constraint, e.g. 'location in (DE, FR)' (repeatable)")
 	fs.StringArrayVarP(&a.resourceConstraints, "cluster-resource-constraint", "R", nil, "custom resource the cluster must serve, <plural>.<group> (repeatable)")
@@ -167,6 +169,16 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 			return err
 		}
 		app.Spec.Manifest = manifest
+	}
+	if a.observerSchema != "" {
+		if a.observerSchema == "-" && a.file == "-" {
+			return cmdutil.FlagErrorf("-f - and -O - cannot both read stdin")
+		}
+		schema, err := readManifest(a.observerSchema, a.in)
+		if err != nil {
+			return fmt.Errorf("observer schema: %w", err)
+		}
+		app.Spec.ObserverSchema = schema
 	}
 	if err := a.labels.Apply(obj, fs); err != nil {
 		return err
