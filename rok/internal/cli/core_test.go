@@ -96,7 +96,7 @@ func TestConfig(t *testing.T) {
 	r.must("config", "set-context", "local", "--api-url", apiURL, "--namespace", "team-a")
 	r.must("config", "set-context", "other", "--api-url", "http://127.0.0.1:1")
 	view := r.must("config", "view").stdout
-	if !strings.Contains(view, "current-context: local") || !strings.Contains(view, "# in effect: api_url "+apiURL+" (from context local), namespace team-a") {
+	if !strings.Contains(view, "current-context: local") || !strings.Contains(view, "# in effect: api_url "+apiURL+" (from context local), namespace team-a (from context local)") {
 		t.Errorf("config view:\n%s", view)
 	}
 	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
@@ -138,4 +138,50 @@ func TestConfig_legacyRokYAML(t *testing.T) {
 		t.Errorf("rok.yaml not used:\n%s", out)
 	}
 	r.must("kube", "app", "list")
+}
+
+// TestConfig_krakectlYAML: rok reads the original CLI's krakectl.yaml
+// (api_url, user as the namespace, tls) from ./, $XDG_CONFIG_HOME/ and
+// /etc/krakectl/, below rok.yaml, contexts, the environment and flags;
+// `rok config view` says where each value came from.
+func TestConfig_krakectlYAML(t *testing.T) {
+	r := newRunner(t)
+	delete(r.env, "ROK_API_URL")
+	r.env["ROK_NAMESPACE"] = ""
+	xdg := r.env["XDG_CONFIG_HOME"]
+	writeFile(t, xdg, "krakectl.yaml", "api_url: "+apiURL+"\nuser: from-krakectl\ntls:\n  enabled: false\n")
+	view := r.must("config", "view").stdout
+	want := "# in effect: api_url " + apiURL + " (from " + filepath.Join(xdg, "krakectl.yaml") + "), namespace from-krakectl (from " + filepath.Join(xdg, "krakectl.yaml") + ")"
+	if !strings.Contains(view, want) {
+		t.Errorf("config view lacks %q:\n%s", want, view)
+	}
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	if ns := r.must("kube", "app", "create", "via-krakectl-yaml", "-f", manifest, "-o", "jsonpath={.metadata.namespace}").stdout; strings.TrimSpace(ns) != "from-krakectl" {
+		t.Errorf("namespace from krakectl.yaml's user = %q, want from-krakectl", ns)
+	}
+	// ./krakectl.yaml beats the XDG one; rok.yaml beats both; TLS is read.
+	writeFile(t, r.cwd, "krakectl.yaml", "api_url: "+apiURL+"\nuser: cwd-krakectl\ntls:\n  enabled: true\n  client_ca: /ca.pem\n  client_cert: /c.pem\n  client_key: /k.pem\n")
+	view = r.must("config", "view").stdout
+	for _, want := range []string{"namespace cwd-krakectl (from krakectl.yaml)", `# in effect: tls ca "/ca.pem", cert "/c.pem", key "/k.pem" (from krakectl.yaml)`} {
+		if !strings.Contains(view, want) {
+			t.Errorf("config view lacks %q:\n%s", want, view)
+		}
+	}
+	writeFile(t, r.cwd, "rok.yaml", "user: from-rok-yaml\n")
+	view = r.must("config", "view").stdout
+	if !strings.Contains(view, "api_url "+apiURL+" (from krakectl.yaml), namespace from-rok-yaml (from rok.yaml)") {
+		t.Errorf("rok.yaml should beat krakectl.yaml for user only:\n%s", view)
+	}
+	// A context beats both files; ROK_NAMESPACE beats the context; -n beats all.
+	r.must("config", "set-context", "mine", "--api-url", apiURL, "--namespace", "ctx-ns", "--use")
+	if view = r.must("config", "view").stdout; !strings.Contains(view, "namespace ctx-ns (from context mine)") {
+		t.Errorf("context should beat the files:\n%s", view)
+	}
+	r.env["ROK_NAMESPACE"] = "env-ns"
+	if view = r.must("config", "view").stdout; !strings.Contains(view, "namespace env-ns (from ROK_NAMESPACE)") {
+		t.Errorf("ROK_NAMESPACE should beat the context:\n%s", view)
+	}
+	if view = r.must("-n", "flag-ns", "config", "view").stdout; !strings.Contains(view, "namespace flag-ns (from --namespace)") {
+		t.Errorf("-n should beat everything:\n%s", view)
+	}
 }

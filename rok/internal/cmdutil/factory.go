@@ -36,9 +36,14 @@ func (f *Factory) Config() (config.Resolved, error) {
 	if err != nil {
 		return config.Resolved{}, err
 	}
-	legacy, _, err := config.LoadLegacy(f.Env.LegacyPaths())
-	if err != nil {
-		return config.Resolved{}, err
+	// The original CLI's files, lowest first: krakectl.yaml, then rok.yaml.
+	var legacy []*config.Legacy
+	for _, paths := range [][]string{f.Env.KrakectlPaths(), f.Env.LegacyPaths()} {
+		l, err := f.Env.LoadLegacy(paths)
+		if err != nil {
+			return config.Resolved{}, err
+		}
+		legacy = append(legacy, l)
 	}
 	r, err := config.Resolve(f.Env, file, legacy, f.Overrides)
 	if err != nil {

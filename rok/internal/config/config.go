@@ -1,6 +1,7 @@
 // Package config reads and writes rok's configuration: named contexts in
-// $XDG_CONFIG_HOME/rok/config.yaml, the original Krake's rok.yaml keys
-// (api_url, user, tls) where present, and the environment overrides.
+// $XDG_CONFIG_HOME/rok/config.yaml, the original Krake CLI's files
+// (rok.yaml and krakectl.yaml, keys api_url, user, tls) where present, and
+// the environment overrides.
 package config
 
 import (
@@ -41,7 +42,8 @@ type TLS struct {
 	Key  string `json:"key,omitempty"`
 }
 
-// Legacy is the original rok.yaml.
+// Legacy is a config file of the original CLI: rok.yaml or krakectl.yaml.
+// user is the default namespace.
 type Legacy struct {
 	APIURL string `json:"api_url"`
 	User   string `json:"user"`
@@ -51,6 +53,8 @@ type Legacy struct {
 		ClientCert string `json:"client_cert"`
 		ClientKey  string `json:"client_key"`
 	} `json:"tls"`
+	// Source names the file in messages (rok.yaml, /etc/krakectl/krakectl.yaml).
+	Source string `json:"-"`
 }
 
 // Env is what the configuration depends on from the environment.
@@ -92,6 +96,25 @@ func (e Env) LegacyPaths() []string {
 	return append(paths, "/etc/rok/rok.yaml", "/etc/krakectl/rok.yaml")
 }
 
+// KrakectlPaths are the places the original CLI (krakectl upstream)
+// looked for krakectl.yaml, in order.
+func (e Env) KrakectlPaths() []string {
+	paths := []string{filepath.Join(e.Cwd, "krakectl.yaml")}
+	if home := e.configHome(); home != "" {
+		paths = append(paths, filepath.Join(home, "krakectl.yaml"))
+	}
+	return append(paths, "/etc/krakectl/krakectl.yaml")
+}
+
+// source is how a file is named in messages: its name when it is in the
+// working directory, else its path.
+func (e Env) source(path string) string {
+	if filepath.Dir(path) == filepath.Clean(e.Cwd) {
+		return filepath.Base(path)
+	}
+	return path
+}
+
 // Load reads config.yaml; a missing file is an empty configuration.
 func Load(path string) (*File, error) {
 	data, err := os.ReadFile(path)
@@ -108,23 +131,23 @@ func Load(path string) (*File, error) {
 	return f, nil
 }
 
-// LoadLegacy reads the first rok.yaml found, or nil.
-func LoadLegacy(paths []string) (*Legacy, string, error) {
+// LoadLegacy reads the first of paths found, or nil.
+func (e Env) LoadLegacy(paths []string) (*Legacy, error) {
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, p, fmt.Errorf("read %s: %w", p, err)
+			return nil, fmt.Errorf("read %s: %w", p, err)
 		}
-		l := &Legacy{}
+		l := &Legacy{Source: e.source(p)}
 		if err := yaml.Unmarshal(data, l); err != nil {
-			return nil, p, fmt.Errorf("%s is not valid YAML: %w", p, err)
+			return nil, fmt.Errorf("%s is not valid YAML: %w", p, err)
 		}
-		return l, p, nil
+		return l, nil
 	}
-	return nil, "", nil
+	return nil, nil
 }
 
 // Save writes the file, creating its directory.
@@ -165,25 +188,35 @@ type Overrides struct {
 	Namespace string
 }
 
-// Resolved is the configuration a command runs with.
+// Resolved is the configuration a command runs with, and where each
+// value came from (for messages and `rok config view`).
 type Resolved struct {
-	Context   string // "" when none applies
-	APIURL    string
-	Namespace string
-	TLS       TLS
-	Source    string // where the API URL came from, for messages
+	Context         string // "" when none applies
+	APIURL          string
+	Namespace       string
+	TLS             TLS
+	Source          string // of the API URL
+	NamespaceSource string
+	TLSSource       string // "" when no TLS files are set
 }
 
-// Resolve applies, lowest first: defaults, the legacy rok.yaml, the
-// current (or --context) context, ROK_API_URL / ROK_NAMESPACE, flags.
-func Resolve(env Env, f *File, legacy *Legacy, o Overrides) (Resolved, error) {
-	r := Resolved{APIURL: DefaultAPIURL, Namespace: DefaultNamespace, Source: "default"}
-	if legacy != nil {
-		if legacy.APIURL != "" {
-			r.APIURL, r.Source = legacy.APIURL, "rok.yaml"
+// Resolve applies, lowest first: defaults, the original CLI's files
+// (legacy, lowest first: krakectl.yaml, then rok.yaml), the current (or
+// --context) context, ROK_API_URL / ROK_NAMESPACE, flags.
+func Resolve(env Env, f *File, legacy []*Legacy, o Overrides) (Resolved, error) {
+	r := Resolved{APIURL: DefaultAPIURL, Namespace: DefaultNamespace, Source: "default", NamespaceSource: "default"}
+	for _, l := range legacy {
+		if l == nil {
+			continue
 		}
-		if legacy.TLS.Enabled {
-			r.TLS = TLS{CA: legacy.TLS.ClientCA, Cert: legacy.TLS.ClientCert, Key: legacy.TLS.ClientKey}
+		if l.APIURL != "" {
+			r.APIURL, r.Source = l.APIURL, l.Source
+		}
+		if l.User != "" {
+			r.Namespace, r.NamespaceSource = l.User, l.Source
+		}
+		if l.TLS.Enabled {
+			r.TLS, r.TLSSource = TLS{CA: l.TLS.ClientCA, Cert: l.TLS.ClientCert, Key: l.TLS.ClientKey}, l.Source
 		}
 	}
 	name := f.CurrentContext
@@ -204,23 +237,23 @@ func Resolve(env Env, f *File, legacy *Legacy, o Overrides) (Resolved, error) {
 			r.APIURL, r.Source = c.APIURL, "context "+name
 		}
 		if c.Namespace != "" {
-			r.Namespace = c.Namespace
+			r.Namespace, r.NamespaceSource = c.Namespace, "context "+name
 		}
 		if c.TLS != nil {
-			r.TLS = *c.TLS
+			r.TLS, r.TLSSource = *c.TLS, "context "+name
 		}
 	}
 	if v := env.Getenv("ROK_API_URL"); v != "" {
 		r.APIURL, r.Source = v, "ROK_API_URL"
 	}
 	if v := env.Getenv("ROK_NAMESPACE"); v != "" {
-		r.Namespace = v
+		r.Namespace, r.NamespaceSource = v, "ROK_NAMESPACE"
 	}
 	if o.APIURL != "" {
 		r.APIURL, r.Source = o.APIURL, "--api-url"
 	}
 	if o.Namespace != "" {
-		r.Namespace = o.Namespace
+		r.Namespace, r.NamespaceSource = o.Namespace, "--namespace"
 	}
 	return r, nil
 }

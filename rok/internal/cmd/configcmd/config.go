@@ -43,7 +43,10 @@ func newView(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "# in effect: api_url %s (from %s), namespace %s\n", r.APIURL, r.Source, r.Namespace)
+			fmt.Fprintf(f.IO.Out, "# in effect: api_url %s (from %s), namespace %s (from %s)\n", r.APIURL, r.Source, r.Namespace, r.NamespaceSource)
+			if r.TLSSource != "" {
+				fmt.Fprintf(f.IO.Out, "# in effect: tls ca %q, cert %q, key %q (from %s)\n", r.TLS.CA, r.TLS.Cert, r.TLS.Key, r.TLSSource)
+			}
 			return nil
 		},
 	}
