@@ -20,8 +20,8 @@ import (
 	"github.com/krake-go/krake/apiserver/api/constraint"
 )
 
-// DefaultStickiness is the bonus of the cluster an app already runs on,
-// so apps do not flap between near-equal clusters.
+// DefaultStickiness is the weight of the "runs here already" term in
+// the score, so apps do not flap between near-equal clusters.
 const DefaultStickiness = 0.1
 
 // MetricValue is one metric of a cluster as fetched for this pass.
@@ -55,12 +55,16 @@ type MetricScore struct {
 	Weight     float64 `json:"weight"`
 }
 
-// Score is a cluster's rank: the weighted mean of its normalised metrics,
-// plus the stickiness bonus on the app's current cluster.
+// Score is a cluster's rank, the original's weighted mean in which
+// stickiness is one more term: (sum of normalised value x weight +
+// stickiness x 1 on the app's current cluster, x 0 elsewhere) / (sum of
+// weights + stickiness). It damps flapping without blocking a migration
+// the metrics justify.
 type Score struct {
 	Total      float64       `json:"total"`
 	HasMetrics bool          `json:"has_metrics"`
-	Sticky     float64       `json:"stickiness"`
+	Sticky     float64       `json:"stickiness"` // the stickiness weight in the mean
+	Current    bool          `json:"current"`    // the app runs here: its stickiness term is 1
 	Parts      []MetricScore `json:"metrics"`
 }
 
@@ -137,7 +141,7 @@ func Normalize(value, lo, hi float64) float64 {
 // ScoreOf ranks a cluster that passed the filters. current is the cluster
 // the app runs on (nil when none).
 func ScoreOf(c Candidate, current *api.ResourceRef, stickiness float64) Score {
-	var s Score
+	s := Score{Sticky: stickiness}
 	var sum, weights float64
 	for _, m := range c.Metrics {
 		if m.Err != nil {
@@ -148,13 +152,13 @@ func ScoreOf(c Candidate, current *api.ResourceRef, stickiness float64) Score {
 		sum += m.Weight * n
 		weights += m.Weight
 	}
-	if weights > 0 {
-		s.HasMetrics = true
-		s.Total = sum / weights
+	s.HasMetrics = weights > 0
+	s.Current = current != nil && current.Namespace == c.Cluster.Metadata.Namespace && current.Name == c.Cluster.Metadata.Name
+	if s.Current {
+		sum += stickiness
 	}
-	if current != nil && current.Namespace == c.Cluster.Metadata.Namespace && current.Name == c.Cluster.Metadata.Name {
-		s.Sticky = stickiness
-		s.Total += stickiness
+	if total := weights + stickiness; total > 0 {
+		s.Total = sum / total
 	}
 	return s
 }

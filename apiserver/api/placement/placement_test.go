@@ -89,15 +89,54 @@ func TestScoreOf(t *testing.T) {
 		{Name: "broken", Err: errors.New("x"), Weight: 10},
 	}}
 	s := placement.ScoreOf(c, nil, placement.DefaultStickiness)
-	if want := (3*0.8 + 1*0.2) / 4; !s.HasMetrics || abs(s.Total-want) > 1e-9 || len(s.Parts) != 2 {
+	// Stickiness is a term of the mean: weight 0.1, value 0 here.
+	if want := (3*0.8 + 1*0.2) / (4 + 0.1); !s.HasMetrics || abs(s.Total-want) > 1e-9 || len(s.Parts) != 2 || s.Current {
 		t.Errorf("ScoreOf = %+v, want total %g from two metrics", s, want)
 	}
 	sticky := placement.ScoreOf(c, &api.ResourceRef{Namespace: "ns", Name: "a"}, placement.DefaultStickiness)
-	if abs(sticky.Total-s.Total-0.1) > 1e-9 || sticky.Sticky != 0.1 {
-		t.Errorf("stickiness: %g vs %g", sticky.Total, s.Total)
+	if want := (3*0.8 + 1*0.2 + 0.1) / (4 + 0.1); abs(sticky.Total-want) > 1e-9 || sticky.Sticky != 0.1 || !sticky.Current {
+		t.Errorf("on the current cluster ScoreOf = %+v, want total %g", sticky, want)
+	}
+	if plain := placement.ScoreOf(c, nil, 0); abs(plain.Total-(3*0.8+1*0.2)/4) > 1e-9 {
+		t.Errorf("without stickiness ScoreOf = %+v, want the plain weighted mean", plain)
 	}
 	if none := placement.ScoreOf(placement.Candidate{Cluster: cluster("b", api.StateOnline, nil)}, nil, 0.1); none.HasMetrics || none.Total != 0 {
 		t.Errorf("a cluster without metrics scored %+v", none)
+	}
+}
+
+// TestScore_originalExample: the original's rule on two clusters whose
+// metrics weigh 1 and 1.5, with stickiness 0.1. The app runs on "here";
+// "there" is better by more than stickiness can hold, so it wins. (Adding
+// stickiness after the mean, as we did, made it a tie: 0.54 each.)
+func TestScore_originalExample(t *testing.T) {
+	metrics := func(a, b float64) []placement.MetricValue {
+		return []placement.MetricValue{
+			{Name: "latency", Value: a, Min: 0, Max: 1, Weight: 1},
+			{Name: "energy", Value: b, Min: 0, Max: 1, Weight: 1.5},
+		}
+	}
+	here := placement.Candidate{Cluster: cluster("here", api.StateOnline, nil), Metrics: metrics(0.5, 0.4)}
+	there := placement.Candidate{Cluster: cluster("there", api.StateOnline, nil), Metrics: metrics(0.6, 0.5)}
+	current := &api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: "ns", Name: "here"}
+
+	// here:  (0.5x1 + 0.4x1.5 + 0.1x1) / (1 + 1.5 + 0.1) = 1.2 / 2.6
+	// there: (0.6x1 + 0.5x1.5 + 0.1x0) / 2.6               = 1.35 / 2.6
+	if got := placement.ScoreOf(here, current, 0.1).Total; abs(got-1.2/2.6) > 1e-9 {
+		t.Errorf("score of the current cluster = %.6f, want %.6f", got, 1.2/2.6)
+	}
+	if got := placement.ScoreOf(there, current, 0.1).Total; abs(got-1.35/2.6) > 1e-9 {
+		t.Errorf("score of the other cluster = %.6f, want %.6f", got, 1.35/2.6)
+	}
+	running := app(nil, nil, nil)
+	running.Status.ScheduledTo = current
+	if e := placement.Explain(running, []placement.Candidate{here, there}, 0.1, rand.New(rand.NewPCG(1, 2))); e.Chosen != "there" {
+		t.Errorf("chosen = %s, want there: the metrics justify the move", e.Chosen)
+	}
+	// A smaller margin than stickiness holds: the app stays.
+	near := placement.Candidate{Cluster: cluster("there", api.StateOnline, nil), Metrics: metrics(0.52, 0.42)}
+	if e := placement.Explain(running, []placement.Candidate{here, near}, 0.1, rand.New(rand.NewPCG(1, 2))); e.Chosen != "here" {
+		t.Errorf("chosen = %s, want here: the margin is within stickiness", e.Chosen)
 	}
 }
 

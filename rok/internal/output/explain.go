@@ -40,7 +40,11 @@ func (p *Printer) PrintExplanation(w io.Writer, e *placement.Explanation) error 
 				parts = append(parts, "no metrics")
 			}
 			if s.Sticky > 0 {
-				parts = append(parts, fmt.Sprintf("current cluster +%g", s.Sticky))
+				if s.Current {
+					parts = append(parts, fmt.Sprintf("stickiness 1×%g (runs here)", s.Sticky))
+				} else {
+					parts = append(parts, fmt.Sprintf("stickiness 0×%g", s.Sticky))
+				}
 			}
 			sep := ", "
 			if p.opts.TTY {
