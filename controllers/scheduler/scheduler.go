@@ -1,12 +1,15 @@
 // Package scheduler binds pending applications to the best cluster of
 // their namespace, as decided by package placement: label, custom-resource
-// and metric constraints filter, metrics score. Still to come (issue 5):
-// fetching metric values from providers, rescheduling and migration,
-// back-off on NO_SUITABLE_RESOURCE, and the explain API.
+// and metric constraints filter, metrics score. It fetches the metrics a
+// decision needs (and only then), records in each cluster's status what
+// they gave (FAILING_METRICS with reasons, or ONLINE), retries apps that
+// find no cluster with their back-off, and weighs a running app again
+// reschedule_after after it settled, re-binding it to a better cluster.
 package scheduler
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -30,13 +33,12 @@ type Controller struct {
 	apps     *informer.Informer[*api.Application]
 	clusters *informer.Informer[*api.Cluster]
 	metrics  *metricSource
-	// metricsLoop keeps clusters' metrics_reasons and FAILING_METRICS current.
-	metricsLoop *runtime.Controller
-	now         func() time.Time
-	attempts    map[runtime.Key]attempt // guarded by mu
-	opts        Options
-	loop        *runtime.Controller
-	log         *slog.Logger
+	now      func() time.Time
+	attempts map[runtime.Key]attempt // guarded by mu
+	settled  map[runtime.Key]settled // guarded by mu
+	opts     Options
+	loop     *runtime.Controller
+	log      *slog.Logger
 }
 
 // Options tune the scheduler.
@@ -44,9 +46,13 @@ type Options struct {
 	// RescheduleAfter is how often a running app is weighed again against
 	// the other clusters (default 60s).
 	RescheduleAfter time.Duration
-	// Stickiness is the score bonus of the cluster an app runs on
-	// (default placement.DefaultStickiness; negative means none).
+	// Stickiness is the weight of the "runs here" term in the score of
+	// the cluster an app runs on (default placement.DefaultStickiness;
+	// negative means none).
 	Stickiness float64
+	// Now and Rand replace the clock and the tie-break randomness (tests).
+	Now  func() time.Time
+	Rand *rand.Rand
 }
 
 // New returns the scheduler for all namespaces.
@@ -60,22 +66,26 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	case opts.Stickiness < 0:
 		opts.Stickiness = 0
 	}
-	s := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log,
-		rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))
+	}
+	s := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log, rng: opts.Rand}
 	s.metrics = newMetricSource(c, log)
-	s.now, s.attempts, s.opts = time.Now, map[runtime.Key]attempt{}, opts
+	s.now, s.attempts, s.settled, s.opts = opts.Now, map[runtime.Key]attempt{}, map[runtime.Key]settled{}, opts
 	s.loop = runtime.New("scheduler", s, 2, log)
-	s.metricsLoop = runtime.New("scheduler-metrics", reconcilerFunc(s.checkMetrics), 1, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
-		if typ != api.Deleted {
-			s.loop.Enqueue(runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name})
+		key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
+		if typ == api.Deleted {
+			s.forget(key)
+			return
 		}
+		s.loop.Enqueue(key)
 	})
 	// A new or changed cluster may be the home a waiting app needs.
 	s.clusters.AddHandler(func(typ string, cl *api.Cluster) {
-		if typ != api.Deleted {
-			s.metricsLoop.Enqueue(runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name})
-		}
 		for _, app := range s.apps.List() {
 			if app.Metadata.Namespace == cl.Metadata.Namespace && app.Status.ScheduledTo == nil {
 				key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
@@ -90,7 +100,6 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 // Start runs until ctx ends (the shared informers are started by the caller).
 func (s *Controller) Start(ctx context.Context) error {
 	s.metrics.start(ctx)
-	go func() { _ = s.metricsLoop.Start(ctx) }()
 	return s.loop.Start(ctx)
 }
 
@@ -119,31 +128,40 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	return runtime.Result{}, nil
 }
 
-type reconcilerFunc func(ctx context.Context, key runtime.Key) (runtime.Result, error)
-
-func (f reconcilerFunc) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
-	return f(ctx, key)
+// decide runs the placement over the clusters of the app's namespace,
+// with the metrics fetched for it, and records in each cluster's status
+// what they gave: a metric the decision could not get puts an ONLINE
+// cluster in FAILING_METRICS (out of this race) with metrics_reasons, and
+// metrics that can be read again bring it back to ONLINE (into the race).
+func (s *Controller) decide(ctx context.Context, app *api.Application) placement.Explanation {
+	<-s.clusters.Synced()
+	s.metrics.synced()
+	var candidates []placement.Candidate
+	for _, cl := range s.clusters.List() {
+		if cl.Metadata.Namespace != app.Metadata.Namespace { // tenants never see each other's clusters
+			continue
+		}
+		values := s.metrics.of(ctx, cl)
+		candidates = append(candidates, placement.Candidate{Cluster: s.recordMetrics(ctx, cl, values), Metrics: values})
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return placement.Explain(app, candidates, s.opts.Stickiness, s.rng)
 }
 
-// metricsCheckEvery is how often a cluster's metrics are fetched for its
-// status (the values are shared with the placements of the same moment).
-const metricsCheckEvery = 5 * time.Second
-
-// checkMetrics records which of a cluster's metrics fail: a failing metric
-// puts an ONLINE cluster in FAILING_METRICS (out of the race) with
-// metrics_reasons, and its recovery brings it back to ONLINE.
-func (s *Controller) checkMetrics(ctx context.Context, key runtime.Key) (runtime.Result, error) {
-	cached, ok := s.clusters.Get(key.Namespace, key.Name)
-	if !ok || cached.Metadata.Deleted != nil {
-		return runtime.Result{}, nil
+// recordMetrics writes what a cluster's metrics gave into its status when
+// that changed, and returns the cluster as the decision should see it.
+func (s *Controller) recordMetrics(ctx context.Context, cached *api.Cluster, values []placement.MetricValue) *api.Cluster {
+	if len(cached.Spec.Metrics) == 0 && len(cached.Status.MetricsReasons) == 0 && len(cached.Status.MetricValues) == 0 &&
+		cached.Status.State != api.StateFailingMetrics {
+		return cached
 	}
-	s.metrics.synced()
-	reasons, values := map[string]api.Reason{}, map[string]float64{}
-	for _, v := range s.metrics.of(ctx, cached) {
+	reasons, metricValues := map[string]api.Reason{}, map[string]float64{}
+	for _, v := range values {
 		if v.Err != nil {
 			reasons[v.Name] = reasonFor(v.Err)
 		} else {
-			values[v.Name] = v.Value
+			metricValues[v.Name] = v.Value
 		}
 	}
 	state := cached.Status.State
@@ -153,49 +171,72 @@ func (s *Controller) checkMetrics(ctx context.Context, key runtime.Key) (runtime
 	case len(reasons) == 0 && state == api.StateFailingMetrics:
 		state = api.StateOnline
 	}
-	if state != cached.Status.State || !maps.Equal(reasons, cached.Status.MetricsReasons) || !maps.Equal(values, cached.Status.MetricValues) {
-		cl := api.DeepCopy(cached)
-		cl.Status.State, cl.Status.MetricsReasons, cl.Status.MetricValues = state, reasons, values
-		if _, err := s.api.Clusters(key.Namespace).UpdateStatus(ctx, cl); err != nil && !client.IsNotFound(err) {
-			return runtime.Result{}, err
-		}
-		if state != cached.Status.State {
-			s.log.Info("cluster metrics", "cluster", key.String(), "state", state, "failing", len(reasons))
-		}
+	if state == cached.Status.State && maps.Equal(reasons, cached.Status.MetricsReasons) && maps.Equal(metricValues, cached.Status.MetricValues) {
+		return cached
 	}
-	if len(cached.Spec.Metrics) == 0 {
-		return runtime.Result{}, nil
+	cl := api.DeepCopy(cached)
+	cl.Status.State, cl.Status.MetricsReasons, cl.Status.MetricValues = state, reasons, metricValues
+	if _, err := s.api.Clusters(cl.Metadata.Namespace).UpdateStatus(ctx, cl); err != nil && !client.IsNotFound(err) {
+		// The decision still uses what was found; the next one writes again.
+		s.log.Info("record cluster metrics", "cluster", informer.Key(cl), "err", err)
 	}
-	return runtime.Result{RequeueAfter: metricsCheckEvery}, nil
+	if state != cached.Status.State {
+		s.log.Info("cluster metrics", "cluster", informer.Key(cl), "state", state, "failing", len(reasons))
+	}
+	return cl
 }
 
-// decide runs the placement over the clusters of the app's namespace.
-func (s *Controller) decide(ctx context.Context, app *api.Application) placement.Explanation {
-	<-s.clusters.Synced()
-	s.metrics.synced()
-	var candidates []placement.Candidate
-	for _, cl := range s.clusters.List() {
-		if cl.Metadata.Namespace == app.Metadata.Namespace { // tenants never see each other's clusters
-			candidates = append(candidates, placement.Candidate{Cluster: cl, Metrics: s.metrics.of(ctx, cl)})
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return placement.Explain(app, candidates, s.opts.Stickiness, s.rng)
+// settled is what the scheduler knows of a bound app between decisions:
+// the cluster it settled on (RUNNING there) and since when, when it is
+// weighed next, and the constraints the last decision was about.
+type settled struct {
+	cluster     string
+	since       time.Time // zero until the app is RUNNING on cluster
+	next        time.Time
+	constraints string
 }
 
-// reschedule weighs a running app against the other clusters; one better
-// by more than the stickiness re-binds it (if the app allows migration),
-// and the application controller moves it without downtime.
+// constraintsOf is a comparable form of what the app asks of a cluster.
+func constraintsOf(app *api.Application) string {
+	data, _ := json.Marshal(app.Spec.Constraints)
+	return string(data)
+}
+
+// reschedule weighs a bound app against the other clusters
+// reschedule_after after it settled on its cluster, then every
+// reschedule_after; an app event (a status write, a label change) does not
+// bring that forward, but a change of the app's own constraints does. A
+// better cluster re-binds it (if the app allows migration), and the
+// application controller moves it without downtime.
 func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.Application) (runtime.Result, error) {
 	if !app.Spec.Constraints.Migration {
+		s.forgetSettled(key)
 		return runtime.Result{}, nil
 	}
-	if app.Status.State != api.StateRunning {
-		return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil // not while creating, migrating or failing
+	now, current, constraints := s.now(), app.Status.ScheduledTo, constraintsOf(app)
+	s.mu.Lock()
+	st, known := s.settled[key]
+	if !known || st.cluster != current.Name {
+		st = settled{cluster: current.Name, constraints: constraints}
+	}
+	running := app.Status.State == api.StateRunning && app.Status.RunningOn != nil && app.Status.RunningOn.Name == current.Name
+	if running && st.since.IsZero() {
+		st.since, st.next = now, now.Add(s.opts.RescheduleAfter)
+	}
+	changed := st.constraints != constraints
+	due := running && (changed || !now.Before(st.next))
+	if due {
+		st.constraints, st.next = constraints, now.Add(s.opts.RescheduleAfter)
+	}
+	s.settled[key] = st
+	s.mu.Unlock()
+	if !running {
+		return runtime.Result{}, nil // not while creating, migrating or failing: its RUNNING event brings it back
+	}
+	if !due {
+		return runtime.Result{RequeueAfter: st.next.Sub(now)}, nil
 	}
 	decision := s.decide(ctx, app)
-	current := app.Status.ScheduledTo
 	if decision.Chosen == "" || decision.Chosen == current.Name {
 		return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil
 	}
@@ -204,8 +245,8 @@ func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.A
 		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref}); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("re-bind: %w", err)
 	}
-	s.log.Info("rescheduled application", "app", key.String(), "from", current.Name, "to", decision.Chosen)
-	return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil
+	s.log.Info("rescheduled application", "app", key.String(), "from", current.Name, "to", decision.Chosen, "constraints_changed", changed)
+	return runtime.Result{}, nil // the new cluster's RUNNING event starts the next period
 }
 
 // attempt is when an app without a cluster may be tried again, and the
@@ -264,5 +305,12 @@ func backoff(app *api.Application) (state string, retries int, delay time.Durati
 func (s *Controller) forget(key runtime.Key) {
 	s.mu.Lock()
 	delete(s.attempts, key)
+	delete(s.settled, key)
+	s.mu.Unlock()
+}
+
+func (s *Controller) forgetSettled(key runtime.Key) {
+	s.mu.Lock()
+	delete(s.settled, key)
 	s.mu.Unlock()
 }
