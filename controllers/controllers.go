@@ -26,7 +26,8 @@ type Options struct {
 	Resync time.Duration
 	// RescheduleAfter is how often a running app is weighed again (default 60s).
 	RescheduleAfter time.Duration
-	// Stickiness is the bonus of an app's current cluster (default 0.1).
+	// Stickiness is the weight of the "runs here" term in the score of an
+	// app's current cluster (default 0.1).
 	Stickiness float64
 	// HookURL is the Krake API as workloads reach it, for the complete
 	// hook's callback (default: the URL the controllers use).

@@ -402,6 +402,9 @@ func (m Model) placementLines(appKey string) []string {
 			for _, part := range c.Score.Parts {
 				line += fmt.Sprintf("  %s=%g", part.Name, part.Value)
 			}
+			if c.Score.Current && c.Score.Sticky > 0 {
+				line += fmt.Sprintf("  (runs here: stickiness %g)", c.Score.Sticky)
+			}
 		} else {
 			line += c.Verdict.Reason
 		}

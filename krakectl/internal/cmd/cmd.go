@@ -101,7 +101,7 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.probeInterval, "probe-interval", 10*time.Second, "how often clusters are probed")
 	f.DurationVar(&o.resync, "resync", 10*time.Second, "how often a running application is checked")
 	f.DurationVar(&o.reschedule, "reschedule-after", time.Minute, "how often a running application is weighed again against the other clusters")
-	f.Float64Var(&o.stickiness, "stickiness", 0.1, "score bonus of the cluster an application runs on, so apps do not flap (0 for none)")
+	f.Float64Var(&o.stickiness, "stickiness", 0.1, "weight of the \"runs here\" term in the score (its weighted mean) of the cluster an application runs on, so apps do not flap (0 for none)")
 	f.StringVar(&o.hookURL, "hook-url", "", "the Krake API as workloads reach it, for the complete hook's callback (default: the API URL the controllers use)")
 }
 
