@@ -7,7 +7,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -18,35 +20,54 @@ import (
 const MaxBodyBytes = 2 << 20
 
 // readBody returns the request body as JSON, converting YAML. It answers
-// 413 for a body over the limit and 415 for a content type it cannot read.
-func readBody(w http.ResponseWriter, r *http.Request, patch bool) ([]byte, error) {
+// 413 for a body over the limit, 415 for a missing Content-Type or one it
+// cannot read (a browser's form post carries none of ours, so a web page
+// cannot submit objects), and 408 for a body that does not arrive within
+// the server's body timeout.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, patch bool) ([]byte, error) {
 	isYAML := false
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		mediaType, _, err := mime.ParseMediaType(ct)
-		if err != nil {
-			return nil, errorf(http.StatusUnsupportedMediaType, "cannot parse Content-Type %q; send application/json", ct)
-		}
-		switch {
-		case mediaType == "application/json", mediaType == "application/merge-patch+json",
-			strings.HasSuffix(mediaType, "+json"):
-		case mediaType == "application/yaml", mediaType == "application/x-yaml", mediaType == "text/yaml":
-			isYAML = true
-		default:
-			hint := "application/json or application/yaml"
-			if patch {
-				hint = "application/merge-patch+json or application/json"
-			}
-			return nil, errorf(http.StatusUnsupportedMediaType,
-				"Content-Type %s is not supported; send %s (curl: -H 'Content-Type: application/json')", mediaType, hint)
-		}
+	hint := "application/json or application/yaml"
+	if patch {
+		hint = "application/merge-patch+json or application/json"
 	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil, errorf(http.StatusUnsupportedMediaType,
+			"the request has no Content-Type; send %s (curl: -H 'Content-Type: application/json')", hint)
+	}
+	mediaType, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return nil, errorf(http.StatusUnsupportedMediaType, "cannot parse Content-Type %q; send application/json", ct)
+	}
+	switch {
+	case mediaType == "application/json", mediaType == "application/merge-patch+json",
+		strings.HasSuffix(mediaType, "+json"):
+	case mediaType == "application/yaml", mediaType == "application/x-yaml", mediaType == "text/yaml":
+		isYAML = true
+	default:
+		return nil, errorf(http.StatusUnsupportedMediaType,
+			"Content-Type %s is not supported; send %s (curl: -H 'Content-Type: application/json')", mediaType, hint)
+	}
+	// A slow body holds a connection and a goroutine: it gets a deadline
+	// of its own (the server's ReadTimeout would also end watch streams).
+	rc := http.NewResponseController(w)
+	deadline := rc.SetReadDeadline(time.Now().Add(s.bodyTimeout)) == nil
 	data, err := readAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes), r.ContentLength)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
 			return nil, err
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The deadline stays: the server would otherwise wait for the
+			// rest of the body before answering. The connection closes.
+			w.Header().Set("Connection", "close")
+			return nil, errorf(http.StatusRequestTimeout, "the request body did not arrive within %s", s.bodyTimeout)
+		}
 		return nil, errorf(http.StatusBadRequest, "reading the request body: %v", err)
+	}
+	if deadline {
+		_ = rc.SetReadDeadline(time.Time{}) // the connection may serve more requests
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errorf(http.StatusBadRequest, "the request body is empty; send a JSON object")

@@ -52,7 +52,7 @@ func (s *Server) explainApplication(w http.ResponseWriter, r *http.Request, p ht
 // explainSpec serves POST .../placements: the verdicts for an application
 // that is not stored (a dry run of the scheduler).
 func (s *Server) explainSpec(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
-	data, err := readBody(w, r, false)
+	data, err := s.readBody(w, r, false)
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		if err != nil {
 			return err
 		}
-		data, err := readBody(w, r, false)
+		data, err := s.readBody(w, r, false)
 		if err != nil {
 			return err
 		}
@@ -233,7 +233,7 @@ type bodyFunc func(current api.Object) (api.Object, error)
 
 func (s *Server) update(k api.Kind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
-		data, err := readBody(w, r, false)
+		data, err := s.readBody(w, r, false)
 		if err != nil {
 			return err
 		}
@@ -247,7 +247,7 @@ func (s *Server) update(k api.Kind) handlerFunc {
 
 func (s *Server) patch(k api.Kind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
-		data, err := readBody(w, r, true)
+		data, err := s.readBody(w, r, true)
 		if err != nil {
 			return err
 		}

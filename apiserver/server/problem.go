@@ -47,6 +47,7 @@ const (
 	TitleValidation           = "VALIDATION_ERROR"
 	TitleUnavailable          = "SERVICE_UNAVAILABLE"
 	TitleTimeout              = "TIMEOUT"
+	TitleRequestTimeout       = "REQUEST_TIMEOUT"
 )
 
 // DefaultProblemBaseURL prefixes problem types unless the operator points
@@ -62,6 +63,7 @@ var statusTitles = map[int]string{
 	http.StatusMethodNotAllowed:      TitleMethodNotAllowed,
 	http.StatusConflict:              TitleTransaction,
 	http.StatusGone:                  TitleGone,
+	http.StatusRequestTimeout:        TitleRequestTimeout,
 	http.StatusRequestEntityTooLarge: TitlePayloadTooLarge,
 	http.StatusUnsupportedMediaType:  TitleUnsupportedMediaType,
 	http.StatusUnprocessableEntity:   TitleValidation,

@@ -39,6 +39,17 @@ type Options struct {
 	// Stickiness the explain endpoints use, as the scheduler does
 	// (default placement.DefaultStickiness; negative means none).
 	Stickiness float64
+	// BodyTimeout bounds how long a request body may take to arrive
+	// (default 30s); 408 after it.
+	BodyTimeout time.Duration
+	// CORSOrigins are the browser origins allowed to call the API ("*" for
+	// any), the original's cors_origin; requests with another Origin get
+	// 403. Default none: tools that are not browsers send no Origin.
+	CORSOrigins []string
+	// LoopbackOnly says the server listens on a loopback address only; it
+	// then answers only requests whose Host is a loopback name or address,
+	// so a web page cannot reach it through DNS rebinding.
+	LoopbackOnly bool
 	// ProblemBaseURL prefixes the type of every problem document
 	// (default DefaultProblemBaseURL), the original's docs.problem_base_url.
 	ProblemBaseURL string
@@ -59,6 +70,9 @@ type Server struct {
 	newUID      func() string
 	stickiness  float64
 	problemBase string
+	bodyTimeout time.Duration
+	corsOrigins []string
+	loopback    bool
 	ties        *tieBreaker
 	metrics     *requestMetrics
 	gather      prometheus.Gatherer
@@ -93,6 +107,10 @@ func New(opts Options) *Server {
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
 		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
 		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
+	}
+	s.corsOrigins, s.loopback = opts.CORSOrigins, opts.LoopbackOnly
+	if s.bodyTimeout = opts.BodyTimeout; s.bodyTimeout <= 0 {
+		s.bodyTimeout = 30 * time.Second
 	}
 	if s.problemBase = opts.ProblemBaseURL; s.problemBase == "" {
 		s.problemBase = DefaultProblemBaseURL
@@ -143,10 +161,14 @@ type route struct {
 }
 
 // Handler returns the API's http.Handler. Middleware order, outermost
-// first: recover → request ID → metrics and log → authn → authz → route.
+// first: request ID → guard (path, Host, Origin) → recover → metrics and
+// log → authn → authz → route.
 func (s *Server) Handler() http.Handler {
 	router := httprouter.New()
+	// No redirects: a cleaned path may name another object (a 307 from
+	// .../mine/applications/..%2F..%2Fother/... to other's app).
 	router.RedirectTrailingSlash = false
+	router.RedirectFixedPath = false
 	router.HandleMethodNotAllowed = true
 	router.NotFound = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.writeProblem(w, r, errorf(http.StatusNotFound,
@@ -173,7 +195,7 @@ func (s *Server) Handler() http.Handler {
 	metricsHandler := promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{})
 	router.Handler(http.MethodGet, "/metrics", metricsHandler)
 
-	return s.withRequestID(router)
+	return s.withRequestID(s.guard(router))
 }
 
 func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc)) {

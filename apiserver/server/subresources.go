@@ -63,7 +63,7 @@ func (s *Server) subresource(k api.Kind, sub string) handlerFunc {
 // statusUpdate replaces the status (the controllers' view); spec and
 // metadata stay.
 func (s *Server) statusUpdate(w http.ResponseWriter, r *http.Request, k api.Kind) (store.MutateFunc, int64, error) {
-	data, err := readBody(w, r, false)
+	data, err := s.readBody(w, r, false)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -85,7 +85,7 @@ func (s *Server) statusUpdate(w http.ResponseWriter, r *http.Request, k api.Kind
 // binding records the scheduler's choice: scheduled_to, scheduled, and the
 // cluster as an owner of the application.
 func (s *Server) binding(w http.ResponseWriter, r *http.Request) (store.MutateFunc, error) {
-	data, err := readBody(w, r, false)
+	data, err := s.readBody(w, r, false)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func (s *Server) binding(w http.ResponseWriter, r *http.Request) (store.MutateFu
 // back with the token Krake injected. complete deletes the application;
 // shutdown tells the controller it may go on.
 func (s *Server) hookCallback(w http.ResponseWriter, r *http.Request, k api.Kind, ns, name, hook string) (store.MutateFunc, error) {
-	data, err := readBody(w, r, false)
+	data, err := s.readBody(w, r, false)
 	if err != nil {
 		return nil, err
 	}

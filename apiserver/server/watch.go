@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -28,11 +27,11 @@ type errorEvent struct {
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns string, lp listParams) error {
 	heartbeat := DefaultHeartbeat
 	if raw := r.URL.Query().Get("heartbeat"); raw != "" {
-		n, err := strconv.ParseFloat(raw, 64)
-		if err != nil || n <= 0 || n > 3600 {
-			return errorf(http.StatusBadRequest, "heartbeat=%q must be a number of seconds between 0 and 3600", raw)
+		// At least a second: a tiny heartbeat costs a core per stream.
+		var err error
+		if heartbeat, err = parseSeconds("heartbeat", raw, 1, 3600); err != nil {
+			return err
 		}
-		heartbeat = time.Duration(n * float64(time.Second))
 	}
 	ctx, cancel := s.streamContext(r.Context())
 	defer cancel()
@@ -95,11 +94,11 @@ func parseTimeout(r *http.Request) (time.Duration, error) {
 	if raw == "" {
 		return DefaultBlockingTimeout, nil
 	}
-	n, err := strconv.ParseFloat(raw, 64)
-	if err != nil || n <= 0 || n > 3600 {
-		return 0, errorf(http.StatusBadRequest, "timeout=%q must be a number of seconds between 0 and 3600", raw)
+	d, err := parseSeconds("timeout", raw, 0.001, 3600)
+	if err != nil {
+		return 0, err
 	}
-	return time.Duration(n * float64(time.Second)), nil
+	return d, nil
 }
 
 // parseBlocking reads ?blocking[=STATE]. A bare blocking waits for the

@@ -82,7 +82,7 @@ func TestWatch_streamsEventsWithHeartbeatAndSelector(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	listRV := do(t, http.MethodGet, apps, "", "").json(t)["metadata"].(map[string]any)["resource_version"].(string)
-	lines := streamLines(t, ctx, apps+"?watch=true&heartbeat=0.05&label_selector=team%3Dred&resource_version="+listRV)
+	lines := streamLines(t, ctx, apps+"?watch=true&heartbeat=1&label_selector=team%3Dred&resource_version="+listRV)
 
 	mustStatus(t, doJSON(t, http.MethodPost, apps, appBody("blue-app")), http.StatusOK) // filtered out
 	red := strings.Replace(appBody("red-app"), `"metadata":{`, `"metadata":{"labels":{"team":"red"},`, 1)
@@ -108,7 +108,7 @@ func TestWatch_streamsEventsWithHeartbeatAndSelector(t *testing.T) {
 				return
 			}
 		case <-deadline:
-			t.Fatal("no heartbeat line within 5s at heartbeat=0.05")
+			t.Fatal("no heartbeat line within 5s at heartbeat=1")
 		}
 	}
 }

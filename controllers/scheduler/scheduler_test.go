@@ -41,7 +41,9 @@ type env struct {
 
 const rescheduleAfter = time.Hour
 
-func start(t *testing.T) *env {
+// newEnv starts the API; run starts the scheduler (after the test has
+// created what its first lists should hold).
+func newEnv(t *testing.T) *env {
 	t.Helper()
 	srv, err := servertest.Start()
 	if err != nil {
@@ -52,17 +54,20 @@ func start(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return &env{t: t, c: c, clock: newClock()}
+}
+
+func (e *env) run() {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	quiet := slog.New(slog.DiscardHandler)
-	clk := newClock()
-	inf := runtime.NewInformers(c, quiet)
-	s := scheduler.New(c, quiet, scheduler.Options{RescheduleAfter: rescheduleAfter, Stickiness: 0.1,
-		Now: clk.now, Rand: rand.New(rand.NewPCG(1, 2))}, inf)
-	inf.Start(ctx)
+	e.inf = runtime.NewInformers(e.c, quiet)
+	e.sched = scheduler.New(e.c, quiet, scheduler.Options{RescheduleAfter: rescheduleAfter, Stickiness: 0.1,
+		Now: e.clock.now, Rand: rand.New(rand.NewPCG(1, 2))}, e.inf)
+	e.inf.Start(ctx)
 	done := make(chan struct{})
-	go func() { _ = s.Start(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &env{t: t, c: c, inf: inf, sched: s, clock: clk}
+	go func() { _ = e.sched.Start(ctx); close(done) }()
+	e.t.Cleanup(func() { cancel(); <-done })
 }
 
 // staticMetrics creates (or replaces) the global static provider "levels"
@@ -207,11 +212,12 @@ func (e *env) reconcile(ns, name string) runtime.Result {
 // has become much better; a change of its own constraints re-decides at
 // once.
 func TestReschedule_afterSettling(t *testing.T) {
-	e := start(t)
+	e := newEnv(t)
 	ns := "resched"
 	e.staticMetrics(map[string]float64{"level-a": 0.9, "level-b": 0.2})
 	e.cluster(ns, "a", map[string]string{"location": "DE"}, "level-a")
 	e.cluster(ns, "b", map[string]string{"location": "FR"}, "level-b")
+	e.run()
 	e.app(ns, "mover")
 	e.eventually("mover bound to a (0.9 against 0.2)", func() (bool, string) {
 		a := e.get(ns, "mover")
@@ -270,7 +276,7 @@ func TestReschedule_afterSettling(t *testing.T) {
 // puts it in FAILING_METRICS with the reason (and out of the race), and
 // a later decision that can read the metric brings it back.
 func TestFailingMetrics_onlyWhenNeeded(t *testing.T) {
-	e := start(t)
+	e := newEnv(t)
 	ns := "fm"
 	ctx := t.Context()
 	dead := api.MustKind("core", "GlobalMetricsProvider").New().(*api.MetricsProvider)
@@ -287,6 +293,7 @@ func TestFailingMetrics_onlyWhenNeeded(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.cluster(ns, "edge", nil, "latency")
+	e.run()
 	// A decision elsewhere shows the scheduler is at work; edge's metric
 	// is not needed by it, so edge is left alone.
 	e.cluster("other", "plain", nil)

@@ -52,7 +52,9 @@ type Config struct {
 	Logger  *slog.Logger
 	Version string
 	// ProblemBaseURL prefixes the type of error documents (server default when empty).
-	ProblemBaseURL  string
+	ProblemBaseURL string
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins     []string
 	ShutdownTimeout time.Duration // default 15s
 	// Controllers to run in the same process, talking to this API over
 	// HTTP; none for `krakectl api`.
@@ -73,7 +75,13 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	defer closeEtcd()
 
 	st := store.New(etcdClient, store.Options{})
+	loopback, err := isLoopback(cfg.Listen)
+	if err != nil {
+		return err
+	}
 	srv := server.New(server.Options{
+		LoopbackOnly:   loopback,
+		CORSOrigins:    cfg.CORSOrigins,
 		Store:          st,
 		Logger:         log,
 		Version:        cfg.Version,
@@ -85,9 +93,13 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Krake running? pick another address with --listen)", cfg.Listen, err)
 	}
+	// Request bodies have their own deadline in the server; a ReadTimeout
+	// here would also end watch streams.
 	httpServer := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	httpServer.RegisterOnShutdown(srv.StopStreams)
@@ -174,4 +186,18 @@ func hookURL(opts controllers.Options, apiURL string) string {
 		return opts.HookURL
 	}
 	return apiURL
+}
+
+// isLoopback reports whether a listen address binds loopback only (the
+// API then checks the Host header against DNS rebinding).
+func isLoopback(listen string) (bool, error) {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false, fmt.Errorf("--listen %q: give host:port, such as 127.0.0.1:8080", listen)
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
 }

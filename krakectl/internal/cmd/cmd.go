@@ -65,6 +65,7 @@ type serveOptions struct {
 	stickiness    float64
 	hookURL       string
 	problemBase   string
+	corsOrigins   []string
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -84,6 +85,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	}
 	f.StringVar(&o.problemBase, "problem-base-url", server.DefaultProblemBaseURL,
 		"prefix of the type of every error document (<url>/not-found-error, ...), e.g. your documentation's problems page")
+	f.StringSliceVar(&o.corsOrigins, "cors-origin", nil, "browser origins allowed to call the API (https://ui.example.org, or * for any); other cross-origin requests get 403")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
 	f.StringVar(&o.configFile, "config", "", "config file whose keys are these flags (default: first krake.yaml in ./, $XDG_CONFIG_HOME/krake/, /etc/krake/)")
@@ -157,6 +159,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		Logger:            log,
 		Version:           version,
 		ProblemBaseURL:    o.problemBase,
+		CORSOrigins:       o.corsOrigins,
 		Controllers:       o.controllers,
 		ControllerOptions: o.controllerOptions(),
 		Etcd: app.EtcdConfig{
