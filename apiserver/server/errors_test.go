@@ -3,10 +3,13 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -170,3 +173,56 @@ func TestErrors_problemBaseURL(t *testing.T) {
 		t.Errorf("problem = %+v, want type https://docs.example.org/problems/not-found-error", p)
 	}
 }
+
+// TestErrors_storeOutOfSpace: with etcd's quota reached, writes answer 507
+// INSUFFICIENT_STORAGE saying what to do, reads keep working, and the
+// refusal is logged.
+func TestErrors_storeOutOfSpace(t *testing.T) {
+	e, err := embedetcd.Start(embedetcd.Options{Dir: t.TempDir(), UnsafeNoFsync: true, QuotaBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) }), nil))
+	srv := server.New(server.Options{Store: store.New(e.Client(), store.Options{}), Logger: logger})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	post := func(name string) (int, server.Problem) {
+		body := strings.Replace(fixture("Application", name), `"metadata":{"name":"echo"}`,
+			`"metadata":{"name":"echo","annotations":{"pad":"`+strings.Repeat("x", 200<<10)+`"}}`, 1)
+		resp, err := http.Post(ts.URL+"/kubernetes/namespaces/full/applications", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p server.Problem
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, p
+	}
+	status, p := 200, server.Problem{}
+	for i := 0; i < 40 && status == http.StatusOK; i++ {
+		status, p = post(fmt.Sprintf("app-%d", i))
+	}
+	if status != http.StatusInsufficientStorage || p.Title != "INSUFFICIENT_STORAGE" || !strings.Contains(p.Detail, "--etcd-quota-bytes") {
+		t.Fatalf("writing past the quota ended with %d %+v, want 507 INSUFFICIENT_STORAGE", status, p)
+	}
+	resp, err := http.Get(ts.URL + "/kubernetes/namespaces/full/applications/app-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("a read while out of space = %d, want 200", resp.StatusCode)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "etcd is out of space") {
+		t.Errorf("no log line for the refused write:\n%s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

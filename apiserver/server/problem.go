@@ -48,6 +48,7 @@ const (
 	TitleUnavailable          = "SERVICE_UNAVAILABLE"
 	TitleTimeout              = "TIMEOUT"
 	TitleRequestTimeout       = "REQUEST_TIMEOUT"
+	TitleInsufficientStorage  = "INSUFFICIENT_STORAGE"
 )
 
 // DefaultProblemBaseURL prefixes problem types unless the operator points
@@ -69,6 +70,7 @@ var statusTitles = map[int]string{
 	http.StatusUnprocessableEntity:   TitleValidation,
 	http.StatusInternalServerError:   TitleInternal,
 	http.StatusServiceUnavailable:    TitleUnavailable,
+	http.StatusInsufficientStorage:   TitleInsufficientStorage,
 	http.StatusGatewayTimeout:        TitleTimeout,
 }
 
@@ -125,6 +127,9 @@ func problemFor(err error, base string) Problem {
 		p = Problem{Status: http.StatusBadRequest, Detail: "the continue token is invalid or expired; list again from the start"}
 	case errors.Is(err, store.ErrTooLarge):
 		p = Problem{Status: http.StatusRequestEntityTooLarge, Detail: "the object is larger than the store accepts; make the manifest smaller"}
+	case errors.Is(err, store.ErrNoSpace):
+		p = Problem{Status: http.StatusInsufficientStorage,
+			Detail: "the store (etcd) is out of space: reads work, writes fail until the operator frees space (compaction and defragmentation run every 5 minutes) or raises --etcd-quota-bytes"}
 	case errors.Is(err, store.ErrUnavailable):
 		p = Problem{Status: http.StatusServiceUnavailable, Detail: "the store (etcd) is unavailable; retry shortly"}
 	case errors.Is(err, auth.ErrUnauthenticated):
@@ -154,9 +159,12 @@ func newRequestID() string {
 func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	p := problemFor(err, s.problemBase)
 	p.Instance = r.URL.Path
-	if p.Status == http.StatusInternalServerError {
+	switch p.Status {
+	case http.StatusInternalServerError:
 		p.RequestID = requestID(r)
 		s.log.Error("internal error", "request_id", p.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
+	case http.StatusInsufficientStorage:
+		s.log.Error("write refused: etcd is out of space (NOSPACE)", "method", r.Method, "path", r.URL.Path)
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)

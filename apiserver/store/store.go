@@ -32,6 +32,7 @@ var (
 	ErrUnavailable   = errors.New("etcd unavailable")
 	ErrBadContinue   = errors.New("invalid continue token")
 	ErrTooLarge      = errors.New("object is larger than etcd accepts")
+	ErrNoSpace       = errors.New("etcd is out of space (its quota is reached)")
 )
 
 // Store is the etcd-backed object store. It is safe for concurrent use.
@@ -429,6 +430,9 @@ func wrapEtcd(err error) error {
 	}
 	if errors.Is(err, rpctypes.ErrRequestTooLarge) || errors.Is(err, rpctypes.ErrGRPCRequestTooLarge) {
 		return ErrTooLarge
+	}
+	if errors.Is(err, rpctypes.ErrNoSpace) || errors.Is(err, rpctypes.ErrGRPCNoSpace) {
+		return ErrNoSpace
 	}
 	code := status.Code(err)
 	var etcdErr rpctypes.EtcdError

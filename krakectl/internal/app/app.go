@@ -43,6 +43,8 @@ type EtcdConfig struct {
 	// DataDir of the embedded etcd.
 	DataDir  string
 	LogLevel string
+	// QuotaBytes is the embedded etcd's space quota (0: its default, 8 GiB).
+	QuotaBytes int64
 }
 
 // Config of an API process.
@@ -171,7 +173,8 @@ func openEtcd(cfg EtcdConfig, log *slog.Logger) (client *clientv3.Client, closeF
 		log.Info("using external etcd", "endpoints", cfg.Endpoints)
 		return client, func() { _ = client.Close() }, nil, nil
 	}
-	e, err := embedetcd.Start(embedetcd.Options{Dir: cfg.DataDir, LogLevel: cfg.LogLevel})
+	e, err := embedetcd.Start(embedetcd.Options{Dir: cfg.DataDir, LogLevel: cfg.LogLevel, QuotaBytes: cfg.QuotaBytes,
+		Logger: log.With("component", "etcd")})
 	if err != nil {
 		return nil, nil, nil, err
 	}

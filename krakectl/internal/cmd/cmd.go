@@ -66,6 +66,7 @@ type serveOptions struct {
 	hookURL       string
 	problemBase   string
 	corsOrigins   []string
+	etcdQuota     int64
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -78,6 +79,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	if embedded {
 		f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory of the embedded etcd")
 		f.StringVar(&o.etcdLogLevel, "etcd-log-level", "fatal", "log level of the embedded etcd (debug, info, warn, error, fatal)")
+		f.Int64Var(&o.etcdQuota, "etcd-quota-bytes", 8<<30, "space quota of the embedded etcd; past it writes get 507 until compaction and defragmentation free space")
 	}
 	if embedded {
 		f.StringSliceVar(&o.controllers, "controllers", controllers.Names(), "controllers to run in this process (none: --controllers=)")
@@ -164,7 +166,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		ControllerOptions: o.controllerOptions(),
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
-			DataDir: o.dataDir, LogLevel: o.etcdLogLevel,
+			DataDir: o.dataDir, LogLevel: o.etcdLogLevel, QuotaBytes: o.etcdQuota,
 		},
 	})
 }
