@@ -36,6 +36,7 @@ type Controller struct {
 	now      func() time.Time
 	attempts map[runtime.Key]attempt // guarded by mu
 	settled  map[runtime.Key]settled // guarded by mu
+	homes    map[string]string       // cluster key -> what placement reads of it; guarded by mu
 	opts     Options
 	loop     *runtime.Controller
 	log      *slog.Logger
@@ -75,6 +76,7 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	s := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log, rng: opts.Rand}
 	s.metrics = newMetricSource(c, log)
 	s.now, s.attempts, s.settled, s.opts = opts.Now, map[runtime.Key]attempt{}, map[runtime.Key]settled{}, opts
+	s.homes = map[string]string{}
 	s.loop = runtime.New("scheduler", s, 2, log)
 	s.apps.AddHandler(func(typ string, app *api.Application) {
 		key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
@@ -85,7 +87,12 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 		s.loop.Enqueue(key)
 	})
 	// A new or changed cluster may be the home a waiting app needs.
+	// Only what placement reads counts (labels, custom resources, metrics,
+	// state): a status write of metric values or nodes is not a new home.
 	s.clusters.AddHandler(func(typ string, cl *api.Cluster) {
+		if !s.homeChanged(typ, cl) {
+			return
+		}
 		for _, app := range s.apps.List() {
 			if app.Metadata.Namespace == cl.Metadata.Namespace && app.Status.ScheduledTo == nil {
 				key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
@@ -95,6 +102,24 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 		}
 	})
 	return s
+}
+
+// homeChanged records what placement reads of a cluster and reports
+// whether it differs from what was recorded (always for adds and deletes).
+func (s *Controller) homeChanged(typ string, cl *api.Cluster) bool {
+	key := informer.Key(cl)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if typ == api.Deleted {
+		delete(s.homes, key)
+		return true
+	}
+	data, _ := json.Marshal([]any{cl.Metadata.Labels, cl.Spec.CustomResources, cl.Spec.Metrics, cl.Status.State, cl.Metadata.Deleted != nil})
+	if s.homes[key] == string(data) {
+		return false
+	}
+	s.homes[key] = string(data)
+	return true
 }
 
 // Start runs until ctx ends (the shared informers are started by the caller).
@@ -249,17 +274,21 @@ func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.A
 	return runtime.Result{}, nil // the new cluster's RUNNING event starts the next period
 }
 
-// attempt is when an app without a cluster may be tried again, and the
-// version of its spec that attempt was about.
+// attempt is when an app without a cluster may be tried again, the
+// version of its spec that attempt was about, and the retries counted so
+// far (which the status holds only as of its last write).
 type attempt struct {
 	next     time.Time
 	modified api.Time
+	retries  int
 }
 
 // noCandidate records why the app waits and retries with its back-off:
 // DEGRADED while retries remain, FAILED when they are spent. An event
 // before the next attempt (such as this very status update) does not
-// count as a retry; a changed app or cluster does.
+// count as a retry; a changed app or cluster does. With no retry limit,
+// an attempt that ends as the last one did writes nothing: 10,000 apps
+// waiting for a cluster cost no writes once they have said why.
 func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.Application, msg string) (runtime.Result, error) {
 	now := s.now()
 	s.mu.Lock()
@@ -268,37 +297,49 @@ func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.
 	if waiting && now.Before(a.next) && a.modified.Equal(app.Metadata.Modified.Time) {
 		return runtime.Result{RequeueAfter: a.next.Sub(now)}, nil
 	}
-	state, retries, delay := backoff(app)
-	updated := api.DeepCopy(app)
-	updated.Status.State, updated.Status.Retries = state, retries
-	updated.Status.Reason = &api.Reason{Code: api.ReasonNoSuitableResource, Message: msg}
-	if _, err := s.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, updated); err != nil {
-		if client.IsNotFound(err) {
-			return runtime.Result{}, nil
+	sofar := app.Status.Retries
+	if waiting && a.retries > sofar {
+		sofar = a.retries
+	}
+	state, retries, delay := backoff(app.Spec, sofar)
+	reason := api.Reason{Code: api.ReasonNoSuitableResource, Message: msg}
+	unchanged := app.Status.State == state && app.Status.Reason != nil && *app.Status.Reason == reason
+	if !unchanged || app.Spec.BackoffLimit >= 0 {
+		updated := api.DeepCopy(app)
+		updated.Status.State, updated.Status.Retries, updated.Status.Reason = state, retries, &reason
+		if _, err := s.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, updated); err != nil {
+			if client.IsNotFound(err) {
+				return runtime.Result{}, nil
+			}
+			return runtime.Result{}, err
 		}
-		return runtime.Result{}, err
 	}
 	if state == api.StateFailed {
 		s.forget(key)
 		return runtime.Result{}, nil // retries spent: `rok kube app retry` starts over
 	}
 	s.mu.Lock()
-	s.attempts[key] = attempt{next: now.Add(delay), modified: app.Metadata.Modified}
+	s.attempts[key] = attempt{next: now.Add(delay), modified: app.Metadata.Modified, retries: retries}
 	s.mu.Unlock()
 	return runtime.Result{RequeueAfter: delay}, nil
 }
 
-// backoff counts one more retry: the state it leaves the app in, the
-// retries so far, and the pause before the next (backoff_delay times
-// backoff to the power of the retries before, at most 5 minutes).
-func backoff(app *api.Application) (state string, retries int, delay time.Duration) {
-	retries = app.Status.Retries + 1
+// maxBackoff caps the pause between attempts to place an app.
+const maxBackoff = 5 * time.Minute
+
+// backoff counts one more retry after sofar: the state it leaves the app
+// in, the retries then, and the pause before the next: backoff_delay,
+// growing by the factor backoff but at least doubling (a factor of 1
+// would retry every app every second forever), at most maxBackoff.
+func backoff(spec api.ApplicationSpec, sofar int) (state string, retries int, delay time.Duration) {
+	retries = sofar + 1
 	state = api.StateDegraded
-	if limit := app.Spec.BackoffLimit; limit >= 0 && retries >= limit {
+	if limit := spec.BackoffLimit; limit >= 0 && retries >= limit {
 		state = api.StateFailed
 	}
-	seconds := app.Spec.BackoffDelay * math.Pow(math.Max(app.Spec.Backoff, 1), float64(retries-1))
-	delay = min(time.Duration(seconds*float64(time.Second)), 5*time.Minute)
+	factor := math.Max(spec.Backoff, 2)
+	seconds := spec.BackoffDelay * math.Pow(factor, float64(min(retries-1, 64)))
+	delay = time.Duration(math.Min(seconds, maxBackoff.Seconds()) * float64(time.Second))
 	return state, retries, max(delay, 100*time.Millisecond)
 }
 
