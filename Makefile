@@ -13,7 +13,7 @@ DEMO_ADDR ?= 127.0.0.1:8080
 FUZZ_SCALE ?= 1
 fuzz_execs = $$(( $(1) * $(FUZZ_SCALE) ))x
 
-.PHONY: all build test test-deps kube-testenv unit e2e fuzz lint bench demo demo-down clean
+.PHONY: all build test test-deps kube-testenv unit e2e fuzz lint bench soak demo demo-down clean
 
 all: build
 
@@ -65,6 +65,9 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	   $(GO) test -run '^$$' -bench 'BenchmarkBindings' -benchtime 1x ./controllers/scheduler; } \
 	 | $(GO) run ./e2e/cmd/benchtable
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./tui
+
+soak: kube-testenv ## long steady-state runs: 10,000 unschedulable apps for 60 s (writes/s, share of a core)
+	$(GO) test -tags e2e -run '^$$' -bench 'BenchmarkUnschedulable' -benchtime 1x -timeout 30m ./e2e
 
 demo: test-deps build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
 	@./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"

@@ -17,7 +17,7 @@ import (
 	"github.com/krake-go/krake/e2e/framework"
 )
 
-func newClient(t *testing.T, url string) *client.Client {
+func newClient(t testing.TB, url string) *client.Client {
 	t.Helper()
 	c, err := client.New(url, client.Options{Timeout: 10 * time.Second})
 	if err != nil {

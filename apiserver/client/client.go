@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -76,6 +77,8 @@ type APIError struct {
 	Title  string
 	Detail string
 	Errors []api.FieldError
+	// retryAfter is the server's Retry-After for a 429.
+	retryAfter time.Duration
 	// Problem is the problem document as the server sent it (nil when the
 	// answer was not one), for callers that pass it on to scripts.
 	Problem []byte
@@ -180,13 +183,36 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 
 // send performs the request and turns non-2xx answers into *APIError.
 func (c *Client) send(ctx context.Context, method, path string, query url.Values, body any, contentType string) (*http.Response, error) {
-	var reader io.Reader
+	var data []byte
 	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if data, err = json.Marshal(body); err != nil {
 			return nil, fmt.Errorf("encode request: %w", err)
 		}
-		reader = bytes.NewReader(data)
+	}
+	for attempt := 1; ; attempt++ {
+		resp, err := c.sendOnce(ctx, method, path, query, data, contentType)
+		var apiErr *APIError
+		if attempt >= maxAttempts || !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests {
+			return resp, err
+		}
+		// The server is full (429): it did nothing; wait as it asks.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(apiErr.retryAfter):
+		}
+	}
+}
+
+// maxAttempts bounds the tries of a request the server answers with 429.
+const maxAttempts = 5
+
+// sendOnce performs the request once.
+func (c *Client) sendOnce(ctx context.Context, method, path string, query url.Values, body []byte, contentType string) (*http.Response, error) {
+	var reader io.Reader
+	if body != nil {
+		reader = bytes.NewReader(body)
 	}
 	// The URL is built rather than printed and parsed again: every call of
 	// the client goes through here.
@@ -230,7 +256,10 @@ func isConnectionError(err error) bool {
 
 func readAPIError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	apiErr := &APIError{Status: resp.StatusCode}
+	apiErr := &APIError{Status: resp.StatusCode, retryAfter: time.Second}
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		apiErr.retryAfter = min(time.Duration(secs)*time.Second, 10*time.Second)
+	}
 	var problem struct {
 		Type   string           `json:"type"`
 		Title  string           `json:"title"`

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
 )
 
 var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -238,5 +240,46 @@ func TestCreate_largeBodyWithinLimit(t *testing.T) {
 	mustStatus(t, r, http.StatusOK)
 	if len(r.body) < 1900<<10 {
 		t.Errorf("stored object is %d bytes, want the whole manifest back", len(r.body))
+	}
+}
+
+// TestList_wholeListInPages: a list without a limit holds every object
+// (as the original's clients expect) though the server reads and writes
+// it a page at a time, all at one revision.
+func TestList_wholeListInPages(t *testing.T) {
+	const n = 1234 // more than two pages
+	ns := namespace(t)
+	c := newClient(t)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range n {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			mustStatus(t, doJSON(t, http.MethodPost, "/core/namespaces/"+ns+"/metrics", fixture("Metric", fmt.Sprintf("m-%04d", i))), http.StatusOK)
+		})
+	}
+	wg.Wait()
+	r := do(t, http.MethodGet, "/core/namespaces/"+ns+"/metrics", "", "")
+	mustStatus(t, r, http.StatusOK)
+	doc := r.json(t)
+	items := doc["items"].([]any)
+	if len(items) != n || doc["kind"] != "MetricList" {
+		t.Fatalf("whole list has %d items (kind %v), want %d", len(items), doc["kind"], n)
+	}
+	meta := doc["metadata"].(map[string]any)
+	if meta["resource_version"] == "" || meta["continue"] != nil {
+		t.Errorf("whole list metadata = %v, want a resource_version and no continue", meta)
+	}
+	seen := map[string]bool{}
+	for _, it := range items {
+		seen[it.(map[string]any)["metadata"].(map[string]any)["name"].(string)] = true
+	}
+	if len(seen) != n {
+		t.Errorf("whole list has %d distinct names, want %d", len(seen), n)
+	}
+	paged, err := client.For[*api.Metric](c, api.MustKind("core", "Metric"), ns).ListAll(t.Context(), client.ListOptions{Limit: 100})
+	if err != nil || len(paged.Items) != n {
+		t.Errorf("paged list: %d items, %v", len(paged.Items), err)
 	}
 }

@@ -19,6 +19,9 @@ import (
 // MaxBodyBytes is the largest request body the API reads (2 MiB).
 const MaxBodyBytes = 2 << 20
 
+// yamlConversions is how many YAML bodies are converted at once.
+const yamlConversions = 2
+
 // readBody returns the request body as JSON, converting YAML. It answers
 // 413 for a body over the limit, 415 for a missing Content-Type or one it
 // cannot read (a browser's form post carries none of ours, so a web page
@@ -73,6 +76,14 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, patch bool) ([
 		return nil, errorf(http.StatusBadRequest, "the request body is empty; send a JSON object")
 	}
 	if isYAML {
+		// Converting YAML builds a tree many times the body's size (a 2 MB
+		// body: about 100 MB): a few at a time bound the server's memory.
+		select {
+		case s.yamlSlots <- struct{}{}:
+			defer func() { <-s.yamlSlots }()
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
 		converted, err := yaml.YAMLToJSON(data)
 		if err != nil {
 			return nil, errorf(http.StatusBadRequest, "the body is not valid YAML: %v", err)

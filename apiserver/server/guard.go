@@ -94,3 +94,33 @@ func parseSeconds(name, raw string, lo, hi float64) (time.Duration, error) {
 	}
 	return time.Duration(n * float64(time.Second)), nil
 }
+
+// limit answers 429 when the read or write requests in flight fill their
+// slots, so a flood of requests queues in the clients (which retry after
+// Retry-After), not in the server's memory. Watches, health and metrics
+// are not counted.
+func (s *Server) limit(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var slots chan struct{}
+		switch {
+		case r.URL.Path == "/healthz" || r.URL.Path == "/readyz" || r.URL.Path == "/metrics":
+		case r.Method == http.MethodGet && isWatch(r):
+		case r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions:
+			slots = s.reads
+		default:
+			slots = s.writes
+		}
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+				defer func() { <-slots }()
+			default:
+				w.Header().Set("Retry-After", "1")
+				s.writeProblem(w, r, errorf(http.StatusTooManyRequests,
+					"the server is serving %d requests of this kind already; retry after a second", cap(slots)))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -183,8 +183,14 @@ func (s *Server) list(k api.Kind) handlerFunc {
 		if isWatch(r) {
 			return s.watch(w, r, k, ns, lp)
 		}
-		res, err := s.store.List(r.Context(), k, ns, store.ListOptions{
-			Limit: lp.limit, Continue: lp.continueToken, Labels: lp.labels()})
+		opts := store.ListOptions{Limit: lp.limit, Continue: lp.continueToken, Labels: lp.labels()}
+		if lp.limit == 0 {
+			// The whole list, as the original's clients expect, but read and
+			// written a page at a time: memory stays one page per request.
+			opts.Limit = listPage
+			return s.streamList(w, r, k, ns, opts)
+		}
+		res, err := s.store.List(r.Context(), k, ns, opts)
 		if err != nil {
 			return err
 		}
@@ -192,18 +198,70 @@ func (s *Server) list(k api.Kind) handlerFunc {
 	}
 }
 
-// writeList answers a list, splicing the stored JSON of the items into
-// the envelope: encoding/json would re-scan and compact every item.
-func writeList(w http.ResponseWriter, k api.Kind, res store.ListResult) error {
-	head, err := json.Marshal(api.List[struct{}]{
-		API: k.API, Kind: k.Kind + "List",
-		Metadata: api.ListMetadata{ResourceVersion: strconv.FormatInt(res.Revision, 10), Continue: res.Continue},
-	})
+// listPage is how many items a whole list reads from etcd at a time.
+const listPage = 500
+
+// streamList answers a list without a limit page by page, all pages at
+// the first page's revision (one snapshot), spliced into one envelope.
+func (s *Server) streamList(w http.ResponseWriter, r *http.Request, k api.Kind, ns string, opts store.ListOptions) error {
+	page, err := s.store.List(r.Context(), k, ns, opts)
 	if err != nil {
 		return err
 	}
-	// head ends in `"items":null}`; replace that with the items.
-	head = bytes.TrimSuffix(head, []byte(`null}`))
+	if page.Continue == "" {
+		return writeList(w, k, page) // one page: the usual answer
+	}
+	head, err := listHead(k, page.Revision, "")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	buf := append(head, '[')
+	first := true
+	for {
+		for _, it := range page.Items {
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = append(buf, it.Data...)
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+		buf = buf[:0]
+		if page.Continue == "" {
+			break
+		}
+		opts.Continue = page.Continue
+		if page, err = s.store.List(r.Context(), k, ns, opts); err != nil {
+			return err // the status is sent: the client sees a cut body
+		}
+	}
+	_, err = w.Write([]byte("]}\n"))
+	return err
+}
+
+// listHead is a list envelope up to its items: `{"api":...,"items":`.
+func listHead(k api.Kind, revision int64, continueToken string) ([]byte, error) {
+	head, err := json.Marshal(api.List[struct{}]{
+		API: k.API, Kind: k.Kind + "List",
+		Metadata: api.ListMetadata{ResourceVersion: strconv.FormatInt(revision, 10), Continue: continueToken},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(head, []byte(`null}`)), nil
+}
+
+// writeList answers a list, splicing the stored JSON of the items into
+// the envelope: encoding/json would re-scan and compact every item.
+func writeList(w http.ResponseWriter, k api.Kind, res store.ListResult) error {
+	head, err := listHead(k, res.Revision, res.Continue)
+	if err != nil {
+		return err
+	}
 	size := len(head) + 3
 	for _, it := range res.Items {
 		size += len(it.Data) + 1

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/store"
@@ -174,4 +177,72 @@ func TestHardening_slowBody(t *testing.T) {
 	if a := send(t, ts, http.MethodGet, "/healthz", nil, ""); a.status != http.StatusOK {
 		t.Errorf("after a stalled body /healthz = %d", a.status)
 	}
+}
+
+// TestHardening_inflightLimit: past the in-flight limit the API answers
+// 429 with Retry-After instead of taking more work (watches are not
+// counted), and the Go client waits and retries.
+func TestHardening_inflightLimit(t *testing.T) {
+	e, err := embedetcd.Start(embedetcd.Options{Dir: t.TempDir(), UnsafeNoFsync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.Close)
+	srv := server.New(server.Options{Store: store.New(e.Client(), store.Options{}), MaxRequestsInflight: 1, MaxMutatingInflight: 1})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	t.Cleanup(srv.StopStreams)
+	jsonCT := map[string]string{"Content-Type": "application/json"}
+
+	// A watch holds no read slot: a GET still gets through.
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	watchReq, _ := http.NewRequestWithContext(ctx, http.MethodGet, ts.URL+"/kubernetes/namespaces/a/applications?watch=true", nil)
+	watch, err := http.DefaultClient.Do(watchReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watch.Body.Close()
+	if a := send(t, ts, http.MethodGet, "/kubernetes/namespaces/a/applications", nil, ""); a.status != http.StatusOK {
+		t.Errorf("GET beside an open watch with one read slot = %d %q", a.status, a.problem.Detail)
+	}
+
+	// A blocking create holds the one write slot for a second.
+	held := make(chan rawAnswer, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, ts.URL+"/kubernetes/namespaces/a/applications?blocking=RUNNING&timeout=1.5", strings.NewReader(appBody("holder")))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			held <- rawAnswer{status: resp.StatusCode}
+		} else {
+			held <- rawAnswer{}
+		}
+	}()
+	time.Sleep(300 * time.Millisecond) // nothing else writes: the holder has the slot
+	full := send(t, ts, http.MethodPost, "/kubernetes/namespaces/a/applications", jsonCT, appBody("second"))
+	if full.status != http.StatusTooManyRequests || full.problem.Title != "TOO_MANY_REQUESTS" || full.header.Get("Retry-After") != "1" {
+		t.Fatalf("a write while the write slot is held = %d %+v (Retry-After %q), want 429 TOO_MANY_REQUESTS", full.status, full.problem, full.header.Get("Retry-After"))
+	}
+	// The client retries after Retry-After and gets through once the slot is free.
+	c, err := client.New(ts.URL, client.Options{Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Applications("a").Create(t.Context(), mustApp(t, "third"), client.WriteOptions{}); err != nil {
+		t.Errorf("client create while the slot was held: %v, want it to wait and succeed", err)
+	}
+	if h := <-held; h.status != http.StatusGatewayTimeout {
+		t.Errorf("the holder (blocking until RUNNING, 1.5 s) answered %d, want 504", h.status)
+	}
+}
+
+func mustApp(t *testing.T, name string) *api.Application {
+	t.Helper()
+	app := api.MustKind("kubernetes", "Application").New().(*api.Application)
+	if err := json.Unmarshal([]byte(appBody(name)), app); err != nil {
+		t.Fatal(err)
+	}
+	return app
 }

@@ -49,6 +49,7 @@ const (
 	TitleTimeout              = "TIMEOUT"
 	TitleRequestTimeout       = "REQUEST_TIMEOUT"
 	TitleInsufficientStorage  = "INSUFFICIENT_STORAGE"
+	TitleTooManyRequests      = "TOO_MANY_REQUESTS"
 )
 
 // DefaultProblemBaseURL prefixes problem types unless the operator points
@@ -71,6 +72,7 @@ var statusTitles = map[int]string{
 	http.StatusInternalServerError:   TitleInternal,
 	http.StatusServiceUnavailable:    TitleUnavailable,
 	http.StatusInsufficientStorage:   TitleInsufficientStorage,
+	http.StatusTooManyRequests:       TitleTooManyRequests,
 	http.StatusGatewayTimeout:        TitleTimeout,
 }
 

@@ -50,6 +50,12 @@ type Options struct {
 	// then answers only requests whose Host is a loopback name or address,
 	// so a web page cannot reach it through DNS rebinding.
 	LoopbackOnly bool
+	// MaxRequestsInflight bounds the read requests served at once and
+	// MaxMutatingInflight the writes (defaults 400 and 200, as
+	// kube-apiserver's); past them the API answers 429 with Retry-After.
+	// Watches are long-running and not counted.
+	MaxRequestsInflight int
+	MaxMutatingInflight int
 	// ProblemBaseURL prefixes the type of every problem document
 	// (default DefaultProblemBaseURL), the original's docs.problem_base_url.
 	ProblemBaseURL string
@@ -73,6 +79,9 @@ type Server struct {
 	bodyTimeout time.Duration
 	corsOrigins []string
 	loopback    bool
+	reads       chan struct{} // in-flight slots
+	writes      chan struct{}
+	yamlSlots   chan struct{} // YAML bodies converted at once (memory)
 	ties        *tieBreaker
 	metrics     *requestMetrics
 	gather      prometheus.Gatherer
@@ -109,6 +118,14 @@ func New(opts Options) *Server {
 		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
 	}
 	s.corsOrigins, s.loopback = opts.CORSOrigins, opts.LoopbackOnly
+	if opts.MaxRequestsInflight <= 0 {
+		opts.MaxRequestsInflight = 400
+	}
+	if opts.MaxMutatingInflight <= 0 {
+		opts.MaxMutatingInflight = 200
+	}
+	s.reads, s.writes = make(chan struct{}, opts.MaxRequestsInflight), make(chan struct{}, opts.MaxMutatingInflight)
+	s.yamlSlots = make(chan struct{}, yamlConversions)
 	if s.bodyTimeout = opts.BodyTimeout; s.bodyTimeout <= 0 {
 		s.bodyTimeout = 30 * time.Second
 	}
@@ -161,8 +178,8 @@ type route struct {
 }
 
 // Handler returns the API's http.Handler. Middleware order, outermost
-// first: request ID → guard (path, Host, Origin) → recover → metrics and
-// log → authn → authz → route.
+// first: request ID → guard (path, Host, Origin) → in-flight limit →
+// recover → metrics and log → authn → authz → route.
 func (s *Server) Handler() http.Handler {
 	router := httprouter.New()
 	// No redirects: a cleaned path may name another object (a 307 from
@@ -195,7 +212,7 @@ func (s *Server) Handler() http.Handler {
 	metricsHandler := promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{})
 	router.Handler(http.MethodGet, "/metrics", metricsHandler)
 
-	return s.withRequestID(s.guard(router))
+	return s.withRequestID(s.guard(s.limit(router)))
 }
 
 func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc)) {

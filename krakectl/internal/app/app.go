@@ -56,8 +56,11 @@ type Config struct {
 	// ProblemBaseURL prefixes the type of error documents (server default when empty).
 	ProblemBaseURL string
 	// CORSOrigins are the browser origins allowed to call the API.
-	CORSOrigins     []string
-	ShutdownTimeout time.Duration // default 15s
+	CORSOrigins []string
+	// MaxRequestsInflight and MaxMutatingInflight bound the requests
+	// served at once (0: the server's defaults).
+	MaxRequestsInflight, MaxMutatingInflight int
+	ShutdownTimeout                          time.Duration // default 15s
 	// Controllers to run in the same process, talking to this API over
 	// HTTP; none for `krakectl api`.
 	Controllers       []string
@@ -82,14 +85,16 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		return err
 	}
 	srv := server.New(server.Options{
-		LoopbackOnly:   loopback,
-		CORSOrigins:    cfg.CORSOrigins,
-		Store:          st,
-		Logger:         log,
-		Version:        cfg.Version,
-		ProblemBaseURL: cfg.ProblemBaseURL,
-		Ready:          func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
-		Stickiness:     cfg.ControllerOptions.Stickiness,
+		LoopbackOnly:        loopback,
+		MaxRequestsInflight: cfg.MaxRequestsInflight,
+		MaxMutatingInflight: cfg.MaxMutatingInflight,
+		CORSOrigins:         cfg.CORSOrigins,
+		Store:               st,
+		Logger:              log,
+		Version:             cfg.Version,
+		ProblemBaseURL:      cfg.ProblemBaseURL,
+		Ready:               func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
+		Stickiness:          cfg.ControllerOptions.Stickiness,
 	})
 	listener, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

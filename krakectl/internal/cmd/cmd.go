@@ -67,6 +67,8 @@ type serveOptions struct {
 	problemBase   string
 	corsOrigins   []string
 	etcdQuota     int64
+	maxInflight   int
+	maxMutating   int
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -87,6 +89,8 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	}
 	f.StringVar(&o.problemBase, "problem-base-url", server.DefaultProblemBaseURL,
 		"prefix of the type of every error document (<url>/not-found-error, ...), e.g. your documentation's problems page")
+	f.IntVar(&o.maxInflight, "max-requests-inflight", 400, "read requests served at once (watches not counted); past it: 429 with Retry-After")
+	f.IntVar(&o.maxMutating, "max-mutating-requests-inflight", 200, "writes served at once; past it: 429 with Retry-After")
 	f.StringSliceVar(&o.corsOrigins, "cors-origin", nil, "browser origins allowed to call the API (https://ui.example.org, or * for any); other cross-origin requests get 403")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
@@ -157,13 +161,15 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return app.RunAPI(ctx, app.Config{
-		Listen:            o.listen,
-		Logger:            log,
-		Version:           version,
-		ProblemBaseURL:    o.problemBase,
-		CORSOrigins:       o.corsOrigins,
-		Controllers:       o.controllers,
-		ControllerOptions: o.controllerOptions(),
+		Listen:              o.listen,
+		Logger:              log,
+		Version:             version,
+		ProblemBaseURL:      o.problemBase,
+		CORSOrigins:         o.corsOrigins,
+		MaxRequestsInflight: o.maxInflight,
+		MaxMutatingInflight: o.maxMutating,
+		Controllers:         o.controllers,
+		ControllerOptions:   o.controllerOptions(),
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel, QuotaBytes: o.etcdQuota,
