@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/server/servertest"
 	"github.com/krake-go/krake/apiserver/store"
+	"github.com/krake-go/krake/apiserver/store/watchcache"
 )
 
 // One real embedded etcd and one API server serve the whole package; each
@@ -49,7 +51,14 @@ func runTests(m *testing.M) int {
 	}
 	defer e.Close()
 	etcdClient = e.Client()
-	srv := server.New(server.Options{Store: store.New(etcdClient, store.Options{}), Version: "test"})
+	// As krakectl serves: watches through the watch cache.
+	st := store.New(etcdClient, store.Options{})
+	// A small ring, so tests reach both the cache and etcd behind it.
+	cache := watchcache.New(st, watchcache.Options{Events: 64})
+	cacheCtx, stopCache := context.WithCancel(context.Background())
+	defer stopCache()
+	cache.Start(cacheCtx)
+	srv := server.New(server.Options{Store: st, Watcher: cache, Version: "test"})
 	handler = srv.Handler()
 	ts := httptest.NewServer(handler) // listens on 127.0.0.1
 	defer ts.Close()

@@ -50,6 +50,7 @@ const (
 	TitleRequestTimeout       = "REQUEST_TIMEOUT"
 	TitleInsufficientStorage  = "INSUFFICIENT_STORAGE"
 	TitleTooManyRequests      = "TOO_MANY_REQUESTS"
+	TitleWatchTooSlow         = "WATCH_TOO_SLOW" // 503: resume from the last resource_version
 )
 
 // DefaultProblemBaseURL prefixes problem types unless the operator points
@@ -129,6 +130,8 @@ func problemFor(err error, base string) Problem {
 		p = Problem{Status: http.StatusBadRequest, Detail: "the continue token is invalid or expired; list again from the start"}
 	case errors.Is(err, store.ErrTooLarge):
 		p = Problem{Status: http.StatusRequestEntityTooLarge, Detail: "the object is larger than the store accepts; make the manifest smaller"}
+	case errors.Is(err, store.ErrTooSlow):
+		p = Problem{Status: http.StatusServiceUnavailable, Title: TitleWatchTooSlow, Detail: err.Error()}
 	case errors.Is(err, store.ErrNoSpace):
 		p = Problem{Status: http.StatusInsufficientStorage,
 			Detail: "the store (etcd) is out of space: reads work, writes fail until the operator frees space (compaction and defragmentation run every 5 minutes) or raises --etcd-quota-bytes"}

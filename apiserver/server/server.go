@@ -24,9 +24,20 @@ import (
 	"github.com/krake-go/krake/apiserver/store"
 )
 
+// Watcher serves watches: the store itself, or a watch cache in front.
+type Watcher interface {
+	Watch(ctx context.Context, k api.Kind, namespace string, afterRev int64) <-chan store.Event
+	// Remembers reports whether a watch after afterRev is served from
+	// memory, so the revision need not be checked against etcd first.
+	Remembers(k api.Kind, afterRev int64) bool
+}
+
 // Options configure a Server. Store is required; the rest have defaults.
 type Options struct {
-	Store         *store.Store
+	Store *store.Store
+	// Watcher serves ?watch (default: Store; krakectl puts a watch cache
+	// in front, so HTTP watchers cost no etcd watch each).
+	Watcher       Watcher
 	Authenticator auth.Authenticator // default: auth.Static{auth.AdminUser}
 	Authorizer    auth.Authorizer    // default: auth.AllowAll
 	Logger        *slog.Logger
@@ -67,6 +78,7 @@ type Options struct {
 // Server serves the API.
 type Server struct {
 	store       *store.Store
+	watcher     Watcher
 	authn       auth.Authenticator
 	authz       auth.Authorizer
 	log         *slog.Logger
@@ -116,6 +128,9 @@ func New(opts Options) *Server {
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
 		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
 		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
+	}
+	if s.watcher = opts.Watcher; s.watcher == nil {
+		s.watcher = opts.Store
 	}
 	s.corsOrigins, s.loopback = opts.CORSOrigins, opts.LoopbackOnly
 	if opts.MaxRequestsInflight <= 0 {

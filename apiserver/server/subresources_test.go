@@ -114,7 +114,7 @@ func TestRetry_failedApplicationGoesBackToPending(t *testing.T) {
 	}
 }
 
-func TestReason_codeIsNumericOnTheWire(t *testing.T) {
+func TestReason_codeIsANameOnTheWire(t *testing.T) {
 	ns := namespace(t)
 	c := newClient(t)
 	app := createApp(t, c, ns, "echo")

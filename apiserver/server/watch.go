@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -35,12 +36,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 	}
 	ctx, cancel := s.streamContext(r.Context())
 	defer cancel()
-	if lp.resourceVersion > 0 {
+	if lp.resourceVersion > 0 && !s.watcher.Remembers(k, lp.resourceVersion) {
 		if err := s.store.CheckRevision(ctx, lp.resourceVersion); err != nil {
 			return err
 		}
 	}
-	events := s.store.Watch(ctx, k, ns, lp.resourceVersion)
+	events := s.watcher.Watch(ctx, k, ns, lp.resourceVersion)
 	flusher, _ := w.(http.Flusher)
 	flush := func() {
 		if flusher != nil {
@@ -78,12 +79,29 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 			if match != nil && !match(ev.Object.GetMetadata().Labels) {
 				continue
 			}
-			if err := enc.Encode(api.WatchEvent[api.Object]{Type: ev.Type, Object: ev.Object}); err != nil {
+			if err := writeEvent(w, enc, ev); err != nil {
 				return err
 			}
 			flush()
 		}
 	}
+}
+
+// writeEvent writes one event line, splicing the stored JSON when the
+// event carries it (a watch cache fans one event out to many watchers:
+// encoding it again for each would cost more than everything else).
+func writeEvent(w io.Writer, enc *json.Encoder, ev store.Event) error {
+	if len(ev.Data) == 0 {
+		return enc.Encode(api.WatchEvent[api.Object]{Type: ev.Type, Object: ev.Object})
+	}
+	line := make([]byte, 0, len(ev.Data)+40)
+	line = append(line, `{"type":"`...)
+	line = append(line, ev.Type...)
+	line = append(line, `","object":`...)
+	line = append(line, ev.Data...)
+	line = append(line, "}\n"...)
+	_, err := w.Write(line)
+	return err
 }
 
 // DefaultBlockingTimeout bounds ?blocking waits unless ?timeout= says otherwise.
@@ -155,7 +173,7 @@ func (s *Server) waitForState(w http.ResponseWriter, r *http.Request, k api.Kind
 	}
 	rev, _ := store.ParseResourceVersion(m.ResourceVersion)
 	last := obj
-	for ev := range s.store.Watch(ctx, k, m.Namespace, rev) {
+	for ev := range s.watcher.Watch(ctx, k, m.Namespace, rev) {
 		if ev.Err != nil {
 			return ev.Err
 		}

@@ -138,6 +138,11 @@ func TestWatch_compactedRevisionIsGone(t *testing.T) {
 	r := doJSON(t, http.MethodPost, apps, appBody("a"))
 	mustStatus(t, r, http.StatusOK)
 	old := r.json(t)["metadata"].(map[string]any)["resource_version"].(string)
+	// More events than the watch cache keeps (64 here), so a resume from
+	// old goes to etcd, whose history is compacted.
+	for i := range 80 {
+		mustStatus(t, doJSON(t, http.MethodPost, apps, appBody(fmt.Sprintf("filler-%d", i))), http.StatusOK)
+	}
 	r = doJSON(t, http.MethodPost, apps, appBody("b"))
 	latest, _ := strconv.ParseInt(r.json(t)["metadata"].(map[string]any)["resource_version"].(string), 10, 64)
 	if _, err := etcdClient.Compact(t.Context(), latest); err != nil {

@@ -33,6 +33,9 @@ var (
 	ErrBadContinue   = errors.New("invalid continue token")
 	ErrTooLarge      = errors.New("object is larger than etcd accepts")
 	ErrNoSpace       = errors.New("etcd is out of space (its quota is reached)")
+	// ErrTooSlow ends a watch that fell behind the events (a watch cache's
+	// buffer filled); it should resume from the last resource_version it got.
+	ErrTooSlow = errors.New("the watch fell behind the events; resume from the last resource_version received")
 )
 
 // Store is the etcd-backed object store. It is safe for concurrent use.

@@ -15,8 +15,16 @@ type Event struct {
 	Type     string // api.Added, api.Modified or api.Deleted
 	Object   api.Object
 	Revision int64
-	Err      error
+	// Data is the object's JSON with resource_version set, as stored, for
+	// callers that pass it on without encoding it again.
+	Data []byte
+	Err  error
 }
+
+// Remembers reports whether a watch after afterRev is served without a
+// round trip to check the revision: never for the store itself (etcd
+// checks it); a watch cache answers for the history it holds.
+func (s *Store) Remembers(api.Kind, int64) bool { return false }
 
 // Watch streams changes of a kind (in one namespace, or all when namespace
 // is "") that happen after revision afterRev; afterRev 0 means from now.
@@ -64,7 +72,8 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 						continue
 					}
 					obj.GetMetadata().ResourceVersion = strconv.FormatInt(ev.Kv.ModRevision, 10)
-					event = Event{Type: api.Deleted, Object: obj, Revision: ev.Kv.ModRevision}
+					data, _ := withRevision(ev.PrevKv.Value, ev.Kv.ModRevision)
+					event = Event{Type: api.Deleted, Object: obj, Revision: ev.Kv.ModRevision, Data: data}
 				default:
 					obj, err := decode(k, ev.Kv)
 					if err != nil {
@@ -74,7 +83,8 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 					if ev.IsCreate() {
 						typ = api.Added
 					}
-					event = Event{Type: typ, Object: obj, Revision: ev.Kv.ModRevision}
+					data, _ := withRevision(ev.Kv.Value, ev.Kv.ModRevision)
+					event = Event{Type: typ, Object: obj, Revision: ev.Kv.ModRevision, Data: data}
 				}
 				if !send(event) {
 					return

@@ -5,6 +5,7 @@
 package servertest
 
 import (
+	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/store"
+	"github.com/krake-go/krake/apiserver/store/watchcache"
 )
 
 // Clock is the fixed time the test server stamps on objects.
@@ -38,8 +40,13 @@ func Start() (*Server, error) {
 		return nil, err
 	}
 	var uid atomic.Int64
+	st := store.New(e.Client(), store.Options{})
+	cache := watchcache.New(st, watchcache.Options{})
+	cacheCtx, stopCache := context.WithCancel(context.Background())
+	cache.Start(cacheCtx)
 	srv := server.New(server.Options{
-		Store:   store.New(e.Client(), store.Options{}),
+		Store:   st,
+		Watcher: cache,
 		Version: "test",
 		Now:     func() time.Time { return Clock },
 		NewUID: func() string {
@@ -50,6 +57,7 @@ func Start() (*Server, error) {
 	return &Server{URL: ts.URL, close: func() {
 		srv.StopStreams()
 		ts.Close()
+		stopCache()
 		e.Close()
 		_ = os.RemoveAll(dir)
 	}}, nil

@@ -20,6 +20,7 @@ import (
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/store"
+	"github.com/krake-go/krake/apiserver/store/watchcache"
 	"github.com/krake-go/krake/controllers"
 )
 
@@ -80,11 +81,17 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	defer closeEtcd()
 
 	st := store.New(etcdClient, store.Options{})
+	// One etcd watch per kind serves every HTTP watcher and blocking wait.
+	cache := watchcache.New(st, watchcache.Options{Logger: log})
+	cacheCtx, stopCache := context.WithCancel(ctx)
+	defer stopCache()
+	cache.Start(cacheCtx)
 	loopback, err := isLoopback(cfg.Listen)
 	if err != nil {
 		return err
 	}
 	srv := server.New(server.Options{
+		Watcher:             cache,
 		LoopbackOnly:        loopback,
 		MaxRequestsInflight: cfg.MaxRequestsInflight,
 		MaxMutatingInflight: cfg.MaxMutatingInflight,
