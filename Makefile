@@ -43,6 +43,7 @@ fuzz: ## run each fuzz target briefly (execution counts; FUZZ_SCALE=10 for a lon
 	$(GO) test -run '^$$' -fuzz '^FuzzIsName$$' -fuzztime $(call fuzz_execs,400000) ./apiserver/api
 	$(GO) test -run '^$$' -fuzz '^FuzzCreate$$' -fuzztime $(call fuzz_execs,2000) ./apiserver/server
 	$(GO) test -run '^$$' -fuzz '^FuzzPatch$$' -fuzztime $(call fuzz_execs,60000) ./apiserver/server
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(call fuzz_execs,20000) ./apiserver/server
 
 lint: ## gofmt and go vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -1,11 +1,15 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
 )
@@ -82,5 +86,61 @@ func FuzzPatch(f *testing.F) {
 		}
 		rec := serve(http.MethodPatch, "/kubernetes/namespaces/fuzzpatch/applications/target?dry_run=true", "application/merge-patch+json", patch)
 		checkNoServerError(t, rec, patch)
+	})
+}
+
+var fuzzMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions, http.MethodHead, "BREW"}
+
+// FuzzHandler: any method, path, query, headers and body through the
+// whole handler (guard, limits, routes) gets an answer, never a panic or
+// a 500; an error is a problem document. Watches and blocking waits end
+// with the request's short deadline. The only 5xx allowed are 503 and 504
+// with a blocking wait (the write happened; the wait ran out) — no other.
+func FuzzHandler(f *testing.F) {
+	f.Add(uint8(1), "/kubernetes/namespaces/fz/applications", "", "application/json", "", appBody("a"))
+	f.Add(uint8(0), "/kubernetes/namespaces/fz/applications", "watch=true&heartbeat=NaN", "", "", "")
+	f.Add(uint8(4), "/kubernetes/namespaces/fz/applications/..%2F..%2Fx", "force=True", "", "", "")
+	f.Add(uint8(0), "/kubernetes/namespaces//applications", "label_selector=a%20in%20(b", "", "", "")
+	f.Add(uint8(1), "/core/globalmetrics", "blocking=true&timeout=1e309", "application/yaml", "https://evil.example", "metadata: {name: m}\n")
+	f.Add(uint8(5), "/kubernetes/applications", "", "", "https://evil.example", "")
+	f.Add(uint8(2), "/kubernetes/namespaces/fz/applications/a/status", "dry_run=perhaps", "application/json", "", `{"status":{"state":"RUNNING"}}`)
+	f.Add(uint8(0), "/kubernetes/namespaces/fz/applications/a/placement", "limit=-1&continue=%%", "", "", "")
+	f.Fuzz(func(t *testing.T, method uint8, path, query, contentType, origin, body string) {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		req := (&http.Request{
+			Method: fuzzMethods[int(method)%len(fuzzMethods)],
+			URL:    &url.URL{Path: path, RawQuery: query},
+			Header: http.Header{}, Host: "127.0.0.1", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+			Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)),
+		}).WithContext(ctx)
+		req.RequestURI = req.URL.RequestURI()
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		rec := httptest.NewRecorder()
+		start := time.Now()
+		handler.ServeHTTP(rec, req)
+		if took := time.Since(start); took > 5*time.Second {
+			t.Fatalf("%s %s?%s took %s, past its 200 ms deadline", req.Method, path, query, took)
+		}
+		blocking := strings.Contains(query, "blocking")
+		switch {
+		case rec.Code == http.StatusInternalServerError:
+			t.Fatalf("%s %s?%s: 500 %s", req.Method, path, query, rec.Body.String())
+		case rec.Code >= 500 && !(blocking && (rec.Code == http.StatusServiceUnavailable || rec.Code == http.StatusGatewayTimeout)):
+			t.Fatalf("%s %s?%s: %d %s", req.Method, path, query, rec.Code, rec.Body.String())
+		case rec.Code >= 400 && req.Method != http.MethodHead:
+			var p map[string]any
+			if rec.Header().Get("Content-Type") != "application/problem+json" || json.Unmarshal(rec.Body.Bytes(), &p) != nil || p["title"] == "" {
+				t.Fatalf("%s %s?%s: %d without a problem document: %q", req.Method, path, query, rec.Code, rec.Body.String())
+			}
+		}
 	})
 }
