@@ -290,6 +290,28 @@ func (r *Resource[T]) ListJSON(ctx context.Context, opts ListOptions) (*api.List
 	return &list, nil
 }
 
+// ListAllJSON reads every page with each item left as the server's JSON;
+// the result's resource_version is the first page's (one snapshot).
+func (r *Resource[T]) ListAllJSON(ctx context.Context, opts ListOptions) (*api.List[json.RawMessage], error) {
+	var all *api.List[json.RawMessage]
+	for {
+		page, err := r.ListJSON(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		if all == nil {
+			all = page
+		} else {
+			all.Items = append(all.Items, page.Items...)
+		}
+		if page.Metadata.Continue == "" {
+			all.Metadata.Continue = ""
+			return all, nil
+		}
+		opts.Continue = page.Metadata.Continue
+	}
+}
+
 // ListAll reads every page; the result's resource_version is the first
 // page's (all pages are one snapshot).
 func (r *Resource[T]) ListAll(ctx context.Context, opts ListOptions) (*api.List[T], error) {

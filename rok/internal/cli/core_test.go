@@ -1,10 +1,17 @@
 package cli_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
 )
 
 // TestCore covers the core and infra kinds with the original's flags,
@@ -183,5 +190,38 @@ func TestConfig_krakectlYAML(t *testing.T) {
 	}
 	if view = r.must("-n", "flag-ns", "config", "view").stdout; !strings.Contains(view, "namespace flag-ns (from --namespace)") {
 		t.Errorf("-n should beat everything:\n%s", view)
+	}
+}
+
+// TestList_pages: rok reads a list larger than one page (500) page by
+// page and prints all of it, in every format.
+func TestList_pages(t *testing.T) {
+	r := newRunner(t)
+	c, err := client.New(apiURL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lo, hi := 0.0, 1.0
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := range 1100 {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			m := api.MustKind("core", "Metric").New().(*api.Metric)
+			m.Metadata.Name = fmt.Sprintf("m-%04d", i)
+			m.Spec.Min, m.Spec.Max, m.Spec.Provider = &lo, &hi, api.MetricSpecProvider{Name: "p", Metric: "x"}
+			if _, err := c.Metrics(r.namespace).Create(context.Background(), m, client.WriteOptions{}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if lines := strings.Count(r.must("core", "metric", "list", "-o", "name").stdout, "\n"); lines != 1100 {
+		t.Errorf("list -o name printed %d lines, want 1100", lines)
+	}
+	var items []any
+	if err := json.Unmarshal([]byte(r.must("core", "metric", "list", "-o", "json").stdout), &items); err != nil || len(items) != 1100 {
+		t.Errorf("list -o json: %d items, %v; want 1100", len(items), err)
 	}
 }

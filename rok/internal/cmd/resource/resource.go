@@ -135,11 +135,12 @@ func newList(f *cmdutil.Factory, spec Spec) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			opts := client.ListOptions{LabelSelector: selector}
+			// Pages of listPage: the server and rok hold one page at a time.
+			opts := client.ListOptions{LabelSelector: selector, Limit: listPage}
 			if !watch && !printer.NeedsTyped() {
 				// Tables, names and jsonpath read generic JSON: skip the
 				// typed decode (a list of 1,000 is then about twice as fast).
-				list, err := res.ListJSON(cmd.Context(), opts)
+				list, err := res.ListAllJSON(cmd.Context(), opts)
 				if err != nil {
 					return err
 				}
@@ -518,3 +519,6 @@ func plural(k api.Kind) string {
 	}
 	return s + "s"
 }
+
+// listPage is how many objects rok asks for per request of a list.
+const listPage = 500
