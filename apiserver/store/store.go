@@ -42,17 +42,21 @@ var (
 type Store struct {
 	client *clientv3.Client
 	prefix string
+	sealer *Sealer
 }
 
 // Options tune a Store.
 type Options struct {
 	// Prefix is put before every key; tests use it to share one etcd.
 	Prefix string
+	// Sealer encrypts the credential fields at rest; nil stores them as
+	// they are (and reading encrypted ones fails with ErrSealed).
+	Sealer *Sealer
 }
 
 // New returns a Store over client.
 func New(client *clientv3.Client, opts Options) *Store {
-	return &Store{client: client, prefix: opts.Prefix}
+	return &Store{client: client, prefix: opts.Prefix, sealer: opts.Sealer}
 }
 
 // Key is the etcd key of an object.
@@ -74,10 +78,20 @@ func (s *Store) keyOf(k api.Kind, obj api.Object) string {
 	return s.Key(k, m.Namespace, m.Name)
 }
 
-func encode(obj api.Object) ([]byte, error) {
+// encode is the JSON stored for obj, its secrets encrypted when a sealer
+// is set, without resource_version (derived from the revision on read).
+func (s *Store) encode(k api.Kind, obj api.Object) ([]byte, error) {
+	sealed, err := s.sealObject(k, obj)
+	if err != nil {
+		return nil, err
+	}
+	return encodePlain(sealed)
+}
+
+func encodePlain(obj api.Object) ([]byte, error) {
 	m := obj.GetMetadata()
 	rv := m.ResourceVersion
-	m.ResourceVersion = "" // derived from the revision on read
+	m.ResourceVersion = ""
 	data, err := json.Marshal(obj)
 	m.ResourceVersion = rv
 	if err != nil {
@@ -86,10 +100,15 @@ func encode(obj api.Object) ([]byte, error) {
 	return data, nil
 }
 
-func decode(k api.Kind, kv *mvccpb.KeyValue) (api.Object, error) {
+func (s *Store) decode(k api.Kind, kv *mvccpb.KeyValue) (api.Object, error) {
 	obj, err := k.Decode(kv.Value)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+	}
+	if isSealed(kv.Value) {
+		if err := api.VisitSecrets(obj, s.sealer.open); err != nil {
+			return nil, fmt.Errorf("decode %s: %w", kv.Key, err)
+		}
 	}
 	obj.GetMetadata().ResourceVersion = strconv.FormatInt(kv.ModRevision, 10)
 	return obj, nil
@@ -118,9 +137,15 @@ func (s *Store) Create(ctx context.Context, k api.Kind, obj api.Object) error {
 // can answer without encoding the object again.
 func (s *Store) CreateItem(ctx context.Context, k api.Kind, obj api.Object) (Item, error) {
 	key := s.keyOf(k, obj)
-	value, err := encode(obj)
+	value, err := s.encode(k, obj)
 	if err != nil {
 		return Item{}, err
+	}
+	answer := value // what the caller gets back: the plaintext
+	if isSealed(value) {
+		if answer, err = encodePlain(obj); err != nil {
+			return Item{}, err
+		}
 	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
@@ -133,7 +158,7 @@ func (s *Store) CreateItem(ctx context.Context, k api.Kind, obj api.Object) (Ite
 		return Item{}, ErrAlreadyExists
 	}
 	obj.GetMetadata().ResourceVersion = strconv.FormatInt(resp.Header.Revision, 10)
-	data, ok := withRevision(value, resp.Header.Revision)
+	data, ok := withRevision(answer, resp.Header.Revision)
 	if !ok {
 		return Item{}, fmt.Errorf("encoded %s lacks metadata.resource_version", key)
 	}
@@ -149,7 +174,7 @@ func (s *Store) Get(ctx context.Context, k api.Kind, namespace, name string) (ap
 	if len(resp.Kvs) == 0 {
 		return nil, ErrNotFound
 	}
-	return decode(k, resp.Kvs[0])
+	return s.decode(k, resp.Kvs[0])
 }
 
 // ListOptions select and page a list.
@@ -253,7 +278,7 @@ func (s *Store) List(ctx context.Context, k api.Kind, namespace string, opts Lis
 					continue
 				}
 			}
-			item, err := itemOf(kv)
+			item, err := s.itemOf(k, kv)
 			if err != nil {
 				return ListResult{}, err
 			}
@@ -288,8 +313,12 @@ func withRevision(data []byte, rev int64) ([]byte, bool) {
 	return append(out, data[i+len(rvPlaceholder):]...), true
 }
 
-func itemOf(kv *mvccpb.KeyValue) (Item, error) {
-	data, ok := withRevision(kv.Value, kv.ModRevision)
+func (s *Store) itemOf(k api.Kind, kv *mvccpb.KeyValue) (Item, error) {
+	value, err := s.openValue(k, kv.Value)
+	if err != nil {
+		return Item{}, fmt.Errorf("decode %s: %w", kv.Key, err)
+	}
+	data, ok := withRevision(value, kv.ModRevision)
 	if !ok {
 		return Item{}, fmt.Errorf("stored object %s lacks metadata.resource_version", kv.Key)
 	}
@@ -305,7 +334,7 @@ func (s *Store) GetItem(ctx context.Context, k api.Kind, namespace, name string)
 	if len(resp.Kvs) == 0 {
 		return Item{}, ErrNotFound
 	}
-	return itemOf(resp.Kvs[0])
+	return s.itemOf(k, resp.Kvs[0])
 }
 
 func encodeContinue(rev int64, start string) string {
@@ -324,7 +353,7 @@ func (s *Store) Update(ctx context.Context, k api.Kind, obj api.Object, expected
 	if m.Deleted != nil && len(m.Finalizers) == 0 {
 		op, removed = clientv3.OpDelete(key), true
 	} else {
-		value, err := encode(obj)
+		value, err := s.encode(k, obj)
 		if err != nil {
 			return false, err
 		}
@@ -374,7 +403,7 @@ func (s *Store) Delete(ctx context.Context, k api.Kind, namespace, name string, 
 	if len(prev) == 0 {
 		return nil, ErrNotFound
 	}
-	obj, err := decode(k, prev[0])
+	obj, err := s.decode(k, prev[0])
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/krake-go/krake/apiserver/api"
@@ -67,15 +68,20 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 					if ev.PrevKv == nil {
 						continue
 					}
-					obj, err := decode(k, ev.PrevKv)
+					obj, err := s.decode(k, ev.PrevKv)
 					if err != nil {
 						continue
 					}
 					obj.GetMetadata().ResourceVersion = strconv.FormatInt(ev.Kv.ModRevision, 10)
-					data, _ := withRevision(ev.PrevKv.Value, ev.Kv.ModRevision)
-					event = Event{Type: api.Deleted, Object: obj, Revision: ev.Kv.ModRevision, Data: data}
+					// A deletion carries its own revision.
+					prev := &mvccpb.KeyValue{Key: ev.PrevKv.Key, Value: ev.PrevKv.Value, ModRevision: ev.Kv.ModRevision}
+					item, err := s.itemOf(k, prev)
+					if err != nil {
+						continue
+					}
+					event = Event{Type: api.Deleted, Object: obj, Revision: ev.Kv.ModRevision, Data: item.Data}
 				default:
-					obj, err := decode(k, ev.Kv)
+					obj, err := s.decode(k, ev.Kv)
 					if err != nil {
 						continue
 					}
@@ -83,8 +89,11 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 					if ev.IsCreate() {
 						typ = api.Added
 					}
-					data, _ := withRevision(ev.Kv.Value, ev.Kv.ModRevision)
-					event = Event{Type: typ, Object: obj, Revision: ev.Kv.ModRevision, Data: data}
+					item, err := s.itemOf(k, ev.Kv)
+					if err != nil {
+						continue
+					}
+					event = Event{Type: typ, Object: obj, Revision: ev.Kv.ModRevision, Data: item.Data}
 				}
 				if !send(event) {
 					return

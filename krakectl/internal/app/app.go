@@ -46,6 +46,9 @@ type EtcdConfig struct {
 	LogLevel string
 	// QuotaBytes is the embedded etcd's space quota (0: its default, 8 GiB).
 	QuotaBytes int64
+	// EncryptionKeyFile holds the keys that encrypt credentials at rest
+	// ("": stored as they are).
+	EncryptionKeyFile string
 }
 
 // Config of an API process.
@@ -74,13 +77,20 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
 	}
+	var sealer *store.Sealer
+	if cfg.Etcd.EncryptionKeyFile != "" {
+		var err error
+		if sealer, err = store.LoadSealer(cfg.Etcd.EncryptionKeyFile); err != nil {
+			return fmt.Errorf("--encryption-key-file: %w", err)
+		}
+	}
 	etcdClient, closeEtcd, etcdErr, err := openEtcd(cfg.Etcd, log)
 	if err != nil {
 		return err
 	}
 	defer closeEtcd()
 
-	st := store.New(etcdClient, store.Options{})
+	st := store.New(etcdClient, store.Options{Sealer: sealer})
 	// One etcd watch per kind serves every HTTP watcher and blocking wait.
 	cache := watchcache.New(st, watchcache.Options{Logger: log})
 	cacheCtx, stopCache := context.WithCancel(ctx)

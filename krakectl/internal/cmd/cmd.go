@@ -69,6 +69,7 @@ type serveOptions struct {
 	etcdQuota     int64
 	maxInflight   int
 	maxMutating   int
+	encryptionKey string
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -78,6 +79,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	f.StringVar(&o.etcdCA, "etcd-cacert", "", "CA bundle to verify external etcd")
 	f.StringVar(&o.etcdCert, "etcd-cert", "", "client certificate for external etcd")
 	f.StringVar(&o.etcdKey, "etcd-key", "", "client key for external etcd")
+	f.StringVar(&o.encryptionKey, "encryption-key-file", "", "encrypt credentials (kubeconfig secrets, provider passwords and tokens) in etcd with AES-GCM: one base64 32-byte key per line, the first encrypts, all decrypt (rotation); make one with `head -c 32 /dev/urandom | base64`")
 	if embedded {
 		f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory of the embedded etcd")
 		f.StringVar(&o.etcdLogLevel, "etcd-log-level", "fatal", "log level of the embedded etcd (debug, info, warn, error, fatal)")
@@ -172,7 +174,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		ControllerOptions:   o.controllerOptions(),
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
-			DataDir: o.dataDir, LogLevel: o.etcdLogLevel, QuotaBytes: o.etcdQuota,
+			DataDir: o.dataDir, LogLevel: o.etcdLogLevel, QuotaBytes: o.etcdQuota, EncryptionKeyFile: o.encryptionKey,
 		},
 	})
 }

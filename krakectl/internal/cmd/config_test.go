@@ -113,3 +113,21 @@ func TestConfigPaths(t *testing.T) {
 		t.Errorf("./krake.yaml first: path %q, err %v, stickiness %g, problem base %q", path, err, o.stickiness, o.problemBase)
 	}
 }
+
+// TestEncryptionKeyFile: a bad key file stops krakectl at start-up with
+// the reason, before any etcd starts.
+func TestEncryptionKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "keys")
+	if err := os.WriteFile(bad, []byte("c2hvcnQ=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	code := Main([]string{"serve", "--encryption-key-file", bad, "--data-dir", filepath.Join(dir, "data"), "--listen", "127.0.0.1:0"}, "test", &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "--encryption-key-file") || !strings.Contains(stderr.String(), "want 32") {
+		t.Errorf("serve with a short key: exit %d, stderr %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data")); err == nil {
+		t.Error("the data dir was created although the key file is bad")
+	}
+}
