@@ -7,22 +7,20 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/store"
+	"github.com/krake-go/krake/e2e/framework"
 )
 
 // benchEnv is a durable (fsync on) embedded etcd and an API server over
@@ -86,66 +84,11 @@ func benchApp(name string) *api.Application {
 	return app
 }
 
-// runClients runs b.N operations spread over `clients` goroutines and
-// reports throughput, latency percentiles and the CPU the whole process
-// used (client, server and etcd share it). Each client first runs a few
-// untimed operations, so connections are open and pools warm when the clock
-// starts: the rows measure steady state, not dialing. op gets a distinct i
-// per call, warm-up calls included.
+// runClients is framework.RunClients with this process's CPU: client,
+// server and etcd share it.
 func runClients(b *testing.B, clients int, op func(ctx context.Context, i int) error) {
 	b.Helper()
-	ctx := context.Background()
-	const warmupPerClient = 4
-	var warm errgroup.Group
-	for c := range clients {
-		warm.Go(func() error {
-			for j := range warmupPerClient {
-				if err := op(ctx, b.N+c*warmupPerClient+j); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-	}
-	if err := warm.Wait(); err != nil {
-		b.Fatal(err)
-	}
-	latencies := make([]time.Duration, b.N)
-	var next atomic.Int64
-	var failed atomic.Value
-	b.ResetTimer()
-	cpu0 := processCPU()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range clients {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
-				t0 := time.Now()
-				if err := op(ctx, i); err != nil {
-					failed.Store(err)
-					return
-				}
-				latencies[i] = time.Since(t0)
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	cpu := processCPU() - cpu0
-	b.StopTimer()
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	slices.Sort(latencies)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(float64(latencies[b.N/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(latencies[b.N*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(cpu.Seconds()/elapsed.Seconds(), "cores")
-	b.ReportMetric(0, "ns/op") // throughput is the figure; ns/op over parallel clients misleads
+	framework.RunClients(b, clients, framework.SelfCPU, op)
 }
 
 const listSize = 1000
@@ -208,13 +151,4 @@ func BenchmarkAPI(b *testing.B) {
 			})
 		})
 	}
-}
-
-// processCPU is the user and system CPU time this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

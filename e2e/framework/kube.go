@@ -22,6 +22,7 @@ type KubeEnv struct {
 	Dir         string   // the environment's state: pki, logs, PID files
 	Kubeconfigs []string // one per cluster, cluster-1 first
 	Kubectl     string   // a kubectl of the clusters' version, built with them
+	EtcdURL     string   // the etcd the clusters share (plain HTTP on loopback)
 	script      string
 	env         []string
 }
@@ -33,6 +34,14 @@ var buildKube sync.Once
 // builds the binaries from the Go module proxy into ~/.cache (about 8
 // minutes on 2 cores); later calls reuse them.
 func StartKube(t testing.TB, n int) *KubeEnv {
+	t.Helper()
+	return StartKubeComponents(t, n, "")
+}
+
+// StartKubeComponents is StartKube with only the given components beside
+// each kube-apiserver ("none", or a comma list of controller-manager,
+// scheduler, kwok; "" for all), e.g. for benchmarks of the API alone.
+func StartKubeComponents(t testing.TB, n int, components string) *KubeEnv {
 	t.Helper()
 	script := filepath.Join(ModuleRoot(t), "e2e", "kube-testenv.sh")
 	var buildErr error
@@ -64,6 +73,10 @@ func StartKube(t testing.TB, n int) *KubeEnv {
 			fmt.Sprintf("KUBE_TESTENV_PORT_BASE=%d", base),
 			"KUBE_TESTENV_TIMEOUT=120",
 		)
+		if components != "" {
+			k.env = append(k.env, "KUBE_TESTENV_COMPONENTS="+components)
+		}
+		k.EtcdURL = fmt.Sprintf("http://127.0.0.1:%d", base+400)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		cmd := exec.CommandContext(ctx, script, "up", fmt.Sprint(n))
 		cmd.Env = k.env
@@ -133,6 +146,21 @@ func (k *KubeEnv) script1(t testing.TB, command string, i int) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("kube-testenv %s %d: %v\n%s", command, i, err, out)
 	}
+}
+
+// PID is the process ID of a component ("etcd", "cluster-1-apiserver"),
+// from the PID files kube-testenv keeps.
+func (k *KubeEnv) PID(t testing.TB, component string) int {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(k.Dir, "pids", component+".pid"))
+	if err != nil {
+		t.Fatalf("PID of %s: %v", component, err)
+	}
+	var pid int
+	if _, err := fmt.Sscan(string(data), &pid); err != nil {
+		t.Fatalf("PID file of %s: %v", component, err)
+	}
+	return pid
 }
 
 // Log returns the log of a component, e.g. ("cluster-1", "apiserver").

@@ -169,6 +169,34 @@ func write(w io.Writer, rows []row) {
 		}
 		fmt.Fprintf(w, "| %7d | %13.0f | %22.0f | %17.0f%% | %19s |\n", c, a, e, 100*a/e, cpu)
 	}
+	writeSideBySide(w, byKey, clients)
+}
+
+// writeSideBySide compares, at each client count, Krake's creates and a
+// kube-apiserver's with raw etcd puts, all in separate processes on one
+// etcd (the sep-* rows).
+func writeSideBySide(w io.Writer, byKey map[string]row, clients []int) {
+	printed := false
+	for _, c := range clients {
+		n := strconv.Itoa(c)
+		krake, kube, etcd := byKey["sep-create/"+n], byKey["sep-kube-create/"+n], byKey["sep-etcd-put/"+n]
+		if len(krake.runs) == 0 || len(etcd.runs) == 0 {
+			continue
+		}
+		if !printed {
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| clients (separate processes, one etcd) | Krake creates/s | kube-apiserver creates/s | etcd txn puts/s | Krake/etcd | kube/etcd |")
+			fmt.Fprintln(w, "|-----------------------------------------|-----------------|--------------------------|-----------------|------------|-----------|")
+			printed = true
+		}
+		e := etcd.median().metrics["ops/s"]
+		k, kubeText, kubeRatio := krake.median().metrics["ops/s"], "-", "-"
+		if len(kube.runs) > 0 {
+			kr := kube.median().metrics["ops/s"]
+			kubeText, kubeRatio = fmt.Sprintf("%.0f", kr), fmt.Sprintf("%.0f%%", 100*kr/e)
+		}
+		fmt.Fprintf(w, "| %39d | %15.0f | %24s | %15.0f | %9.0f%% | %9s |\n", c, k, kubeText, e, 100*k/e, kubeRatio)
+	}
 }
 
 func main() {
