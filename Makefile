@@ -63,7 +63,7 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkCLI' -benchtime 20x ./e2e; \
 	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkDeploy' -benchtime 50x ./e2e; \
 	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkFanout' -benchtime 1x -count 3 ./e2e; \
-	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkSideBySide$$' -benchtime 10000x -count 3 ./e2e; \
+	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkSideBySide$$' -benchtime 5000x -count 3 ./e2e; \
 	   $(GO) test -tags e2e -run '^$$' -bench 'BenchmarkSideBySideList' -benchtime 20x ./e2e; \
 	   $(GO) test -run '^$$' -bench 'BenchmarkExplain' -benchtime 2000x ./apiserver/api/placement; \
 	   $(GO) test -run '^$$' -bench 'BenchmarkBindings' -benchtime 1x ./controllers/scheduler; } \

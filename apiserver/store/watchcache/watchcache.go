@@ -135,9 +135,9 @@ type kindCache struct {
 
 	mu       sync.Mutex
 	running  bool
-	from     int64         // the ring holds every event after this revision
-	ring     []store.Event // oldest first, at most opts.Events
-	head     int64         // the last revision delivered
+	from     int64 // the ring holds every event after this revision
+	ring     ring  // the latest opts.Events events
+	head     int64 // the last revision delivered
 	watchers map[*watcher]struct{}
 }
 
@@ -162,7 +162,8 @@ func (kc *kindCache) run(ctx context.Context) {
 		kc.mu.Lock()
 		if !kc.running || kc.head == 0 {
 			// A fresh start: the ring begins empty at rev.
-			kc.from, kc.head, kc.ring = rev, rev, kc.ring[:0]
+			kc.from, kc.head = rev, rev
+			kc.ring = ring{events: make([]store.Event, kc.cache.opts.Events)}
 		}
 		kc.running = true
 		from := kc.head
@@ -207,12 +208,9 @@ func (kc *kindCache) follow(ctx context.Context, rev int64) error {
 func (kc *kindCache) deliver(ev store.Event) {
 	kc.mu.Lock()
 	defer kc.mu.Unlock()
-	if len(kc.ring) == kc.cache.opts.Events {
-		kc.from = kc.ring[0].Revision
-		copy(kc.ring, kc.ring[1:])
-		kc.ring = kc.ring[:len(kc.ring)-1]
+	if evicted, ok := kc.ring.push(ev); ok {
+		kc.from = evicted.Revision
 	}
-	kc.ring = append(kc.ring, ev)
 	kc.head = ev.Revision
 	for w := range kc.watchers {
 		if ev.Revision <= w.after || (w.namespace != "" && w.namespace != ev.Object.GetMetadata().Namespace) {
@@ -273,11 +271,11 @@ func (kc *kindCache) subscribe(namespace string, afterRev int64, buffer int) (*w
 	w := &watcher{namespace: namespace, after: afterRev, ch: make(chan store.Event, buffer)}
 	kc.watchers[w] = struct{}{}
 	if afterRev > 0 {
-		for _, ev := range kc.ring {
+		kc.ring.each(func(ev store.Event) {
 			if ev.Revision > afterRev && (namespace == "" || namespace == ev.Object.GetMetadata().Namespace) {
 				kc.offer(w, ev)
 			}
-		}
+		})
 	}
 	return w, true
 }
@@ -287,6 +285,36 @@ func (kc *kindCache) unsubscribe(w *watcher) {
 	defer kc.mu.Unlock()
 	delete(kc.watchers, w)
 	w.closed = true
+}
+
+// ring is a fixed-size circular buffer of events, oldest first.
+type ring struct {
+	events []store.Event
+	start  int // index of the oldest
+	n      int
+}
+
+// push appends ev, returning the event it pushed out when full.
+func (r *ring) push(ev store.Event) (evicted store.Event, ok bool) {
+	if len(r.events) == 0 {
+		return ev, true // no room at all: ev itself is gone at once
+	}
+	if r.n == len(r.events) {
+		evicted, ok = r.events[r.start], true
+		r.events[r.start] = ev
+		r.start = (r.start + 1) % len(r.events)
+		return evicted, ok
+	}
+	r.events[(r.start+r.n)%len(r.events)] = ev
+	r.n++
+	return store.Event{}, false
+}
+
+// each calls fn on the events, oldest first.
+func (r *ring) each(fn func(store.Event)) {
+	for i := range r.n {
+		fn(r.events[(r.start+i)%len(r.events)])
+	}
 }
 
 func sleep(ctx context.Context, delay *time.Duration) bool {
