@@ -283,3 +283,20 @@ func TestList_wholeListInPages(t *testing.T) {
 		t.Errorf("paged list: %d items, %v", len(paged.Items), err)
 	}
 }
+
+// TestList_limitIsCapped: a ?limit= above the server's page cap gets a
+// page of the cap and a continue token, which the client follows.
+func TestList_limitIsCapped(t *testing.T) {
+	ns := namespace(t)
+	for i := range 520 {
+		mustStatus(t, doJSON(t, http.MethodPost, "/core/namespaces/"+ns+"/metrics", fixture("Metric", fmt.Sprintf("m-%04d", i))), http.StatusOK)
+	}
+	doc := do(t, http.MethodGet, "/core/namespaces/"+ns+"/metrics?limit=100000", "", "").json(t)
+	if n := len(doc["items"].([]any)); n != 500 || doc["metadata"].(map[string]any)["continue"] == nil {
+		t.Errorf("limit=100000: %d items, metadata %v; want 500 and a continue token", n, doc["metadata"])
+	}
+	all, err := client.For[*api.Metric](newClient(t), api.MustKind("core", "Metric"), ns).ListAll(t.Context(), client.ListOptions{Limit: 100000})
+	if err != nil || len(all.Items) != 520 {
+		t.Errorf("ListAll with a large limit: %d items, %v; want 520", len(all.Items), err)
+	}
+}

@@ -183,11 +183,11 @@ func (s *Server) list(k api.Kind) handlerFunc {
 		if isWatch(r) {
 			return s.watch(w, r, k, ns, lp)
 		}
-		opts := store.ListOptions{Limit: lp.limit, Continue: lp.continueToken, Labels: lp.labels()}
+		opts := store.ListOptions{Limit: min(lp.limit, s.maxList), Continue: lp.continueToken, Labels: lp.labels()}
 		if lp.limit == 0 {
 			// The whole list, as the original's clients expect, but read and
 			// written a page at a time: memory stays one page per request.
-			opts.Limit = listPage
+			opts.Limit = s.maxList
 			return s.streamList(w, r, k, ns, opts)
 		}
 		res, err := s.store.List(r.Context(), k, ns, opts)
@@ -197,9 +197,6 @@ func (s *Server) list(k api.Kind) handlerFunc {
 		return writeList(w, k, res)
 	}
 }
-
-// listPage is how many items a whole list reads from etcd at a time.
-const listPage = 500
 
 // streamList answers a list without a limit page by page, all pages at
 // the first page's revision (one snapshot), spliced into one envelope.

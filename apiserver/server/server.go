@@ -67,6 +67,11 @@ type Options struct {
 	// Watches are long-running and not counted.
 	MaxRequestsInflight int
 	MaxMutatingInflight int
+	// MaxListItems caps a list page (default 500): a larger ?limit= gets
+	// that many and a continue token, which paging clients follow. A list
+	// without ?limit= still gets every item (the original's clients expect
+	// it), read and written a page at a time.
+	MaxListItems int64
 	// ProblemBaseURL prefixes the type of every problem document
 	// (default DefaultProblemBaseURL), the original's docs.problem_base_url.
 	ProblemBaseURL string
@@ -94,6 +99,7 @@ type Server struct {
 	reads       chan struct{} // in-flight slots
 	writes      chan struct{}
 	yamlSlots   chan struct{} // YAML bodies converted at once (memory)
+	maxList     int64
 	ties        *tieBreaker
 	metrics     *requestMetrics
 	gather      prometheus.Gatherer
@@ -141,6 +147,9 @@ func New(opts Options) *Server {
 	}
 	s.reads, s.writes = make(chan struct{}, opts.MaxRequestsInflight), make(chan struct{}, opts.MaxMutatingInflight)
 	s.yamlSlots = make(chan struct{}, yamlConversions)
+	if s.maxList = opts.MaxListItems; s.maxList <= 0 {
+		s.maxList = 500
+	}
 	if s.bodyTimeout = opts.BodyTimeout; s.bodyTimeout <= 0 {
 		s.bodyTimeout = 30 * time.Second
 	}

@@ -64,7 +64,9 @@ type Config struct {
 	// MaxRequestsInflight and MaxMutatingInflight bound the requests
 	// served at once (0: the server's defaults).
 	MaxRequestsInflight, MaxMutatingInflight int
-	ShutdownTimeout                          time.Duration // default 15s
+	// MaxListItems caps a list page (0: the server's default, 500).
+	MaxListItems    int64
+	ShutdownTimeout time.Duration // default 15s
 	// Controllers to run in the same process, talking to this API over
 	// HTTP; none for `krakectl api`.
 	Controllers       []string
@@ -105,6 +107,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		LoopbackOnly:        loopback,
 		MaxRequestsInflight: cfg.MaxRequestsInflight,
 		MaxMutatingInflight: cfg.MaxMutatingInflight,
+		MaxListItems:        cfg.MaxListItems,
 		CORSOrigins:         cfg.CORSOrigins,
 		Store:               st,
 		Logger:              log,

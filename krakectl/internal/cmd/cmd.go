@@ -70,6 +70,7 @@ type serveOptions struct {
 	maxInflight   int
 	maxMutating   int
 	encryptionKey string
+	maxListItems  int64
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -93,6 +94,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 		"prefix of the type of every error document (<url>/not-found-error, ...), e.g. your documentation's problems page")
 	f.IntVar(&o.maxInflight, "max-requests-inflight", 400, "read requests served at once (watches not counted); past it: 429 with Retry-After")
 	f.IntVar(&o.maxMutating, "max-mutating-requests-inflight", 200, "writes served at once; past it: 429 with Retry-After")
+	f.Int64Var(&o.maxListItems, "max-list-items", 500, "largest list page: a larger ?limit= gets this many and a continue token; lists without a limit are still whole, read a page at a time")
 	f.StringSliceVar(&o.corsOrigins, "cors-origin", nil, "browser origins allowed to call the API (https://ui.example.org, or * for any); other cross-origin requests get 403")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
@@ -170,6 +172,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		CORSOrigins:         o.corsOrigins,
 		MaxRequestsInflight: o.maxInflight,
 		MaxMutatingInflight: o.maxMutating,
+		MaxListItems:        o.maxListItems,
 		Controllers:         o.controllers,
 		ControllerOptions:   o.controllerOptions(),
 		Etcd: app.EtcdConfig{
