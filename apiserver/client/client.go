@@ -31,6 +31,7 @@ type Client struct {
 	http      *http.Client
 	userAgent string
 	timeout   time.Duration
+	token     string
 }
 
 // Options configure a Client.
@@ -43,6 +44,8 @@ type Options struct {
 	// watches); default 60s.
 	Timeout   time.Duration
 	UserAgent string
+	// Token is sent as a bearer token (Authorization: Bearer ...).
+	Token string
 }
 
 // New returns a client for the API at baseURL (e.g. http://localhost:8080).
@@ -64,7 +67,7 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "krake-go-client"
 	}
-	return &Client{base: u, http: &http.Client{Transport: transport}, userAgent: opts.UserAgent, timeout: opts.Timeout}, nil
+	return &Client{base: u, http: &http.Client{Transport: transport}, userAgent: opts.UserAgent, timeout: opts.Timeout, token: opts.Token}, nil
 }
 
 // BaseURL is the API's URL.
@@ -230,6 +233,9 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, query url.Va
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {

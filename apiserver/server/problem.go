@@ -171,6 +171,9 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	case http.StatusInsufficientStorage:
 		s.log.Error("write refused: etcd is out of space (NOSPACE)", "method", r.Method, "path", r.URL.Path)
 	}
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="krake"`)
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	if err := json.NewEncoder(w).Encode(p); err != nil {

@@ -266,6 +266,18 @@ func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc
 	}
 }
 
+// isHook reports a hook callback (complete, shutdown): the per-app token
+// in its body authorizes it, so it needs no other credentials.
+func (rt route) isHook() bool {
+	return strings.HasSuffix(rt.resource, "/"+api.SubComplete) || strings.HasSuffix(rt.resource, "/"+api.SubShutdown)
+}
+
+// isPublic reports the routes that need no credentials: health checks
+// (load balancers and kubelets probe them) and the version at /.
+func (rt route) isPublic() bool {
+	return rt.path == "/healthz" || rt.path == "/readyz" || rt.path == "/"
+}
+
 // wrap adapts a handlerFunc: authentication, authorization, metrics,
 // logging and problem rendering.
 func (s *Server) wrap(rt route, h handlerFunc) httprouter.Handle {
@@ -290,6 +302,9 @@ func (s *Server) wrap(rt route, h handlerFunc) httprouter.Handle {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, p httprouter.Params, rt route, h handlerFunc) error {
+	if rt.isHook() || rt.isPublic() {
+		return h(w, r, p) // a hook's workload has its token; health is for probes
+	}
 	user, err := s.authn.Authenticate(r)
 	if err != nil {
 		return err

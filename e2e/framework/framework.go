@@ -7,6 +7,7 @@ package framework
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -166,6 +167,8 @@ type Krake struct {
 	*Process
 	URL     string
 	DataDir string
+	// TLS trusts an HTTPS Krake's certificate (nil for plain HTTP).
+	TLS *tls.Config
 }
 
 // StartKrake runs `krakectl serve` on a free port with the given data
@@ -179,6 +182,19 @@ func StartKrake(t testing.TB, dataDir string, extra ...string) *Krake {
 	addr := FreeAddr(t)
 	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir}, extra...)
 	k := &Krake{Process: Start(t, "krakectl", args...), URL: "http://" + addr, DataDir: dataDir}
+	k.WaitReady(t, 60*time.Second)
+	return k
+}
+
+// StartKrakeTLS runs `krakectl serve` over HTTPS with the files' server
+// certificate and extra args (client CA, token file ...), and waits until
+// /readyz answers over TLS.
+func StartKrakeTLS(t testing.TB, certs TLSFiles, extra ...string) *Krake {
+	t.Helper()
+	dataDir := ShortTempDir(t)
+	addr := FreeAddr(t)
+	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--tls-cert", certs.ServerCert, "--tls-key", certs.ServerKey}, extra...)
+	k := &Krake{Process: Start(t, "krakectl", args...), URL: "https://" + addr, DataDir: dataDir, TLS: certs.ClientTLS(t, false)}
 	k.WaitReady(t, 60*time.Second)
 	return k
 }
@@ -208,7 +224,11 @@ func (k *Krake) WaitReady(t testing.TB, timeout time.Duration) {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, k.URL+"/readyz", nil)
-		resp, err := http.DefaultClient.Do(req)
+		hc := http.DefaultClient
+		if k.TLS != nil {
+			hc = &http.Client{Transport: &http.Transport{TLSClientConfig: k.TLS}}
+		}
+		resp, err := hc.Do(req)
 		cancel()
 		if err == nil {
 			resp.Body.Close()

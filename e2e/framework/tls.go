@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -57,4 +58,25 @@ func NewTLSFiles(t testing.TB) TLSFiles {
 	f.ServerCert, f.ServerKey = issue("server", 2, x509.ExtKeyUsageServerAuth, []net.IP{net.ParseIP("127.0.0.1")})
 	f.ClientCert, f.ClientKey = issue("client", 3, x509.ExtKeyUsageClientAuth, nil)
 	return f
+}
+
+// ClientTLS trusts the files' CA and, with withCert, presents the client
+// certificate.
+func (f TLSFiles) ClientTLS(t testing.TB, withCert bool) *tls.Config {
+	t.Helper()
+	caPEM, err := os.ReadFile(f.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if withCert {
+		pair, err := tls.LoadX509KeyPair(f.ClientCert, f.ClientKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg
 }

@@ -65,7 +65,10 @@ type Config struct {
 	// served at once (0: the server's defaults).
 	MaxRequestsInflight, MaxMutatingInflight int
 	// MaxListItems caps a list page (0: the server's default, 500).
-	MaxListItems    int64
+	MaxListItems int64
+	// TLS and Auth secure the listener.
+	TLS             TLSConfig
+	Auth            AuthConfig
 	ShutdownTimeout time.Duration // default 15s
 	// Controllers to run in the same process, talking to this API over
 	// HTTP; none for `krakectl api`.
@@ -78,6 +81,22 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	log := cfg.Logger
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 15 * time.Second
+	}
+	if err := checkExposure(cfg.Listen, cfg.TLS, cfg.Auth); err != nil {
+		return err
+	}
+	authn, controllersToken, err := authenticator(cfg.TLS, cfg.Auth)
+	if err != nil {
+		return err
+	}
+	var tlsConfig, selfTLSConfig *tls.Config
+	if cfg.TLS.Enabled() {
+		if tlsConfig, err = serverTLS(cfg.TLS); err != nil {
+			return err
+		}
+		if selfTLSConfig, err = selfTLS(cfg.TLS.CertFile); err != nil {
+			return fmt.Errorf("--tls-cert: %w", err)
+		}
 	}
 	var sealer *store.Sealer
 	if cfg.Etcd.EncryptionKeyFile != "" {
@@ -103,6 +122,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		return err
 	}
 	srv := server.New(server.Options{
+		Authenticator:       authn,
 		Watcher:             cache,
 		LoopbackOnly:        loopback,
 		MaxRequestsInflight: cfg.MaxRequestsInflight,
@@ -131,15 +151,20 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	}
 	httpServer.RegisterOnShutdown(srv.StopStreams)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpServer.Serve(listener) }()
 	apiURL := "http://" + listener.Addr().String()
-	log.Info("krake API serving", "url", apiURL, "version", cfg.Version)
+	if tlsConfig != nil {
+		listener = tls.NewListener(listener, tlsConfig)
+		apiURL = "https://" + listener.Addr().String()
+	}
+	go func() { serveErr <- httpServer.Serve(listener) }()
+	log.Info("krake API serving", "url", apiURL, "version", cfg.Version, "tls", tlsConfig != nil,
+		"client_certificates", cfg.TLS.ClientCAFile != "", "token_file", cfg.Auth.TokenFile != "")
 
 	ctrlCtx, stopControllers := context.WithCancel(ctx)
 	defer stopControllers()
 	ctrlDone := make(chan error, 1)
 	if len(cfg.Controllers) > 0 {
-		c, err := client.New(apiURL, client.Options{UserAgent: "krake-controllers"})
+		c, err := client.New(apiURL, client.Options{UserAgent: "krake-controllers", TLS: selfTLSConfig, Token: controllersToken})
 		if err != nil {
 			return err
 		}
@@ -223,9 +248,5 @@ func isLoopback(listen string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("--listen %q: give host:port, such as 127.0.0.1:8080", listen)
 	}
-	if host == "localhost" {
-		return true, nil
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback(), nil
+	return isLoopbackHost(host), nil
 }

@@ -71,6 +71,8 @@ type serveOptions struct {
 	maxMutating   int
 	encryptionKey string
 	maxListItems  int64
+	tls           app.TLSConfig
+	auth          app.AuthConfig
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -95,6 +97,14 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	f.IntVar(&o.maxInflight, "max-requests-inflight", 400, "read requests served at once (watches not counted); past it: 429 with Retry-After")
 	f.IntVar(&o.maxMutating, "max-mutating-requests-inflight", 200, "writes served at once; past it: 429 with Retry-After")
 	f.Int64Var(&o.maxListItems, "max-list-items", 500, "largest list page: a larger ?limit= gets this many and a continue token; lists without a limit are still whole, read a page at a time")
+	f.StringVar(&o.tls.CertFile, "tls-cert", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM; read again when the file changes)")
+	f.StringVar(&o.tls.KeyFile, "tls-key", "", "the key of --tls-cert (PEM)")
+	f.StringVar(&o.tls.ClientCAFile, "client-ca", "", "verify client certificates against these CAs; a verified certificate authenticates (CN = user, O = groups)")
+	f.BoolVar(&o.tls.RequireClientCert, "require-client-cert", false, "refuse TLS connections without a client certificate")
+	f.StringVar(&o.auth.TokenFile, "token-auth-file", "", "bearer tokens, CSV lines token,user,uid,\"group1,group2\" (kube-apiserver's format)")
+	f.StringVar(&o.auth.StaticUser, "static-user", "", "authenticate every request as this user (group system:masters); development only. Without any authentication flag every request is system:admin")
+	f.BoolVar(&o.auth.AllowAnonymous, "allow-anonymous", false, "let requests without credentials in as system:anonymous")
+	f.BoolVar(&o.auth.Insecure, "insecure", false, "allow listening beyond loopback without TLS or with requests that need no credentials")
 	f.StringSliceVar(&o.corsOrigins, "cors-origin", nil, "browser origins allowed to call the API (https://ui.example.org, or * for any); other cross-origin requests get 403")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
@@ -173,6 +183,8 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		MaxRequestsInflight: o.maxInflight,
 		MaxMutatingInflight: o.maxMutating,
 		MaxListItems:        o.maxListItems,
+		TLS:                 o.tls,
+		Auth:                o.auth,
 		Controllers:         o.controllers,
 		ControllerOptions:   o.controllerOptions(),
 		Etcd: app.EtcdConfig{

@@ -1,0 +1,140 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/e2e/framework"
+)
+
+// TestTLS: `krakectl serve` over HTTPS with client certificates and a
+// token file: a verified certificate is its CN, a token its user, no
+// credentials get 401 with WWW-Authenticate, health stays open to
+// probes, the in-process controllers work over TLS with their own
+// identity, and a rotated certificate is served without a restart.
+func TestTLS(t *testing.T) {
+	certs := framework.NewTLSFiles(t)
+	tokens := filepath.Join(t.TempDir(), "tokens.csv")
+	if err := os.WriteFile(tokens, []byte("tok-alice,alice,1,\"team-a\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--token-auth-file", tokens)
+	me := func(tlsCfg *tls.Config, token string) (int, string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, krake.URL+"/me", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body), resp.Header
+	}
+	if code, body, _ := me(certs.ClientTLS(t, true), ""); code != 200 || !strings.Contains(body, `"user":"client"`) {
+		t.Errorf("/me with a client certificate = %d %s, want user client (its CN)", code, body)
+	}
+	if code, body, _ := me(certs.ClientTLS(t, false), "tok-alice"); code != 200 || !strings.Contains(body, `"user":"alice"`) || !strings.Contains(body, `"team-a"`) {
+		t.Errorf("/me with a token = %d %s, want alice in team-a", code, body)
+	}
+	code, body, header := me(certs.ClientTLS(t, false), "")
+	if code != 401 || !strings.Contains(body, "UNAUTHORIZED") || header.Get("WWW-Authenticate") == "" {
+		t.Errorf("/me without credentials = %d %s (WWW-Authenticate %q), want 401", code, body, header.Get("WWW-Authenticate"))
+	}
+	if code, _, _ := me(certs.ClientTLS(t, false), "tok-mallory"); code != 401 {
+		t.Errorf("/me with an unknown token = %d, want 401", code)
+	}
+	// Plain HTTP to the TLS port is refused.
+	if resp, err := http.Get(strings.Replace(krake.URL, "https://", "http://", 1) + "/readyz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Error("plain HTTP was served on the TLS port")
+		}
+	}
+
+	// rok with a token over TLS; the in-process scheduler answers through
+	// TLS with its own identity (NO_SUITABLE_RESOURCE: no cluster).
+	rok := exec.Command(filepath.Join(framework.Binaries(t), "rok"), "config", "set-context", "secure", "--api-url", krake.URL, "--ca", certs.CA, "--use")
+	cfgHome := t.TempDir()
+	rok.Env = append(os.Environ(), "XDG_CONFIG_HOME="+cfgHome)
+	if out, err := rok.CombinedOutput(); err != nil {
+		t.Fatalf("rok set-context: %v\n%s", err, out)
+	}
+	c, err := client.New(krake.URL, client.Options{TLS: certs.ClientTLS(t, false), Token: "tok-alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Applications("secure").Create(t.Context(), newApp("over-tls"), client.WriteOptions{}); err != nil {
+		t.Fatalf("create over TLS with a token: %v", err)
+	}
+	eventually(t, 20*time.Second, "the scheduler, over TLS, says why over-tls waits", func() (bool, string) {
+		app, err := c.Applications("secure").Get(t.Context(), "over-tls")
+		if err != nil {
+			return false, err.Error()
+		}
+		return app.Status.Reason != nil && app.Status.Reason.Code == api.ReasonNoSuitableResource, app.Status.State
+	})
+	// rok without credentials: exit 1 with the 401.
+	list := exec.Command(filepath.Join(framework.Binaries(t), "rok"), "kube", "app", "list", "-n", "secure")
+	list.Env = rok.Env
+	out, err := list.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "401 UNAUTHORIZED") {
+		t.Errorf("rok without credentials: %v\n%s", err, out)
+	}
+
+	// Rotation: new files at the same paths are served to new connections.
+	rotated := framework.NewTLSFiles(t)
+	for _, pair := range [][2]string{{rotated.ServerCert, certs.ServerCert}, {rotated.ServerKey, certs.ServerKey}} {
+		data, err := os.ReadFile(pair[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pair[1], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 10*time.Second, "the rotated certificate served without a restart", func() (bool, string) {
+		resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: rotated.ClientTLS(t, false)}}).Get(krake.URL + "/readyz")
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200, fmt.Sprint(resp.StatusCode)
+	})
+}
+
+// TestExposure: beyond loopback, krakectl refuses to start without TLS
+// or with requests that need no credentials, unless --insecure.
+func TestExposure(t *testing.T) {
+	certs := framework.NewTLSFiles(t)
+	bin := filepath.Join(framework.Binaries(t), "krakectl")
+	port := strings.Split(framework.FreeAddr(t), ":")[1]
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--listen", "0.0.0.0:" + port}, "without TLS"},
+		{[]string{"--listen", "0.0.0.0:" + port, "--tls-cert", certs.ServerCert, "--tls-key", certs.ServerKey}, "need no credentials"},
+		{[]string{"--listen", "0.0.0.0:" + port, "--tls-cert", certs.ServerCert, "--tls-key", certs.ServerKey, "--client-ca", certs.CA, "--allow-anonymous"}, "need no credentials"},
+	} {
+		cmd := exec.Command(bin, append([]string{"serve", "--data-dir", framework.ShortTempDir(t)}, tc.args...)...)
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "--insecure") {
+			t.Errorf("krakectl serve %v: %v\n%s\nwant a refusal saying %q", tc.args, err, out, tc.want)
+		}
+	}
+}

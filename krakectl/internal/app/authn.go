@@ -1,0 +1,94 @@
+package app
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/krake-go/krake/apiserver/auth"
+)
+
+// AuthConfig says who may talk to the API.
+type AuthConfig struct {
+	// TokenFile holds bearer tokens (token,user,uid,"group1,group2").
+	TokenFile string
+	// StaticUser authenticates every request as this user, in the group
+	// system:masters (development only). With no other authenticator
+	// configured, every request is system:admin, as before.
+	StaticUser     string
+	AllowAnonymous bool
+	// Insecure allows listening beyond loopback without TLS or with the
+	// static user or anonymous access.
+	Insecure bool
+}
+
+// controllersUser is the identity of the controllers inside `krakectl
+// serve`: they authenticate with a token made at start-up that never
+// leaves the process.
+var controllersUser = auth.User{Name: "system:controllers", Groups: []string{"system:masters"}}
+
+// authenticator builds the chain: client certificates (when a client CA
+// is set), the in-process controllers' token, the token file, then the
+// static user or anonymous access. It also returns the controllers' token.
+func authenticator(tlsCfg TLSConfig, cfg AuthConfig) (auth.Authenticator, string, error) {
+	var chain auth.Chain
+	configured := false
+	if tlsCfg.ClientCAFile != "" {
+		chain = append(chain, auth.ClientCert{})
+		configured = true
+	}
+	token, err := randomToken()
+	if err != nil {
+		return nil, "", err
+	}
+	chain = append(chain, auth.NewTokens(map[string]auth.User{token: controllersUser}))
+	if cfg.TokenFile != "" {
+		tokens, err := auth.LoadTokenFile(cfg.TokenFile)
+		if err != nil {
+			return nil, "", fmt.Errorf("--token-auth-file: %w", err)
+		}
+		chain = append(chain, tokens)
+		configured = true
+	}
+	switch {
+	case cfg.StaticUser != "":
+		chain = append(chain, auth.Static{User: auth.User{Name: cfg.StaticUser, Groups: []string{"system:masters"}}})
+	case !configured && !cfg.AllowAnonymous:
+		chain = append(chain, auth.Static{User: auth.AdminUser}) // no authentication set up: today's local mode
+	}
+	if cfg.AllowAnonymous {
+		chain = append(chain, auth.AnonymousAuth{})
+	}
+	return chain, token, nil
+}
+
+// checkExposure refuses a listener beyond loopback that anyone on the
+// network could use: one without TLS, or where requests need no
+// credentials (the static user, anonymous access).
+func checkExposure(listen string, tlsCfg TLSConfig, cfg AuthConfig) error {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: give host:port, such as 127.0.0.1:8080", listen)
+	}
+	if isLoopbackHost(host) || cfg.Insecure {
+		return nil
+	}
+	openAccess := cfg.StaticUser != "" || cfg.AllowAnonymous || (tlsCfg.ClientCAFile == "" && cfg.TokenFile == "")
+	switch {
+	case !tlsCfg.Enabled():
+		return fmt.Errorf("refusing to listen on %s without TLS: give --tls-cert and --tls-key (or --insecure to accept the risk)", listen)
+	case openAccess:
+		return errors.New("refusing to listen on " + listen + " where requests need no credentials: configure --client-ca or --token-auth-file, drop --static-user/--allow-anonymous (or --insecure to accept the risk)")
+	}
+	return nil
+}
+
+func randomToken() (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
