@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/krake-go/krake/apiserver/auth"
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/apiserver/store"
@@ -27,9 +28,18 @@ type Server struct {
 	close func()
 }
 
+// Options change the test API.
+type Options struct {
+	// Authenticator replaces the static admin user (e.g. auth.Tokens).
+	Authenticator auth.Authenticator
+}
+
 // Start runs the API; call Close when done (TestMain style, so one server
 // can serve a whole package).
-func Start() (*Server, error) {
+func Start() (*Server, error) { return StartWith(Options{}) }
+
+// StartWith is Start with options.
+func StartWith(opts Options) (*Server, error) {
 	dir, err := os.MkdirTemp("", "krake-servertest-")
 	if err != nil {
 		return nil, err
@@ -45,10 +55,11 @@ func Start() (*Server, error) {
 	cacheCtx, stopCache := context.WithCancel(context.Background())
 	cache.Start(cacheCtx)
 	srv := server.New(server.Options{
-		Store:   st,
-		Watcher: cache,
-		Version: "test",
-		Now:     func() time.Time { return Clock },
+		Store:         st,
+		Watcher:       cache,
+		Authenticator: opts.Authenticator,
+		Version:       "test",
+		Now:           func() time.Time { return Clock },
 		NewUID: func() string {
 			return fmt.Sprintf("00000000-0000-4000-8000-%012d", uid.Add(1))
 		},

@@ -72,7 +72,7 @@ func (f *Factory) Client() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(r.APIURL, client.Options{TLS: tlsConfig, UserAgent: "rok", Timeout: 30 * time.Second})
+	c, err := client.New(r.APIURL, client.Options{TLS: tlsConfig, UserAgent: "rok", Timeout: 30 * time.Second, Token: r.Token})
 	if err != nil {
 		return nil, &FlagError{Err: fmt.Errorf("%w (from %s)", err, r.Source)}
 	}

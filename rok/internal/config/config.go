@@ -33,6 +33,8 @@ type Context struct {
 	APIURL    string `json:"api_url"`
 	Namespace string `json:"namespace,omitempty"`
 	TLS       *TLS   `json:"tls,omitempty"`
+	// Token is sent as a bearer token (the file is written 0600).
+	Token string `json:"token,omitempty"`
 }
 
 // TLS holds file paths for https API URLs.
@@ -198,6 +200,8 @@ type Resolved struct {
 	Source          string // of the API URL
 	NamespaceSource string
 	TLSSource       string // "" when no TLS files are set
+	Token           string
+	TokenSource     string // "" when there is no token
 }
 
 // Resolve applies, lowest first: defaults, the original CLI's files
@@ -242,6 +246,12 @@ func Resolve(env Env, f *File, legacy []*Legacy, o Overrides) (Resolved, error) 
 		if c.TLS != nil {
 			r.TLS, r.TLSSource = *c.TLS, "context "+name
 		}
+		if c.Token != "" {
+			r.Token, r.TokenSource = c.Token, "context "+name
+		}
+	}
+	if v := env.Getenv("ROK_TOKEN"); v != "" {
+		r.Token, r.TokenSource = v, "ROK_TOKEN"
 	}
 	if v := env.Getenv("ROK_API_URL"); v != "" {
 		r.APIURL, r.Source = v, "ROK_API_URL"

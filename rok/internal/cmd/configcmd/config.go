@@ -34,6 +34,12 @@ func newView(f *cmdutil.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Tokens are secrets: the view never shows them.
+			for i := range file.Contexts {
+				if file.Contexts[i].Token != "" {
+					file.Contexts[i].Token = "REDACTED"
+				}
+			}
 			data, err := yaml.Marshal(file)
 			if err != nil {
 				return err
@@ -44,6 +50,9 @@ func newView(f *cmdutil.Factory) *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(f.IO.Out, "# in effect: api_url %s (from %s), namespace %s (from %s)\n", r.APIURL, r.Source, r.Namespace, r.NamespaceSource)
+			if r.TokenSource != "" {
+				fmt.Fprintf(f.IO.Out, "# in effect: a bearer token (from %s)\n", r.TokenSource)
+			}
 			if r.TLSSource != "" {
 				fmt.Fprintf(f.IO.Out, "# in effect: tls ca %q, cert %q, key %q (from %s)\n", r.TLS.CA, r.TLS.Cert, r.TLS.Key, r.TLSSource)
 			}
@@ -80,6 +89,7 @@ func newUseContext(f *cmdutil.Factory) *cobra.Command {
 func newSetContext(f *cmdutil.Factory) *cobra.Command {
 	var tls config.TLS
 	var use bool
+	var token string
 	cmd := &cobra.Command{
 		Use:     "set-context NAME",
 		Short:   "Create or change a context",
@@ -99,6 +109,9 @@ func newSetContext(f *cmdutil.Factory) *cobra.Command {
 			}
 			if fs.Changed("namespace") {
 				existing.Namespace = f.Overrides.Namespace
+			}
+			if fs.Changed("token") {
+				existing.Token = token
 			}
 			if fs.Changed("ca") || fs.Changed("cert") || fs.Changed("key") {
 				if existing.TLS == nil {
@@ -131,6 +144,7 @@ func newSetContext(f *cmdutil.Factory) *cobra.Command {
 	cmd.Flags().StringVar(&tls.CA, "ca", "", "CA bundle to verify the API")
 	cmd.Flags().StringVar(&tls.Cert, "cert", "", "client certificate")
 	cmd.Flags().StringVar(&tls.Key, "key", "", "client key")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token (or ROK_TOKEN); stored in the config file, written 0600")
 	cmd.Flags().BoolVar(&use, "use", false, "make it the current context")
 	return cmd
 }

@@ -3,6 +3,7 @@ package root
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -40,7 +41,7 @@ watch where they run.`,
 	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(f))
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
 
-	cmd.AddCommand(kube.New(f), core.New(f), infra.New(f), ui.New(f), configcmd.New(f), completion.New(), newVersion(f, version))
+	cmd.AddCommand(kube.New(f), core.New(f), infra.New(f), ui.New(f), configcmd.New(f), completion.New(), newVersion(f, version), newWhoami(f))
 	return cmd
 }
 
@@ -61,6 +62,30 @@ func newVersion(f *cmdutil.Factory, version string) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(f.IO.Out, "server: %s %s at %s\n", v.Name, v.Version, c.BaseURL())
+			return nil
+		},
+	}
+}
+
+func newWhoami(f *cmdutil.Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "whoami",
+		Short: "Show who the API takes you for (user and groups)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.Client()
+			if err != nil {
+				return err
+			}
+			me, err := c.Me(cmd.Context())
+			if err != nil {
+				return err
+			}
+			groups := "none"
+			if len(me.Groups) > 0 {
+				groups = strings.Join(me.Groups, ", ")
+			}
+			fmt.Fprintf(f.IO.Out, "user:   %s\ngroups: %s\n", me.User, groups)
 			return nil
 		},
 	}
