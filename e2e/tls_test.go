@@ -27,7 +27,7 @@ import (
 func TestTLS(t *testing.T) {
 	certs := framework.NewTLSFiles(t)
 	tokens := filepath.Join(t.TempDir(), "tokens.csv")
-	if err := os.WriteFile(tokens, []byte("tok-alice,alice,1,\"team-a\"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte("tok-alice,alice,1,\"team-a\"\ntok-root,root,0,\"system:masters\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--token-auth-file", tokens)
@@ -78,8 +78,49 @@ func TestTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Applications("secure").Create(t.Context(), newApp("over-tls"), client.WriteOptions{}); err != nil {
-		t.Fatalf("create over TLS with a token: %v", err)
+	// RBAC is on (authentication is configured): alice may do nothing yet.
+	if _, err := c.Applications("secure").Create(t.Context(), newApp("over-tls"), client.WriteOptions{}); !client.IsForbidden(err) {
+		t.Fatalf("alice without a role: %v, want 403", err)
+	}
+	// root (system:masters) gives alice applications in "secure".
+	root, err := client.New(krake.URL, client.Options{TLS: certs.ClientTLS(t, false), Token: "tok-root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	role := api.MustKind("core", "Role").New().(*api.Role)
+	role.Metadata.Name = "secure-apps"
+	role.Rules = []api.RoleRule{{API: "kubernetes", Resources: []string{"applications"}, Namespaces: []string{"secure"}, Verbs: []string{"get", "list", "create", "update", "delete"}}}
+	if _, err := root.Roles().Create(t.Context(), role, client.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := api.MustKind("core", "RoleBinding").New().(*api.RoleBinding)
+	binding.Metadata.Name = "alice-secure"
+	binding.Users, binding.Roles = []string{"alice"}, []string{"secure-apps"}
+	if _, err := root.RoleBindings().Create(t.Context(), binding, client.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "alice may create in secure once bound", func() (bool, string) {
+		_, err := c.Applications("secure").Create(t.Context(), newApp("over-tls"), client.WriteOptions{})
+		return err == nil, fmt.Sprint(err)
+	})
+	if _, err := root.Applications("elsewhere").Create(t.Context(), newApp("hidden"), client.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Applications("elsewhere").Get(t.Context(), "hidden"); !client.IsForbidden(err) {
+		t.Errorf("alice reading another namespace: %v, want 403", err)
+	}
+	// Across namespaces she sees her namespace only (the original showed all).
+	all, err := c.Applications("").List(t.Context(), client.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all.Items {
+		if a.Metadata.Namespace != "secure" {
+			t.Errorf("alice's list across namespaces shows %s/%s", a.Metadata.Namespace, a.Metadata.Name)
+		}
+	}
+	if len(all.Items) != 1 {
+		t.Errorf("alice's list across namespaces has %d items, want 1", len(all.Items))
 	}
 	eventually(t, 20*time.Second, "the scheduler, over TLS, says why over-tls waits", func() (bool, string) {
 		app, err := c.Applications("secure").Get(t.Context(), "over-tls")

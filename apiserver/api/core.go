@@ -98,11 +98,12 @@ type RoleRule struct {
 	Verbs      []string `json:"verbs"`
 }
 
-// RoleBinding gives roles to users.
+// RoleBinding gives roles to users and (ours) groups.
 type RoleBinding struct {
 	TypeMeta
 	Metadata Metadata `json:"metadata"`
 	Users    []string `json:"users"`
+	Groups   []string `json:"groups"`
 	Roles    []string `json:"roles"`
 }
 

@@ -529,7 +529,6 @@ func (v *validator) httpURL(field, raw string) {
 func (v *validator) role(r *Role) {
 	for i, rule := range r.Rules {
 		field := fmt.Sprintf("rules[%d]", i)
-		v.required(field+".api", rule.API)
 		if len(rule.Resources) == 0 {
 			v.add(field+".resources", "required")
 		}
@@ -537,7 +536,7 @@ func (v *validator) role(r *Role) {
 			v.add(field+".verbs", "required")
 		}
 		for j, verb := range rule.Verbs {
-			if !slices.Contains(Verbs, verb) {
+			if verb != "" && verb != "all" && !slices.Contains(Verbs, verb) {
 				v.add(fmt.Sprintf("%s.verbs[%d]", field, j), "unknown verb %q: use one of %s", verb, strings.Join(Verbs, ", "))
 			}
 		}

@@ -183,7 +183,8 @@ func (s *Server) list(k api.Kind) handlerFunc {
 		if isWatch(r) {
 			return s.watch(w, r, k, ns, lp)
 		}
-		opts := store.ListOptions{Limit: min(lp.limit, s.maxList), Continue: lp.continueToken, Labels: lp.labels()}
+		opts := store.ListOptions{Limit: min(lp.limit, s.maxList), Continue: lp.continueToken, Labels: lp.labels(),
+			Namespaces: allowedNamespaces(r.Context())}
 		if lp.limit == 0 {
 			// The whole list, as the original's clients expect, but read and
 			// written a page at a time: memory stays one page per request.

@@ -199,6 +199,9 @@ type route struct {
 	api      string
 	resource string // plural or plural/subresource
 	path     string // the pattern, as the metrics label
+	// acrossNamespaces marks the list and watch of a namespaced kind in
+	// every namespace: authorized per namespace, showing only those allowed.
+	acrossNamespaces bool
 }
 
 // Handler returns the API's http.Handler. Middleware order, outermost
@@ -243,26 +246,26 @@ func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc
 	collection := "/" + k.API + "/" + k.Plural
 	if k.Namespaced {
 		// Across namespaces: list and watch only.
-		handle(http.MethodGet, route{"list", k.API, k.Plural, collection}, s.list(k))
+		handle(http.MethodGet, route{verb: "list", api: k.API, resource: k.Plural, path: collection, acrossNamespaces: true}, s.list(k))
 		collection = "/" + k.API + "/namespaces/:namespace/" + k.Plural
 	}
 	item := collection + "/:name"
-	handle(http.MethodPost, route{"create", k.API, k.Plural, collection}, s.create(k))
-	handle(http.MethodGet, route{"list", k.API, k.Plural, collection}, s.list(k))
-	handle(http.MethodGet, route{"get", k.API, k.Plural, item}, s.get(k))
-	handle(http.MethodPut, route{"update", k.API, k.Plural, item}, s.update(k))
-	handle(http.MethodPatch, route{"update", k.API, k.Plural, item}, s.patch(k))
-	handle(http.MethodDelete, route{"delete", k.API, k.Plural, item}, s.delete(k))
+	handle(http.MethodPost, route{verb: "create", api: k.API, resource: k.Plural, path: collection}, s.create(k))
+	handle(http.MethodGet, route{verb: "list", api: k.API, resource: k.Plural, path: collection}, s.list(k))
+	handle(http.MethodGet, route{verb: "get", api: k.API, resource: k.Plural, path: item}, s.get(k))
+	handle(http.MethodPut, route{verb: "update", api: k.API, resource: k.Plural, path: item}, s.update(k))
+	handle(http.MethodPatch, route{verb: "update", api: k.API, resource: k.Plural, path: item}, s.patch(k))
+	handle(http.MethodDelete, route{verb: "delete", api: k.API, resource: k.Plural, path: item}, s.delete(k))
 	for _, sub := range k.Subresources {
-		rt := route{"update", k.API, k.Plural + "/" + sub, item + "/" + sub}
+		rt := route{verb: "update", api: k.API, resource: k.Plural + "/" + sub, path: item + "/" + sub}
 		handle(http.MethodPut, rt, s.subresource(k, sub))
 	}
 	if k.Kind == "Application" {
 		// Why this cluster (and not the others): for a stored app, and for
 		// an app spec as a dry run. "placements" is its own collection, as
 		// httprouter forbids a static segment beside :name.
-		handle(http.MethodGet, route{"get", k.API, k.Plural + "/placement", item + "/placement"}, s.explainApplication)
-		handle(http.MethodPost, route{"get", k.API, "placements", "/" + k.API + "/namespaces/:namespace/placements"}, s.explainSpec)
+		handle(http.MethodGet, route{verb: "get", api: k.API, resource: k.Plural + "/placement", path: item + "/placement"}, s.explainApplication)
+		handle(http.MethodPost, route{verb: "get", api: k.API, resource: "placements", path: "/" + k.API + "/namespaces/:namespace/placements"}, s.explainSpec)
 	}
 }
 
@@ -317,11 +320,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p httprouter.Para
 		}
 		attrs := auth.Attributes{User: user, Verb: verb, API: rt.api, Resource: rt.resource,
 			Namespace: p.ByName("namespace"), Name: p.ByName("name")}
+		if filter, ok := s.authz.(auth.NamespaceFilter); ok && rt.acrossNamespaces {
+			// Every namespace at once: show what the user may see in each
+			// (the original allowed it all to anyone allowed in one).
+			all, namespaces := filter.Namespaces(attrs)
+			if !all {
+				if len(namespaces) == 0 {
+					return s.authz.Authorize(r.Context(), attrs) // says why
+				}
+				r = r.WithContext(context.WithValue(r.Context(), namespacesKey{}, namespaces))
+			}
+			return h(w, r, p)
+		}
 		if err := s.authz.Authorize(r.Context(), attrs); err != nil {
 			return err
 		}
 	}
 	return h(w, r, p)
+}
+
+// namespacesKey holds, for a list or watch across namespaces, the
+// namespaces the user may see (absent: all).
+type namespacesKey struct{}
+
+func allowedNamespaces(ctx context.Context) map[string]bool {
+	ns, _ := ctx.Value(namespacesKey{}).(map[string]bool)
+	return ns
 }
 
 // withRequestID gives every request an X-Request-Id (the client's, or new).

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/auth"
 	"github.com/krake-go/krake/apiserver/store"
 )
 
@@ -54,6 +55,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 	flush()
 	enc := json.NewEncoder(w)
 	match := lp.labels()
+	user, allowed := auth.UserFrom(r.Context()), allowedNamespaces(r.Context())
 	ticker := time.NewTicker(heartbeat)
 	defer ticker.Stop()
 	for {
@@ -78,6 +80,23 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 			}
 			if match != nil && !match(ev.Object.GetMetadata().Labels) {
 				continue
+			}
+			// Each event is authorized as it goes out, so a binding removed
+			// mid-stream takes effect at once: a namespace's watch ends, a
+			// watch across namespaces stops showing that namespace.
+			evNS := ev.Object.GetMetadata().Namespace
+			if allowed != nil && !allowed[evNS] {
+				continue
+			}
+			if err := s.authz.Authorize(ctx, auth.Attributes{User: user, Verb: "watch", API: k.API, Resource: k.Plural, Namespace: evNS}); err != nil {
+				if ns == "" && k.Namespaced {
+					continue
+				}
+				p := problemFor(err, s.problemBase)
+				p.Instance = r.URL.Path
+				_ = enc.Encode(errorEvent{Type: "ERROR", Object: p})
+				flush()
+				return err
 			}
 			if err := writeEvent(w, enc, ev); err != nil {
 				return err

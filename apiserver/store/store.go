@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	json "github.com/go-json-experiment/json/v1"
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -184,6 +185,17 @@ type ListOptions struct {
 	// Labels keeps only items whose labels it accepts (label selectors).
 	// Only metadata.labels is decoded to decide.
 	Labels func(labels map[string]string) bool
+	// Namespaces, when not nil, keeps only items of these namespaces (a
+	// list across namespaces by a user who may list in some of them).
+	Namespaces map[string]bool
+}
+
+// namespaceOfKey is the namespace in a key below a kind's prefix
+// (/{api}/{plural}/{namespace}/{name}).
+func namespaceOfKey(key, prefix string) string {
+	rest := strings.TrimPrefix(key, prefix)
+	ns, _, _ := strings.Cut(rest, "/")
+	return ns
 }
 
 // Item is one stored object as JSON, with its resource_version filled in.
@@ -264,6 +276,9 @@ func (s *Store) List(ctx context.Context, k api.Kind, namespace string, opts Lis
 				result.Continue = encodeContinue(rev, string(kv.Key))
 				result.Revision = rev
 				return result, nil
+			}
+			if opts.Namespaces != nil && !opts.Namespaces[namespaceOfKey(string(kv.Key), prefix)] {
+				continue
 			}
 			if opts.Labels != nil {
 				var partial struct {

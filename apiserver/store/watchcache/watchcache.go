@@ -97,6 +97,15 @@ func (c *Cache) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 		close(out)
 		return out
 	}
+	if afterRev == 0 {
+		// "From now" is etcd's now, not the cache's: events the cache has
+		// yet to deliver happened before the watch began.
+		rev, err := c.store.Revision(ctx)
+		if err != nil {
+			return c.store.Watch(ctx, k, namespace, 0)
+		}
+		afterRev = rev
+	}
 	w, ok := kc.subscribe(namespace, afterRev, c.opts.Buffer)
 	if !ok {
 		return c.store.Watch(ctx, k, namespace, afterRev) // older than the ring: etcd decides

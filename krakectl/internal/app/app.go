@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/krake-go/krake/apiserver/auth"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
@@ -121,8 +122,27 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	mode, err := cfg.Auth.authorizationMode(cfg.TLS)
+	if err != nil {
+		return err
+	}
+	var authz auth.Authorizer = auth.AllowAll{}
+	switch mode {
+	case "always-deny":
+		authz = auth.DenyAll{}
+	case "rbac":
+		rbac := auth.NewRBAC()
+		feed := &rbacFeed{store: st, cache: cache, rbac: rbac, log: log}
+		rev, err := feed.sync(ctx)
+		if err != nil {
+			return fmt.Errorf("rbac: read the roles: %w", err)
+		}
+		go feed.run(cacheCtx, rev)
+		authz = rbac
+	}
 	srv := server.New(server.Options{
 		Authenticator:       authn,
+		Authorizer:          authz,
 		Watcher:             cache,
 		LoopbackOnly:        loopback,
 		MaxRequestsInflight: cfg.MaxRequestsInflight,
@@ -157,7 +177,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		apiURL = "https://" + listener.Addr().String()
 	}
 	go func() { serveErr <- httpServer.Serve(listener) }()
-	log.Info("krake API serving", "url", apiURL, "version", cfg.Version, "tls", tlsConfig != nil,
+	log.Info("krake API serving", "url", apiURL, "version", cfg.Version, "tls", tlsConfig != nil, "authorization", mode,
 		"client_certificates", cfg.TLS.ClientCAFile != "", "token_file", cfg.Auth.TokenFile != "")
 
 	ctrlCtx, stopControllers := context.WithCancel(ctx)

@@ -22,6 +22,23 @@ type AuthConfig struct {
 	// Insecure allows listening beyond loopback without TLS or with the
 	// static user or anonymous access.
 	Insecure bool
+	// Authorization is always-allow, always-deny or rbac; "" means rbac
+	// when authentication is configured, else always-allow.
+	Authorization string
+}
+
+// authorizationMode resolves the mode.
+func (c AuthConfig) authorizationMode(tlsCfg TLSConfig) (string, error) {
+	switch c.Authorization {
+	case "always-allow", "always-deny", "rbac":
+		return c.Authorization, nil
+	case "":
+		if tlsCfg.ClientCAFile != "" || c.TokenFile != "" {
+			return "rbac", nil
+		}
+		return "always-allow", nil
+	}
+	return "", fmt.Errorf("--authorization %q: use always-allow, always-deny or rbac", c.Authorization)
 }
 
 // controllersUser is the identity of the controllers inside `krakectl

@@ -104,6 +104,7 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 	f.StringVar(&o.auth.TokenFile, "token-auth-file", "", "bearer tokens, CSV lines token,user,uid,\"group1,group2\" (kube-apiserver's format)")
 	f.StringVar(&o.auth.StaticUser, "static-user", "", "authenticate every request as this user (group system:masters); development only. Without any authentication flag every request is system:admin")
 	f.BoolVar(&o.auth.AllowAnonymous, "allow-anonymous", false, "let requests without credentials in as system:anonymous")
+	f.StringVar(&o.auth.Authorization, "authorization", "", "always-allow, always-deny or rbac (default: rbac when --client-ca or --token-auth-file is given, else always-allow)")
 	f.BoolVar(&o.auth.Insecure, "insecure", false, "allow listening beyond loopback without TLS or with requests that need no credentials")
 	f.StringSliceVar(&o.corsOrigins, "cors-origin", nil, "browser origins allowed to call the API (https://ui.example.org, or * for any); other cross-origin requests get 403")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")

@@ -202,12 +202,14 @@ func (r *roleFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error
 type bindingFields struct {
 	labels resource.Labels
 	users  []string
+	groups []string
 	roles  []string
 }
 
 func (b *bindingFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	b.labels.AddFlags(fs, update)
 	fs.StringArrayVar(&b.users, "user", nil, "user to bind (repeatable)")
+	fs.StringArrayVar(&b.groups, "group", nil, "group to bind, e.g. from client certificates' O (repeatable)")
 	fs.StringArrayVar(&b.roles, "role", nil, "role to bind (repeatable)")
 }
 
@@ -216,6 +218,11 @@ func (b *bindingFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 	for _, u := range b.users {
 		if !slices.Contains(binding.Users, u) {
 			binding.Users = append(binding.Users, u)
+		}
+	}
+	for _, g := range b.groups {
+		if !slices.Contains(binding.Groups, g) {
+			binding.Groups = append(binding.Groups, g)
 		}
 	}
 	for _, r := range b.roles {
