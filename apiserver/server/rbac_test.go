@@ -39,7 +39,7 @@ func startRBAC(t *testing.T) *rbacEnv {
 	cache.Start(ctx)
 	rbac := auth.NewRBAC()
 	tokens := auth.NewTokens(map[string]auth.User{
-		"root": {Name: "root", Groups: []string{auth.MastersGroup}},
+		"root":  {Name: "root", Groups: []string{auth.MastersGroup}},
 		"alice": {Name: "alice", Groups: []string{}}, "bob": {Name: "bob", Groups: []string{}}, "carol": {Name: "carol", Groups: []string{}},
 	})
 	srv := server.New(server.Options{Store: st, Watcher: cache, Authenticator: auth.Chain{tokens}, Authorizer: rbac})
