@@ -9,8 +9,12 @@ var kubeconfigSecrets = []string{"token", "client-key-data", "password", "exec",
 
 // SecretFunc replaces one secret value: a string for the typed fields, a
 // string or an object for a kubeconfig's. For a typed field it must return
-// a string.
-type SecretFunc func(value any) (any, error)
+// a string. path names the field (spec.kubeconfig.users[0].user.token).
+type SecretFunc func(path string, value any) (any, error)
+
+// Redacted replaces secrets in answers to readers without the right to
+// them; sent back in an update, it keeps the stored value.
+const Redacted = "REDACTED"
 
 // HasSecrets reports whether objects of kind k carry credentials.
 func HasSecrets(k Kind) bool {
@@ -28,11 +32,11 @@ func HasSecrets(k Kind) bool {
 // tokens; cloud passwords; InfluxDB tokens. Encryption at rest and
 // redaction both go through here, so a new secret field is added once.
 func VisitSecrets(obj Object, fn SecretFunc) error {
-	str := func(p *string) error {
+	str := func(path string, p *string) error {
 		if p == nil || *p == "" {
 			return nil
 		}
-		v, err := fn(*p)
+		v, err := fn(path, *p)
 		if err != nil {
 			return err
 		}
@@ -46,7 +50,7 @@ func VisitSecrets(obj Object, fn SecretFunc) error {
 	switch o := obj.(type) {
 	case *Cluster:
 		users, _ := o.Spec.Kubeconfig["users"].([]any)
-		for _, entry := range users {
+		for i, entry := range users {
 			e, _ := entry.(map[string]any)
 			user, _ := e["user"].(map[string]any)
 			for _, key := range kubeconfigSecrets {
@@ -54,7 +58,7 @@ func VisitSecrets(obj Object, fn SecretFunc) error {
 				if !ok || v == nil || v == "" {
 					continue
 				}
-				replaced, err := fn(v)
+				replaced, err := fn(fmt.Sprintf("spec.kubeconfig.users[%d].user.%s", i, key), v)
 				if err != nil {
 					return err
 				}
@@ -63,19 +67,40 @@ func VisitSecrets(obj Object, fn SecretFunc) error {
 		}
 	case *InfrastructureProvider:
 		if im := o.Spec.IM; im != nil {
-			if err := str(im.Password); err != nil {
+			if err := str("spec.im.password", im.Password); err != nil {
 				return err
 			}
-			return str(im.Token)
+			return str("spec.im.token", im.Token)
 		}
 	case *Cloud:
 		if os := o.Spec.Openstack; os != nil {
-			return str(&os.Auth.Password.User.Password)
+			return str("spec.openstack.auth.password.user.password", &os.Auth.Password.User.Password)
 		}
 	case *MetricsProvider:
 		if in := o.Spec.Influx; in != nil {
-			return str(&in.Token)
+			return str("spec.influx.token", &in.Token)
 		}
 	}
 	return nil
+}
+
+// Redact replaces every secret of obj by Redacted.
+func Redact(obj Object) {
+	_ = VisitSecrets(obj, func(string, any) (any, error) { return Redacted, nil })
+}
+
+// KeepRedacted puts current's secrets back where update holds Redacted:
+// a client that read a redacted object and writes it back changes no
+// secret it could not see.
+func KeepRedacted(update, current Object) {
+	stored := map[string]any{}
+	_ = VisitSecrets(current, func(path string, v any) (any, error) { stored[path] = v; return v, nil })
+	_ = VisitSecrets(update, func(path string, v any) (any, error) {
+		if v == Redacted {
+			if old, ok := stored[path]; ok {
+				return old, nil
+			}
+		}
+		return v, nil
+	})
 }

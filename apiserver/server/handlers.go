@@ -114,7 +114,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 			return err
 		}
 		if dryRun {
-			return writeJSON(w, http.StatusOK, obj)
+			return s.writeObject(w, r, k, obj)
 		}
 		item, err := s.store.CreateItem(r.Context(), k, obj)
 		if err != nil {
@@ -123,7 +123,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		if blocking != nil {
 			return s.waitForState(w, r, k, obj, *blocking)
 		}
-		return writeRaw(w, http.StatusOK, item.Data)
+		return s.writeItem(w, r, k, item.Data)
 	}
 }
 
@@ -134,7 +134,7 @@ func (s *Server) get(k api.Kind) handlerFunc {
 		if err != nil {
 			return storeError(err, k, ns, name, 0)
 		}
-		return writeRaw(w, http.StatusOK, item.Data)
+		return s.writeItem(w, r, k, item.Data)
 	}
 }
 
@@ -195,6 +195,9 @@ func (s *Server) list(k api.Kind) handlerFunc {
 		if err != nil {
 			return err
 		}
+		if res.Items, err = s.presentItems(r, k, res.Items); err != nil {
+			return err
+		}
 		return writeList(w, k, res)
 	}
 }
@@ -202,7 +205,7 @@ func (s *Server) list(k api.Kind) handlerFunc {
 // streamList answers a list without a limit page by page, all pages at
 // the first page's revision (one snapshot), spliced into one envelope.
 func (s *Server) streamList(w http.ResponseWriter, r *http.Request, k api.Kind, ns string, opts store.ListOptions) error {
-	page, err := s.store.List(r.Context(), k, ns, opts)
+	page, err := s.listPage(r, k, ns, opts)
 	if err != nil {
 		return err
 	}
@@ -233,12 +236,21 @@ func (s *Server) streamList(w http.ResponseWriter, r *http.Request, k api.Kind, 
 			break
 		}
 		opts.Continue = page.Continue
-		if page, err = s.store.List(r.Context(), k, ns, opts); err != nil {
+		if page, err = s.listPage(r, k, ns, opts); err != nil {
 			return err // the status is sent: the client sees a cut body
 		}
 	}
 	_, err = w.Write([]byte("]}\n"))
 	return err
+}
+
+// listPage is one page of a list, redacted for the user as need be.
+func (s *Server) listPage(r *http.Request, k api.Kind, ns string, opts store.ListOptions) (store.ListResult, error) {
+	page, err := s.store.List(r.Context(), k, ns, opts)
+	if err == nil {
+		page.Items, err = s.presentItems(r, k, page.Items)
+	}
+	return page, err
 }
 
 // listHead is a list envelope up to its items: `{"api":...,"items":`.
@@ -386,6 +398,7 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 				}
 			}
 		}
+		api.KeepRedacted(body, current) // "REDACTED" sent back keeps the secret
 		api.Normalize(k, body)
 		before, _ := json.Marshal(current)
 		api.CopySpec(current, body)
@@ -412,11 +425,11 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 		// infrastructure scripts rely on that (the other kinds keep 200).
 		return titledf(http.StatusBadRequest, TitleUpdate, "the update of %s changes nothing", describe(k, ns, name))
 	case errors.Is(err, errNoChange), errors.Is(err, errDryRun):
-		return writeJSON(w, http.StatusOK, result)
+		return s.writeObject(w, r, k, result)
 	case err != nil:
 		return storeError(err, k, ns, name, expected)
 	}
-	return writeJSON(w, http.StatusOK, obj)
+	return s.writeObject(w, r, k, obj)
 }
 
 func (s *Server) delete(k api.Kind) handlerFunc {
@@ -443,14 +456,14 @@ func (s *Server) delete(k api.Kind) handlerFunc {
 			if !force {
 				markDeleted(obj, s.now())
 			}
-			return writeJSON(w, http.StatusOK, obj)
+			return s.writeObject(w, r, k, obj)
 		}
 		if force {
 			obj, err := s.store.Delete(ctx, k, ns, name, 0)
 			if err != nil {
 				return storeError(err, k, ns, name, 0)
 			}
-			return writeJSON(w, http.StatusOK, obj)
+			return s.writeObject(w, r, k, obj)
 		}
 		var unchanged api.Object
 		obj, removed, err := s.store.GuaranteedUpdate(ctx, k, ns, name, 0, func(current api.Object) error {
@@ -470,7 +483,7 @@ func (s *Server) delete(k api.Kind) handlerFunc {
 		if blocking != nil && !removed {
 			return s.waitForState(w, r, k, obj, *blocking)
 		}
-		return writeJSON(w, http.StatusOK, obj)
+		return s.writeObject(w, r, k, obj)
 	}
 }
 

@@ -240,3 +240,94 @@ func (e *rbacEnv) patch(token, path, body string) (int, []byte) {
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
 }
+
+// TestRBAC_credentials: every kind with a secret shows it only to users
+// who may get its credentials subresource; others read REDACTED in gets,
+// lists and watches; writing a redacted object back keeps the secret.
+func TestRBAC_credentials(t *testing.T) {
+	e := startRBAC(t)
+	everything := api.RoleRule{API: "", Resources: []string{""}, Namespaces: []string{"all"}, Verbs: []string{"get", "list", "update"}}
+	var credentials []string
+	for _, k := range api.Kinds {
+		if api.HasSecrets(k) {
+			credentials = append(credentials, k.Plural+"/credentials")
+		}
+	}
+	e.rbac.Update([]*api.Role{
+		{Metadata: api.Metadata{Name: "editor"}, Rules: []api.RoleRule{{API: "", Resources: []string{"clusters", "infrastructureproviders", "globalinfrastructureproviders", "clouds", "globalclouds", "metricsproviders", "globalmetricsproviders"}, Namespaces: []string{"all"}, Verbs: []string{"get", "list", "update"}}}},
+		{Metadata: api.Metadata{Name: "secrets"}, Rules: []api.RoleRule{everything, {API: "", Resources: credentials, Namespaces: []string{"all"}, Verbs: []string{"get"}}}},
+	}, []*api.RoleBinding{
+		{Metadata: api.Metadata{Name: "alice"}, Users: []string{"alice"}, Roles: []string{"editor"}},
+		{Metadata: api.Metadata{Name: "bob"}, Users: []string{"bob"}, Roles: []string{"secrets"}},
+	})
+	influx := `{"metadata":{"name":"NAME"},"spec":{"type":"influx","influx":{"url":"http://127.0.0.1:8086","token":"influx-secret","org":"o","bucket":"b"}}}`
+	secrets := map[string][]string{ // kind -> fixture's secret values
+		"Cluster":                      {"secret"},
+		"InfrastructureProvider":       {`"password":"p"`},
+		"GlobalInfrastructureProvider": {`"token":"t"`},
+		"Cloud":                        {`"password":"p"`},
+		"GlobalCloud":                  {`"password":"p"`},
+		"MetricsProvider":              {"influx-secret"},
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	for kind, values := range secrets {
+		k := kindNamed(t, kind)
+		collection, _, item := paths(k, "sec", "obj")
+		body := fixture(kind, "obj")
+		if kind == "MetricsProvider" {
+			body = strings.Replace(influx, "NAME", "obj", 1)
+		}
+		_, watchLines := e.watch(ctx, "alice", collection+"?watch=true")
+		time.Sleep(100 * time.Millisecond)
+		if code, data := e.do("root", "POST", collection, body); code != 200 {
+			t.Fatalf("%s: create %d %s", kind, code, data)
+		}
+		_, shown := e.do("alice", "GET", item, "")
+		_, listed := e.do("alice", "GET", collection, "")
+		watched, _ := nextLine(t, watchLines)
+		_, full := e.do("bob", "GET", item, "")
+		for _, v := range values {
+			for what, data := range map[string]string{"get": string(shown), "list": string(listed), "watch": watched} {
+				if strings.Contains(data, v) || !strings.Contains(data, api.Redacted) {
+					t.Errorf("%s %s without credentials: shows %q or lacks REDACTED: %s", kind, what, v, data)
+				}
+			}
+			if !strings.Contains(string(full), v) {
+				t.Errorf("%s get with credentials lacks %q: %s", kind, v, full)
+			}
+		}
+		// alice writes back what she saw (with a label): the secret stays.
+		var doc map[string]any
+		if err := json.Unmarshal(shown, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["metadata"].(map[string]any)["labels"] = map[string]any{"edited": "yes"}
+		delete(doc["metadata"].(map[string]any), "resource_version")
+		edited, _ := json.Marshal(doc)
+		if code, data := e.put("alice", item, string(edited)); code != 200 {
+			t.Fatalf("%s: alice's update %d %s", kind, code, data)
+		}
+		_, after := e.do("bob", "GET", item, "")
+		for _, v := range values {
+			if !strings.Contains(string(after), v) || !strings.Contains(string(after), `"edited":"yes"`) {
+				t.Errorf("%s after a redacted write-back: %s, want %q kept and the label", kind, after, v)
+			}
+		}
+	}
+}
+
+func (e *rbacEnv) put(token, path, body string) (int, []byte) {
+	return e.do(token, "PUT", path, body)
+}
+
+func kindNamed(t *testing.T, name string) api.Kind {
+	t.Helper()
+	for _, k := range api.Kinds {
+		if k.Kind == name {
+			return k
+		}
+	}
+	t.Fatalf("no kind %s", name)
+	return api.Kind{}
+}

@@ -52,11 +52,11 @@ func (s *Server) subresource(k api.Kind, sub string) handlerFunc {
 		})
 		switch {
 		case errors.Is(err, errDryRun):
-			return writeJSON(w, http.StatusOK, result)
+			return s.writeObject(w, r, k, result)
 		case err != nil:
 			return storeError(err, k, ns, name, expected)
 		}
-		return writeJSON(w, http.StatusOK, obj)
+		return s.writeObject(w, r, k, obj)
 	}
 }
 

@@ -98,6 +98,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				flush()
 				return err
 			}
+			if !s.mayReadSecrets(r, k, evNS) {
+				ev.Object, ev.Data = s.presentObject(r, k, ev.Object), nil
+			}
 			if err := writeEvent(w, enc, ev); err != nil {
 				return err
 			}
@@ -188,7 +191,7 @@ func (s *Server) waitForState(w http.ResponseWriter, r *http.Request, k api.Kind
 	defer stop()
 	m := obj.GetMetadata()
 	if state != api.StateDeleted && api.State(obj) == state {
-		return writeJSON(w, http.StatusOK, obj)
+		return s.writeObject(w, r, k, obj)
 	}
 	rev, _ := store.ParseResourceVersion(m.ResourceVersion)
 	last := obj
@@ -202,11 +205,11 @@ func (s *Server) waitForState(w http.ResponseWriter, r *http.Request, k api.Kind
 		last = ev.Object
 		switch {
 		case ev.Type == api.Deleted && state == api.StateDeleted:
-			return writeJSON(w, http.StatusOK, ev.Object)
+			return s.writeObject(w, r, k, ev.Object)
 		case ev.Type == api.Deleted:
 			return errorf(http.StatusConflict, "%s was deleted before it reached %s", describe(k, m.Namespace, m.Name), state)
 		case api.State(ev.Object) == state:
-			return writeJSON(w, http.StatusOK, ev.Object)
+			return s.writeObject(w, r, k, ev.Object)
 		}
 	}
 	if errors.Is(r.Context().Err(), context.Canceled) {

@@ -91,7 +91,7 @@ func LoadSealer(path string) (*Sealer, error) {
 }
 
 // seal encrypts one secret value with the first key.
-func (s *Sealer) seal(v any) (any, error) {
+func (s *Sealer) seal(_ string, v any) (any, error) {
 	if str, ok := v.(string); ok && strings.HasPrefix(str, sealedPrefix) {
 		return v, nil
 	}
@@ -110,7 +110,7 @@ func (s *Sealer) seal(v any) (any, error) {
 
 // open decrypts a sealed value; values that are not sealed pass (data
 // written before encryption was turned on).
-func (s *Sealer) open(v any) (any, error) {
+func (s *Sealer) open(_ string, v any) (any, error) {
 	str, ok := v.(string)
 	if !ok || !strings.HasPrefix(str, sealedPrefix) {
 		return v, nil
