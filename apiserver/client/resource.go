@@ -293,43 +293,32 @@ func (r *Resource[T]) ListJSON(ctx context.Context, opts ListOptions) (*api.List
 // ListAllJSON reads every page with each item left as the server's JSON;
 // the result's resource_version is the first page's (one snapshot).
 func (r *Resource[T]) ListAllJSON(ctx context.Context, opts ListOptions) (*api.List[json.RawMessage], error) {
-	var all *api.List[json.RawMessage]
-	for {
-		page, err := r.ListJSON(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		if all == nil {
-			all = page
-		} else {
-			all.Items = append(all.Items, page.Items...)
-		}
-		if page.Metadata.Continue == "" {
-			all.Metadata.Continue = ""
-			return all, nil
-		}
-		opts.Continue = page.Metadata.Continue
-	}
+	return listAll(ctx, opts, r.ListJSON)
 }
 
 // ListAll reads every page; the result's resource_version is the first
 // page's (all pages are one snapshot).
 func (r *Resource[T]) ListAll(ctx context.Context, opts ListOptions) (*api.List[T], error) {
-	var all *api.List[T]
+	return listAll(ctx, opts, r.List)
+}
+
+// listAll follows continue tokens from page, joining the items.
+func listAll[E any](ctx context.Context, opts ListOptions, page func(context.Context, ListOptions) (*api.List[E], error)) (*api.List[E], error) {
+	var all *api.List[E]
 	for {
-		page, err := r.List(ctx, opts)
+		p, err := page(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
 		if all == nil {
-			all = page
+			all = p
 		} else {
-			all.Items = append(all.Items, page.Items...)
+			all.Items = append(all.Items, p.Items...)
 		}
-		if page.Metadata.Continue == "" {
+		if p.Metadata.Continue == "" {
 			all.Metadata.Continue = ""
 			return all, nil
 		}
-		opts.Continue = page.Metadata.Continue
+		opts.Continue = p.Metadata.Continue
 	}
 }

@@ -51,10 +51,19 @@ func startRBAC(t *testing.T) *rbacEnv {
 
 func (e *rbacEnv) do(token, method, path, body string) (int, []byte) {
 	e.t.Helper()
+	contentType := ""
+	if body != "" {
+		contentType = "application/json"
+	}
+	return e.send(token, method, path, contentType, body)
+}
+
+func (e *rbacEnv) send(token, method, path, contentType, body string) (int, []byte) {
+	e.t.Helper()
 	req, _ := http.NewRequestWithContext(e.t.Context(), method, e.url+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -63,6 +72,11 @@ func (e *rbacEnv) do(token, method, path, body string) (int, []byte) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
+}
+
+func (e *rbacEnv) patch(token, path, body string) (int, []byte) {
+	e.t.Helper()
+	return e.send(token, http.MethodPatch, path, "application/merge-patch+json", body)
 }
 
 // watch opens a watch and returns its lines.
@@ -225,20 +239,6 @@ func TestRBAC_tenants(t *testing.T) {
 	if line, _ := nextLine(t, bobLines); !strings.Contains(line, `"name":"third-team-b"`) {
 		t.Errorf("bob's next event = %s, want third-team-b only (team-a is no longer his)", line)
 	}
-}
-
-func (e *rbacEnv) patch(token, path, body string) (int, []byte) {
-	e.t.Helper()
-	req, _ := http.NewRequestWithContext(e.t.Context(), http.MethodPatch, e.url+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/merge-patch+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data
 }
 
 // TestRBAC_credentials: every kind with a secret shows it only to users
