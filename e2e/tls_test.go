@@ -27,10 +27,19 @@ import (
 func TestTLS(t *testing.T) {
 	certs := framework.NewTLSFiles(t)
 	tokens := filepath.Join(t.TempDir(), "tokens.csv")
-	if err := os.WriteFile(tokens, []byte("tok-alice,alice,1,\"team-a\"\ntok-root,root,0,\"system:masters\"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tokens, []byte("tok-alice,alice,1,\"team-a\"\ntok-root,root,0,\"system:masters\"\ntok-ctrl,ctrl,2,\"system:masters\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--token-auth-file", tokens)
+	// The scheduler runs apart, as its own user over TLS; debug logs so the
+	// log scan at the end sees everything.
+	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--token-auth-file", tokens,
+		"--controllers=cluster,application,gc", "--log-level", "debug")
+	ctrlToken := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(ctrlToken, []byte("tok-ctrl\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	scheduler := framework.Start(t, "krakectl", "controller", "scheduler", "--api-url", krake.URL,
+		"--api-ca-file", certs.CA, "--api-token-file", ctrlToken, "--log-level", "debug")
 	me := func(tlsCfg *tls.Config, token string) (int, string, http.Header) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, krake.URL+"/me", nil)
@@ -122,7 +131,7 @@ func TestTLS(t *testing.T) {
 	if len(all.Items) != 1 {
 		t.Errorf("alice's list across namespaces has %d items, want 1", len(all.Items))
 	}
-	eventually(t, 20*time.Second, "the scheduler, over TLS, says why over-tls waits", func() (bool, string) {
+	eventually(t, 20*time.Second, "the scheduler (a separate process, over TLS) says why over-tls waits", func() (bool, string) {
 		app, err := c.Applications("secure").Get(t.Context(), "over-tls")
 		if err != nil {
 			return false, err.Error()
@@ -135,6 +144,48 @@ func TestTLS(t *testing.T) {
 	out, err := list.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "401 UNAUTHORIZED") {
 		t.Errorf("rok without credentials: %v\n%s", err, out)
+	}
+
+	// Secrets never reach a log line: a cluster's token and a provider's
+	// password go through create, get, list, a bad update and a delete.
+	cluster := api.MustKind("kubernetes", "Cluster").New().(*api.Cluster)
+	cluster.Metadata.Name = "edge"
+	cluster.Spec.Kubeconfig = map[string]any{"apiVersion": "v1", "kind": "Config", "current-context": "c",
+		"clusters": []any{map[string]any{"name": "c", "cluster": map[string]any{"server": "https://127.0.0.1:1"}}},
+		"users":    []any{map[string]any{"name": "u", "user": map[string]any{"token": "kubesecret-4711"}}},
+		"contexts": []any{map[string]any{"name": "c", "context": map[string]any{"cluster": "c", "user": "u"}}}}
+	if _, err := root.Clusters("secure").Create(t.Context(), cluster, client.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	provider := api.MustKind("infrastructure", "GlobalInfrastructureProvider").New().(*api.InfrastructureProvider)
+	provider.Metadata.Name = "im"
+	password := "im-pass-0815"
+	provider.Spec = api.InfrastructureProviderSpec{Type: "im", IM: &api.IMSpec{URL: "http://127.0.0.1:1", Password: &password}}
+	if _, err := root.GlobalInfrastructureProviders().Create(t.Context(), provider, client.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Clusters("secure").Get(t.Context(), "edge") // alice: 403
+	_, _ = root.Clusters("").List(t.Context(), client.ListOptions{})
+	bad := *provider
+	bad.Spec.IM = &api.IMSpec{URL: "not a url", Password: &password}
+	if _, err := root.GlobalInfrastructureProviders().Update(t.Context(), &bad, client.WriteOptions{}); !client.IsInvalid(err) {
+		t.Errorf("a bad update: %v, want 422", err)
+	} else if strings.Contains(err.Error(), password) {
+		t.Errorf("the 422 shows the password: %v", err)
+	}
+	time.Sleep(2 * time.Second) // the cluster controller probes edge and logs what it finds
+	if _, err := root.Clusters("secure").Delete(t.Context(), "edge", client.WriteOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"kubesecret-4711", "im-pass-0815", "tok-alice", "tok-root", "tok-ctrl"} {
+		for name, logs := range map[string]string{"krakectl serve": krake.Output(), "krakectl controller": scheduler.Output()} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("%s logged the secret %q", name, secret)
+			}
+		}
+	}
+	if !strings.Contains(krake.Output(), "level=DEBUG") {
+		t.Error("no debug log lines to scan")
 	}
 
 	// Rotation: new files at the same paths are served to new connections.

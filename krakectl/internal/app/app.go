@@ -6,11 +6,14 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -26,13 +29,61 @@ import (
 )
 
 // RunControllers runs controllers alone against an API.
-func RunControllers(ctx context.Context, apiURL string, names []string, opts controllers.Options, log *slog.Logger) error {
-	c, err := client.New(apiURL, client.Options{UserAgent: "krake-controllers"})
+func RunControllers(ctx context.Context, apiURL string, creds APICredentials, names []string, opts controllers.Options, log *slog.Logger) error {
+	clientOpts, err := creds.clientOptions()
+	if err != nil {
+		return err
+	}
+	clientOpts.UserAgent = "krake-controllers"
+	c, err := client.New(apiURL, clientOpts)
 	if err != nil {
 		return err
 	}
 	log.Info("controllers running", "controllers", names, "api", apiURL, "hook_url", hookURL(opts, apiURL))
 	return controllers.Run(ctx, c, log, opts, names...)
+}
+
+// APICredentials are how controllers run apart reach a secured API.
+type APICredentials struct {
+	CAFile            string // verifies the API's certificate
+	CertFile, KeyFile string // a client certificate (CN = the controller's user)
+	TokenFile         string // a file holding a bearer token
+}
+
+func (c APICredentials) clientOptions() (client.Options, error) {
+	var opts client.Options
+	if c.CAFile != "" || c.CertFile != "" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if c.CAFile != "" {
+			data, err := os.ReadFile(c.CAFile)
+			if err != nil {
+				return opts, fmt.Errorf("--api-ca-file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(data) {
+				return opts, fmt.Errorf("--api-ca-file %s holds no PEM certificate", c.CAFile)
+			}
+			cfg.RootCAs = pool
+		}
+		if c.CertFile != "" {
+			pair, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+			if err != nil {
+				return opts, fmt.Errorf("--api-cert/--api-key: %w", err)
+			}
+			cfg.Certificates = []tls.Certificate{pair}
+		}
+		opts.TLS = cfg
+	}
+	if c.TokenFile != "" {
+		data, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			return opts, fmt.Errorf("--api-token-file: %w", err)
+		}
+		if opts.Token = strings.TrimSpace(string(data)); opts.Token == "" {
+			return opts, fmt.Errorf("--api-token-file %s is empty", c.TokenFile)
+		}
+	}
+	return opts, nil
 }
 
 // EtcdConfig says where the store lives.

@@ -241,6 +241,7 @@ func newAPI(version string, stderr io.Writer) *cobra.Command {
 func newController(stderr io.Writer) *cobra.Command {
 	o := &serveOptions{}
 	var apiURL string
+	var creds app.APICredentials
 	cmd := &cobra.Command{
 		Use:       "controller NAME...",
 		Short:     "Run controllers alone against a Krake API: " + strings.Join(controllers.Names(), ", "),
@@ -257,10 +258,14 @@ func newController(stderr io.Writer) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return app.RunControllers(ctx, apiURL, args, o.controllerOptions(), log)
+			return app.RunControllers(ctx, apiURL, creds, args, o.controllerOptions(), log)
 		},
 	}
 	cmd.Flags().StringVar(&apiURL, "api-url", "http://127.0.0.1:8080", "the Krake API")
+	cmd.Flags().StringVar(&creds.CAFile, "api-ca-file", "", "CA bundle that verifies an https API")
+	cmd.Flags().StringVar(&creds.CertFile, "api-cert", "", "client certificate for the API (its CN is the controllers' user)")
+	cmd.Flags().StringVar(&creds.KeyFile, "api-key", "", "the key of --api-cert")
+	cmd.Flags().StringVar(&creds.TokenFile, "api-token-file", "", "file holding a bearer token for the API")
 	o.addControllerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
