@@ -10,6 +10,8 @@ DEMO_ADDR ?= 127.0.0.1:8080
 # durations: with a duration, Go 1.26's fuzz coordinator can fail a target
 # with a spurious "context deadline exceeded" at the deadline
 # (golang/go#75804, fixed in Go 1.27). FUZZ_SCALE multiplies them all.
+# FuzzHandler stays under 10,000: past that the coordinator of Go 1.26
+# stalled here for about a minute (no input was slow: each is watched).
 FUZZ_SCALE ?= 1
 fuzz_execs = $$(( $(1) * $(FUZZ_SCALE) ))x
 
@@ -43,7 +45,7 @@ fuzz: ## run each fuzz target briefly (execution counts; FUZZ_SCALE=10 for a lon
 	$(GO) test -run '^$$' -fuzz '^FuzzIsName$$' -fuzztime $(call fuzz_execs,400000) ./apiserver/api
 	$(GO) test -run '^$$' -fuzz '^FuzzCreate$$' -fuzztime $(call fuzz_execs,2000) ./apiserver/server
 	$(GO) test -run '^$$' -fuzz '^FuzzPatch$$' -fuzztime $(call fuzz_execs,60000) ./apiserver/server
-	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(call fuzz_execs,20000) ./apiserver/server
+	$(GO) test -run '^$$' -fuzz '^FuzzHandler$$' -fuzztime $(call fuzz_execs,8000) ./apiserver/server
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTokens$$' -fuzztime $(call fuzz_execs,100000) ./apiserver/auth
 	$(GO) test -run '^$$' -fuzz '^FuzzAuthorizationHeader$$' -fuzztime $(call fuzz_execs,100000) ./apiserver/auth
 
