@@ -57,6 +57,12 @@ func (s *Server) presentJSON(r *http.Request, k api.Kind, data []byte) ([]byte, 
 	if s.secretsEverywhere(r, k) {
 		return data, nil
 	}
+	return s.redactHidden(r, k, data)
+}
+
+// redactHidden redacts data unless the user may see secrets in its
+// object's namespace.
+func (s *Server) redactHidden(r *http.Request, k api.Kind, data []byte) ([]byte, error) {
 	obj, err := k.Decode(data)
 	if err != nil {
 		return nil, err
@@ -75,7 +81,7 @@ func (s *Server) presentItems(r *http.Request, k api.Kind, items []store.Item) (
 	}
 	out := make([]store.Item, len(items))
 	for i, it := range items {
-		data, err := s.presentJSON(r, k, it.Data)
+		data, err := s.redactHidden(r, k, it.Data)
 		if err != nil {
 			return nil, err
 		}
