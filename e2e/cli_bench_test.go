@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,18 +29,10 @@ func BenchmarkCLI(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 16)
-	for i := range cliObjects {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if _, err := c.Applications("bench").Create(context.Background(), newApp(fmt.Sprintf("app-%04d", i)), client.WriteOptions{}); err != nil {
-				b.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	framework.ForEach(b, cliObjects, 16, func(i int) error {
+		_, err := c.Applications("bench").Create(context.Background(), newApp(fmt.Sprintf("app-%04d", i)), client.WriteOptions{})
+		return err
+	})
 
 	kube := framework.StartKube(b, 1)
 	var manifest strings.Builder

@@ -16,25 +16,10 @@ import (
 // external etcd that requires TLS client certificates, with
 // --etcd-cacert/--etcd-cert/--etcd-key, and fails clearly without them.
 func TestExternalEtcd_TLSClientCertificates(t *testing.T) {
-	script := filepath.Join(framework.ModuleRoot(t), "e2e", "kube-testenv.sh")
-	if out, err := exec.Command(script, "build").CombinedOutput(); err != nil {
-		t.Fatalf("kube-testenv build: %v\n%s", err, out)
-	}
-	out, err := exec.Command(script, "bin", "etcd").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
 	certs := framework.NewTLSFiles(t)
-	client, peer := framework.FreeAddr(t), framework.FreeAddr(t)
-	framework.StartProgram(t, strings.TrimSpace(string(out)),
-		"--name", "tls", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
-		"--listen-client-urls", "https://"+client, "--advertise-client-urls", "https://"+client,
-		"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
-		"--initial-cluster", "tls=http://"+peer,
-		"--cert-file", certs.ServerCert, "--key-file", certs.ServerKey,
-		"--trusted-ca-file", certs.CA, "--client-cert-auth", "--log-level", "error")
+	etcdURL := framework.StartEtcd(t, &certs)
 
-	api := framework.StartKrakeAPIArgs(t, "--etcd-endpoints", "https://"+client,
+	api := framework.StartKrakeAPIArgs(t, "--etcd-endpoints", etcdURL,
 		"--etcd-cacert", certs.CA, "--etcd-cert", certs.ClientCert, "--etcd-key", certs.ClientKey)
 	c := newClient(t, api.URL)
 	if _, err := c.Applications("tls").Create(t.Context(), newApp("over-tls"), clientWrite()); err != nil {
@@ -43,7 +28,7 @@ func TestExternalEtcd_TLSClientCertificates(t *testing.T) {
 
 	// Without a client certificate etcd refuses, and krakectl says so.
 	bin := filepath.Join(framework.Binaries(t), "krakectl")
-	cmd := exec.Command(bin, "api", "--listen", framework.FreeAddr(t), "--etcd-endpoints", "https://"+client, "--etcd-cacert", certs.CA)
+	cmd := exec.Command(bin, "api", "--listen", framework.FreeAddr(t), "--etcd-endpoints", etcdURL, "--etcd-cacert", certs.CA)
 	msg, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(msg), "does not answer") {
 		t.Errorf("krakectl api without a client certificate: %v\n%s", err, msg)

@@ -8,8 +8,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,33 +18,12 @@ import (
 	"github.com/krake-go/krake/e2e/framework"
 )
 
-// startExternalAPI runs an etcd (the kube-testenv build) and `krakectl
-// api` on it, each its own process, as Krake is deployed.
-func startExternalAPI(tb testing.TB) *framework.Krake {
-	tb.Helper()
-	script := filepath.Join(framework.ModuleRoot(tb), "e2e", "kube-testenv.sh")
-	if out, err := exec.Command(script, "build").CombinedOutput(); err != nil {
-		tb.Fatalf("kube-testenv build: %v\n%s", err, out)
-	}
-	bin, err := exec.Command(script, "bin", "etcd").Output()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	clientAddr, peer := framework.FreeAddr(tb), framework.FreeAddr(tb)
-	framework.StartProgram(tb, strings.TrimSpace(string(bin)),
-		"--name", "bench", "--data-dir", filepath.Join(tb.TempDir(), "etcd"),
-		"--listen-client-urls", "http://"+clientAddr, "--advertise-client-urls", "http://"+clientAddr,
-		"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
-		"--initial-cluster", "bench=http://"+peer, "--log-level", "error")
-	return framework.StartKrakeAPIArgs(tb, "--etcd-endpoints", "http://"+clientAddr)
-}
-
 // BenchmarkFanout: the latency from a write's answer to its event at each
 // of 100 or 1,000 watchers, with etcd, `krakectl api` and the watchers
 // (this process) apart, over TCP. Reports P50/P99 and deliveries per
 // second. Goal: P99 under 50 ms at 1,000 watchers.
 func BenchmarkFanout(b *testing.B) {
-	krake := startExternalAPI(b)
+	krake := framework.StartKrakeAPIArgs(b, "--etcd-endpoints", framework.StartEtcd(b, nil))
 	c := newClient(b, krake.URL)
 	addr := strings.TrimPrefix(krake.URL, "http://")
 	for _, watchers := range []int{100, 1000} {

@@ -53,21 +53,10 @@ func bigYAML(name string) string {
 func TestMemory(t *testing.T) {
 	krake := framework.StartKrake(t, "", "--controllers=")
 	c := newClient(t, krake.URL)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i := range 10000 {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if _, err := c.Applications("mem").Create(context.Background(), newApp(fmt.Sprintf("app-%05d", i)), client.WriteOptions{}); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
-	}
+	framework.ForEach(t, 10000, 32, func(i int) error {
+		_, err := c.Applications("mem").Create(context.Background(), newApp(fmt.Sprintf("app-%05d", i)), client.WriteOptions{})
+		return err
+	})
 	before := peakRSS(t, krake.PID())
 
 	var failures atomic.Int64

@@ -121,18 +121,10 @@ func BenchmarkSideBySideList(b *testing.B) {
 	const n = 10000
 	ns := fmt.Sprintf("side-list-%d", time.Now().UnixNano())
 	apps := s.api.Applications(ns)
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if _, err := apps.Create(context.Background(), newApp(fmt.Sprintf("app-%05d", i)), client.WriteOptions{}); err != nil {
-				b.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	framework.ForEach(b, n, 32, func(i int) error {
+		_, err := apps.Create(context.Background(), newApp(fmt.Sprintf("app-%05d", i)), client.WriteOptions{})
+		return err
+	})
 	b.Run("op=sep-list-10000/clients=1", func(b *testing.B) {
 		framework.RunClients(b, 1, framework.ProcessCPU(s.krake.PID()), func(ctx context.Context, i int) error {
 			list, err := apps.ListJSON(ctx, client.ListOptions{})

@@ -9,11 +9,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,21 +30,7 @@ func TestWatchStorm(t *testing.T) {
 		watchStorm(t, framework.StartKrake(t, "", "--controllers="))
 	})
 	t.Run("external etcd", func(t *testing.T) {
-		script := filepath.Join(framework.ModuleRoot(t), "e2e", "kube-testenv.sh")
-		if out, err := exec.Command(script, "build").CombinedOutput(); err != nil {
-			t.Fatalf("kube-testenv build: %v\n%s", err, out)
-		}
-		bin, err := exec.Command(script, "bin", "etcd").Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		clientAddr, peer := framework.FreeAddr(t), framework.FreeAddr(t)
-		framework.StartProgram(t, strings.TrimSpace(string(bin)),
-			"--name", "storm", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
-			"--listen-client-urls", "http://"+clientAddr, "--advertise-client-urls", "http://"+clientAddr,
-			"--listen-peer-urls", "http://"+peer, "--initial-advertise-peer-urls", "http://"+peer,
-			"--initial-cluster", "storm=http://"+peer, "--log-level", "error")
-		watchStorm(t, framework.StartKrakeAPIArgs(t, "--etcd-endpoints", "http://"+clientAddr))
+		watchStorm(t, framework.StartKrakeAPIArgs(t, "--etcd-endpoints", framework.StartEtcd(t, nil)))
 	})
 }
 
@@ -58,28 +41,15 @@ func watchStorm(t *testing.T, krake *framework.Krake) {
 	path := "/kubernetes/namespaces/storm/applications?watch=true"
 	baseline := goroutines(t, krake.URL)
 	for round := range rounds {
-		conns := make([]net.Conn, 0, watchers)
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 50)
-		for range watchers {
-			sem <- struct{}{}
-			wg.Go(func() {
-				defer func() { <-sem }()
-				conn, err := openWatch(addr, path)
-				if err != nil {
-					t.Errorf("round %d: open a watch: %v", round, err)
-					return
-				}
-				mu.Lock()
-				conns = append(conns, conn)
-				mu.Unlock()
-			})
-		}
-		wg.Wait()
-		if t.Failed() {
-			t.FailNow()
-		}
+		conns := make([]net.Conn, watchers)
+		framework.ForEach(t, watchers, 50, func(i int) error {
+			conn, err := openWatch(addr, path)
+			if err != nil {
+				return fmt.Errorf("round %d: open a watch: %w", round, err)
+			}
+			conns[i] = conn
+			return nil
+		})
 		// Cut them all at once: half reset, half closed.
 		for i, conn := range conns {
 			if tcp, ok := conn.(*net.TCPConn); ok && i%2 == 0 {

@@ -5,10 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,18 +18,10 @@ import (
 // waits until each says so (NO_SUITABLE_RESOURCE).
 func unschedulable(tb testing.TB, c *client.Client, ns string, n int) {
 	tb.Helper()
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 32)
-	for i := range n {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			if _, err := c.Applications(ns).Create(context.Background(), newApp(fmt.Sprintf("waiting-%05d", i)), client.WriteOptions{}); err != nil {
-				tb.Error(err)
-			}
-		})
-	}
-	wg.Wait()
+	framework.ForEach(tb, n, 32, func(i int) error {
+		_, err := c.Applications(ns).Create(context.Background(), newApp(fmt.Sprintf("waiting-%05d", i)), client.WriteOptions{})
+		return err
+	})
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
 		list, err := c.Applications(ns).ListAll(context.Background(), client.ListOptions{Limit: 1000})
@@ -69,28 +58,15 @@ func revision(tb testing.TB, c *client.Client) int64 {
 	return rv
 }
 
-// cpuSeconds is the CPU time (user + system) a process has used.
-func cpuSeconds(tb testing.TB, pid int) float64 {
-	tb.Helper()
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	// Fields after the command name (which may hold spaces, in parentheses).
-	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	return (utime + stime) / 100 // clock ticks (USER_HZ = 100 on Linux)
-}
-
 // steadyState measures writes (etcd revisions) per second and the
 // server's CPU share over d.
 func steadyState(tb testing.TB, c *client.Client, pid int, d time.Duration) (writesPerSecond, cpuShare float64) {
 	tb.Helper()
-	rev0, cpu0, start := revision(tb, c), cpuSeconds(tb, pid), time.Now()
+	cpu := framework.ProcessCPU(pid)
+	rev0, cpu0, start := revision(tb, c), cpu(), time.Now()
 	time.Sleep(d)
-	rev1, cpu1, elapsed := revision(tb, c), cpuSeconds(tb, pid), time.Since(start).Seconds()
-	return float64(rev1-rev0) / elapsed, (cpu1 - cpu0) / elapsed
+	rev1, cpu1, elapsed := revision(tb, c), cpu(), time.Since(start).Seconds()
+	return float64(rev1-rev0) / elapsed, (cpu1 - cpu0).Seconds() / elapsed
 }
 
 // onlineCluster registers a cluster and marks it ONLINE through the API
