@@ -209,6 +209,25 @@ func TestTLS(t *testing.T) {
 	})
 }
 
+// TestTLS_requireClientCert: with --require-client-cert a TLS client
+// without a certificate fails the handshake; with one it gets in.
+func TestTLS_requireClientCert(t *testing.T) {
+	certs := framework.NewTLSFiles(t)
+	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--require-client-cert")
+	if _, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(t, false)}}).Get(krake.URL + "/readyz"); err == nil {
+		t.Error("a client without a certificate got an answer")
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(t, true)}}).Get(krake.URL + "/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"user":"client"`) {
+		t.Errorf("with a certificate: %d %s", resp.StatusCode, body)
+	}
+}
+
 // TestExposure: beyond loopback, krakectl refuses to start without TLS
 // or with requests that need no credentials, unless --insecure.
 func TestExposure(t *testing.T) {

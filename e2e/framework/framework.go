@@ -194,7 +194,7 @@ func StartKrakeTLS(t testing.TB, certs TLSFiles, extra ...string) *Krake {
 	dataDir := ShortTempDir(t)
 	addr := FreeAddr(t)
 	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--tls-cert", certs.ServerCert, "--tls-key", certs.ServerKey}, extra...)
-	k := &Krake{Process: Start(t, "krakectl", args...), URL: "https://" + addr, DataDir: dataDir, TLS: certs.ClientTLS(t, false)}
+	k := &Krake{Process: Start(t, "krakectl", args...), URL: "https://" + addr, DataDir: dataDir, TLS: certs.ClientTLS(t, true)}
 	k.WaitReady(t, 60*time.Second)
 	return k
 }
