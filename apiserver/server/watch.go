@@ -56,6 +56,14 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 	enc := json.NewEncoder(w)
 	match := lp.labels()
 	user, allowed := auth.UserFrom(r.Context()), allowedNamespaces(r.Context())
+	// end closes the stream with an ERROR event saying why.
+	end := func(err error) error {
+		p := problemFor(err, s.problemBase)
+		p.Instance = r.URL.Path
+		_ = enc.Encode(errorEvent{Type: "ERROR", Object: p})
+		flush()
+		return err
+	}
 	ticker := time.NewTicker(heartbeat)
 	defer ticker.Stop()
 	for {
@@ -72,11 +80,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				return nil
 			}
 			if ev.Err != nil {
-				p := problemFor(ev.Err, s.problemBase)
-				p.Instance = r.URL.Path
-				_ = enc.Encode(errorEvent{Type: "ERROR", Object: p})
-				flush()
-				return ev.Err
+				return end(ev.Err)
 			}
 			if match != nil && !match(ev.Object.GetMetadata().Labels) {
 				continue
@@ -92,14 +96,12 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				if ns == "" && k.Namespaced {
 					continue
 				}
-				p := problemFor(err, s.problemBase)
-				p.Instance = r.URL.Path
-				_ = enc.Encode(errorEvent{Type: "ERROR", Object: p})
-				flush()
-				return err
+				return end(err)
 			}
 			if !s.mayReadSecrets(r, k, evNS) {
-				ev.Object, ev.Data = s.presentObject(r, k, ev.Object), nil
+				shown := api.DeepCopy(ev.Object)
+				api.Redact(shown)
+				ev.Object, ev.Data = shown, nil
 			}
 			if err := writeEvent(w, enc, ev); err != nil {
 				return err
