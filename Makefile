@@ -26,7 +26,7 @@ build: ## build the binaries into bin/
 
 test: test-deps lint unit e2e fuzz ## everything CI runs
 
-test-deps: ## what the tests need from Debian (bash-completion, tmux, openssl; prometheus unpacked into ~/.cache/krake), installed when missing
+test-deps: ## what the tests need from Debian (bash-completion, tmux, openssl, python3-keystone; prometheus unpacked into ~/.cache/krake), installed when missing
 	@./e2e/install-deps.sh
 
 kube-testenv: ## build the local Kubernetes binaries into ~/.cache/krake (about 8 minutes the first time)
@@ -54,6 +54,7 @@ lint: ## gofmt and go vet
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/...
+	cd e2e/tools/oidc-provider && $(GO) vet ./...
 
 # The API benchmark runs client, server and etcd in one process; GOGC=400
 # matches what krakectl sets for itself. Write rows run three times each

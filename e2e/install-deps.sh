@@ -19,6 +19,15 @@ if ((${#need[@]} > 0)); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# Keystone for the Keystone authentication test: the Python package only
+# (keystone-manage, keystone-wsgi-public; about 50 s), no service is
+# installed or started; the test runs it on 127.0.0.1.
+if ! command -v keystone-manage >/dev/null; then
+  echo "installing Debian's python3-keystone for the Keystone test"
+  apt_update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-keystone >/dev/null
+fi
+
 # Prometheus: only its binary, unpacked from Debian's package into the
 # cache (no service is installed or started; tests run it on 127.0.0.1).
 prom_dir="${XDG_CACHE_HOME:-$HOME/.cache}/krake/prometheus"

@@ -102,9 +102,18 @@ func StartProgram(t testing.TB, path string, args ...string) *Process {
 // ends.
 func startPath(t testing.TB, path string, args ...string) *Process {
 	t.Helper()
+	return startEnv(t, nil, path, args...)
+}
+
+// startEnv is startPath with extra environment variables.
+func startEnv(t testing.TB, env []string, path string, args ...string) *Process {
+	t.Helper()
 	bin := filepath.Base(path)
 	p := &Process{output: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(path, args...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", bin, err)

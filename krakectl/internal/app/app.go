@@ -137,7 +137,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err := checkExposure(cfg.Listen, cfg.TLS, cfg.Auth); err != nil {
 		return err
 	}
-	authn, controllersToken, err := authenticator(cfg.TLS, cfg.Auth)
+	authn, controllersToken, err := authenticator(ctx, cfg.TLS, cfg.Auth)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,8 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	}
 	go func() { serveErr <- httpServer.Serve(listener) }()
 	log.Info("krake API serving", "url", apiURL, "version", cfg.Version, "tls", tlsConfig != nil, "authorization", mode,
-		"client_certificates", cfg.TLS.ClientCAFile != "", "token_file", cfg.Auth.TokenFile != "")
+		"client_certificates", cfg.TLS.ClientCAFile != "", "token_file", cfg.Auth.TokenFile != "",
+		"oidc_issuer", cfg.Auth.OIDC.IssuerURL, "keystone", cfg.Auth.KeystoneURL)
 
 	ctrlCtx, stopControllers := context.WithCancel(ctx)
 	defer stopControllers()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -14,6 +15,10 @@ import (
 type AuthConfig struct {
 	// TokenFile holds bearer tokens (token,user,uid,"group1,group2").
 	TokenFile string
+	// OIDC authenticates ID tokens of this issuer when IssuerURL is set.
+	OIDC auth.OIDCConfig
+	// KeystoneURL validates Keystone tokens with this Keystone.
+	KeystoneURL string
 	// StaticUser authenticates every request as this user, in the group
 	// system:masters (development only). With no other authenticator
 	// configured, every request is system:admin, as before.
@@ -33,12 +38,18 @@ func (c AuthConfig) authorizationMode(tlsCfg TLSConfig) (string, error) {
 	case "always-allow", "always-deny", "rbac":
 		return c.Authorization, nil
 	case "":
-		if tlsCfg.ClientCAFile != "" || c.TokenFile != "" {
+		if c.credentialsConfigured(tlsCfg) {
 			return "rbac", nil
 		}
 		return "always-allow", nil
 	}
 	return "", fmt.Errorf("--authorization %q: use always-allow, always-deny or rbac", c.Authorization)
+}
+
+// credentialsConfigured says whether requests must prove who they are:
+// a client CA, a token file, OIDC or Keystone.
+func (c AuthConfig) credentialsConfigured(tlsCfg TLSConfig) bool {
+	return tlsCfg.ClientCAFile != "" || c.TokenFile != "" || c.OIDC.IssuerURL != "" || c.KeystoneURL != ""
 }
 
 // controllersUser is the identity of the controllers inside `krakectl
@@ -47,9 +58,10 @@ func (c AuthConfig) authorizationMode(tlsCfg TLSConfig) (string, error) {
 var controllersUser = auth.User{Name: "system:controllers", Groups: []string{"system:masters"}}
 
 // authenticator builds the chain: client certificates (when a client CA
-// is set), the in-process controllers' token, the token file, then the
-// static user or anonymous access. It also returns the controllers' token.
-func authenticator(tlsCfg TLSConfig, cfg AuthConfig) (auth.Authenticator, string, error) {
+// is set), the in-process controllers' token, the token file, OIDC,
+// Keystone, then the static user or anonymous access. It also returns the
+// controllers' token. ctx bounds OIDC discovery.
+func authenticator(ctx context.Context, tlsCfg TLSConfig, cfg AuthConfig) (auth.Authenticator, string, error) {
 	var chain auth.Chain
 	configured := false
 	if tlsCfg.ClientCAFile != "" {
@@ -67,6 +79,22 @@ func authenticator(tlsCfg TLSConfig, cfg AuthConfig) (auth.Authenticator, string
 			return nil, "", fmt.Errorf("--token-auth-file: %w", err)
 		}
 		chain = append(chain, tokens)
+		configured = true
+	}
+	if cfg.OIDC.IssuerURL != "" {
+		oidc, err := auth.NewOIDC(ctx, cfg.OIDC)
+		if err != nil {
+			return nil, "", err
+		}
+		chain = append(chain, oidc)
+		configured = true
+	}
+	if cfg.KeystoneURL != "" {
+		keystone, err := auth.NewKeystone(auth.KeystoneConfig{URL: cfg.KeystoneURL})
+		if err != nil {
+			return nil, "", err
+		}
+		chain = append(chain, keystone)
 		configured = true
 	}
 	switch {
@@ -92,12 +120,12 @@ func checkExposure(listen string, tlsCfg TLSConfig, cfg AuthConfig) error {
 	if isLoopbackHost(host) || cfg.Insecure {
 		return nil
 	}
-	openAccess := cfg.StaticUser != "" || cfg.AllowAnonymous || (tlsCfg.ClientCAFile == "" && cfg.TokenFile == "")
+	openAccess := cfg.StaticUser != "" || cfg.AllowAnonymous || !cfg.credentialsConfigured(tlsCfg)
 	switch {
 	case !tlsCfg.Enabled():
 		return fmt.Errorf("refusing to listen on %s without TLS: give --tls-cert and --tls-key (or --insecure to accept the risk)", listen)
 	case openAccess:
-		return errors.New("refusing to listen on " + listen + " where requests need no credentials: configure --client-ca or --token-auth-file, drop --static-user/--allow-anonymous (or --insecure to accept the risk)")
+		return errors.New("refusing to listen on " + listen + " where requests need no credentials: configure --client-ca, --token-auth-file, --oidc-issuer-url or --keystone-url, drop --static-user/--allow-anonymous (or --insecure to accept the risk)")
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ func TestAuthenticator_modes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			authn, controllersToken, err := authenticator(tt.tls, tt.auth)
+			authn, controllersToken, err := authenticator(t.Context(), tt.tls, tt.auth)
 			if err != nil {
 				t.Fatal(err)
 			}
