@@ -54,6 +54,33 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options, in
 	},
 }
 
+// users are the controllers' identities: each authenticates as its own
+// user, bound to its least-privilege role of bootstrap/base-roles.yaml.
+var users = map[string]string{
+	"cluster":     "system:kubernetes-cluster",
+	"application": "system:kubernetes-application",
+	"scheduler":   "system:scheduler",
+	"gc":          "system:gc",
+	"":            InformersUser,
+}
+
+// InformersUser is the identity of the informers that controllers in one
+// process share (they read what the application and cluster controllers
+// need).
+const InformersUser = "system:controller-informers"
+
+// User is the identity of the named controller ("" for the shared
+// informers).
+func User(name string) string { return users[name] }
+
+// ClientFor returns the API client the named controller acts with, ""
+// for the shared informers. Controllers run apart share one client (one
+// identity); inside `krakectl serve` each has its own.
+type ClientFor func(controller string) *client.Client
+
+// OneClient is a ClientFor of a single client.
+func OneClient(c *client.Client) ClientFor { return func(string) *client.Client { return c } }
+
 // Names lists the controllers.
 func Names() []string {
 	names := make([]string, 0, len(builders))
@@ -66,20 +93,20 @@ func Names() []string {
 
 // Run starts the named controllers (all when names is empty) and blocks
 // until ctx ends.
-func Run(ctx context.Context, c *client.Client, log *slog.Logger, o Options, names ...string) error {
+func Run(ctx context.Context, clientFor ClientFor, log *slog.Logger, o Options, names ...string) error {
 	if len(names) == 0 {
 		names = Names()
 	}
 	// Build every controller first (they add their informer handlers),
 	// then start the shared informers once, then the controllers.
-	inf := runtime.NewInformers(c, log)
+	inf := runtime.NewInformers(clientFor(""), log)
 	runnables := make([]Runnable, 0, len(names))
 	for _, name := range names {
 		build, ok := builders[name]
 		if !ok {
 			return fmt.Errorf("unknown controller %q: use one of %v", name, Names())
 		}
-		runnables = append(runnables, build(c, log.With("controller", name), o, inf))
+		runnables = append(runnables, build(clientFor(name), log.With("controller", name), o, inf))
 	}
 	inf.Start(ctx)
 	done := make(chan error, len(runnables))

@@ -30,17 +30,22 @@ import (
 
 // RunControllers runs controllers alone against an API.
 func RunControllers(ctx context.Context, apiURL string, creds APICredentials, names []string, opts controllers.Options, log *slog.Logger) error {
-	clientOpts, err := creds.clientOptions()
-	if err != nil {
-		return err
-	}
-	clientOpts.UserAgent = "krake-controllers"
-	c, err := client.New(apiURL, clientOpts)
+	c, err := NewClient(apiURL, creds, "krake-controllers")
 	if err != nil {
 		return err
 	}
 	log.Info("controllers running", "controllers", names, "api", apiURL, "hook_url", hookURL(opts, apiURL))
-	return controllers.Run(ctx, c, log, opts, names...)
+	return controllers.Run(ctx, controllers.OneClient(c), log, opts, names...)
+}
+
+// NewClient is a client of the API at apiURL with creds.
+func NewClient(apiURL string, creds APICredentials, userAgent string) (*client.Client, error) {
+	opts, err := creds.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts.UserAgent = userAgent
+	return client.New(apiURL, opts)
 }
 
 // APICredentials are how controllers run apart reach a secured API.
@@ -137,7 +142,11 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err := checkExposure(cfg.Listen, cfg.TLS, cfg.Auth); err != nil {
 		return err
 	}
-	authn, controllersToken, err := authenticator(ctx, cfg.TLS, cfg.Auth)
+	self, err := newSelfIdentities()
+	if err != nil {
+		return err
+	}
+	authn, err := authenticator(ctx, cfg.TLS, cfg.Auth, self)
 	if err != nil {
 		return err
 	}
@@ -232,16 +241,32 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		"client_certificates", cfg.TLS.ClientCAFile != "", "token_file", cfg.Auth.TokenFile != "",
 		"oidc_issuer", cfg.Auth.OIDC.IssuerURL, "keystone", cfg.Auth.KeystoneURL)
 
+	selfClient := func(name string) (*client.Client, error) {
+		return client.New(apiURL, client.Options{UserAgent: "krake-controllers", TLS: selfTLSConfig, Token: self.token(name)})
+	}
+	if mode == "rbac" {
+		c, err := selfClient(apiserverSelf)
+		if err != nil {
+			return err
+		}
+		if err := ensureBaseRoles(ctx, c, log); err != nil {
+			return err
+		}
+	}
+
 	ctrlCtx, stopControllers := context.WithCancel(ctx)
 	defer stopControllers()
 	ctrlDone := make(chan error, 1)
 	if len(cfg.Controllers) > 0 {
-		c, err := client.New(apiURL, client.Options{UserAgent: "krake-controllers", TLS: selfTLSConfig, Token: controllersToken})
-		if err != nil {
-			return err
+		clients := map[string]*client.Client{}
+		for _, name := range append([]string{""}, cfg.Controllers...) {
+			if clients[name], err = selfClient(name); err != nil {
+				return err
+			}
 		}
-		go func() { ctrlDone <- controllers.Run(ctrlCtx, c, log, cfg.ControllerOptions, cfg.Controllers...) }()
-		log.Info("controllers running", "controllers", cfg.Controllers, "hook_url", hookURL(cfg.ControllerOptions, c.BaseURL()))
+		clientFor := func(name string) *client.Client { return clients[name] }
+		go func() { ctrlDone <- controllers.Run(ctrlCtx, clientFor, log, cfg.ControllerOptions, cfg.Controllers...) }()
+		log.Info("controllers running", "controllers", cfg.Controllers, "hook_url", hookURL(cfg.ControllerOptions, apiURL))
 	} else {
 		close(ctrlDone)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 
 	"github.com/krake-go/krake/apiserver/auth"
+	"github.com/krake-go/krake/controllers"
 )
 
 // AuthConfig says who may talk to the API.
@@ -52,31 +53,55 @@ func (c AuthConfig) credentialsConfigured(tlsCfg TLSConfig) bool {
 	return tlsCfg.ClientCAFile != "" || c.TokenFile != "" || c.OIDC.IssuerURL != "" || c.KeystoneURL != ""
 }
 
-// controllersUser is the identity of the controllers inside `krakectl
-// serve`: they authenticate with a token made at start-up that never
-// leaves the process.
-var controllersUser = auth.User{Name: "system:controllers", Groups: []string{"system:masters"}}
+// selfIdentities are the users of Krake's own parts inside one process:
+// the API server itself (system:masters, to create the base roles) and
+// each controller with its least-privilege role. They authenticate with
+// tokens made at start-up that never leave the process.
+type selfIdentities struct {
+	tokens map[string]string // controller name ("" informers, apiserverSelf) -> token
+	users  map[string]auth.User
+}
+
+// apiserverSelf names the API server's own identity among selfIdentities.
+const apiserverSelf = "\x00apiserver"
+
+var apiserverUser = auth.User{Name: "system:apiserver", Groups: []string{auth.MastersGroup}}
+
+func newSelfIdentities() (*selfIdentities, error) {
+	ids := &selfIdentities{tokens: map[string]string{}, users: map[string]auth.User{}}
+	names := append([]string{"", apiserverSelf}, controllers.Names()...)
+	for _, name := range names {
+		token, err := randomToken()
+		if err != nil {
+			return nil, err
+		}
+		u := auth.User{Name: controllers.User(name), Groups: []string{"system:controllers"}}
+		if name == apiserverSelf {
+			u = apiserverUser
+		}
+		ids.tokens[name], ids.users[token] = token, u
+	}
+	return ids, nil
+}
+
+// token is the named part's token ("" for the shared informers).
+func (ids *selfIdentities) token(name string) string { return ids.tokens[name] }
 
 // authenticator builds the chain: client certificates (when a client CA
-// is set), the in-process controllers' token, the token file, OIDC,
-// Keystone, then the static user or anonymous access. It also returns the
-// controllers' token. ctx bounds OIDC discovery.
-func authenticator(ctx context.Context, tlsCfg TLSConfig, cfg AuthConfig) (auth.Authenticator, string, error) {
+// is set), Krake's own parts' tokens, the token file, OIDC, Keystone, then
+// the static user or anonymous access. ctx bounds OIDC discovery.
+func authenticator(ctx context.Context, tlsCfg TLSConfig, cfg AuthConfig, self *selfIdentities) (auth.Authenticator, error) {
 	var chain auth.Chain
 	configured := false
 	if tlsCfg.ClientCAFile != "" {
 		chain = append(chain, auth.ClientCert{})
 		configured = true
 	}
-	token, err := randomToken()
-	if err != nil {
-		return nil, "", err
-	}
-	chain = append(chain, auth.NewTokens(map[string]auth.User{token: controllersUser}))
+	chain = append(chain, auth.NewTokens(self.users))
 	if cfg.TokenFile != "" {
 		tokens, err := auth.LoadTokenFile(cfg.TokenFile)
 		if err != nil {
-			return nil, "", fmt.Errorf("--token-auth-file: %w", err)
+			return nil, fmt.Errorf("--token-auth-file: %w", err)
 		}
 		chain = append(chain, tokens)
 		configured = true
@@ -84,7 +109,7 @@ func authenticator(ctx context.Context, tlsCfg TLSConfig, cfg AuthConfig) (auth.
 	if cfg.OIDC.IssuerURL != "" {
 		oidc, err := auth.NewOIDC(ctx, cfg.OIDC)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		chain = append(chain, oidc)
 		configured = true
@@ -92,21 +117,21 @@ func authenticator(ctx context.Context, tlsCfg TLSConfig, cfg AuthConfig) (auth.
 	if cfg.KeystoneURL != "" {
 		keystone, err := auth.NewKeystone(auth.KeystoneConfig{URL: cfg.KeystoneURL})
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		chain = append(chain, keystone)
 		configured = true
 	}
 	switch {
 	case cfg.StaticUser != "":
-		chain = append(chain, auth.Static{User: auth.User{Name: cfg.StaticUser, Groups: []string{"system:masters"}}})
+		chain = append(chain, auth.Static{User: auth.User{Name: cfg.StaticUser, Groups: []string{auth.MastersGroup}}})
 	case !configured && !cfg.AllowAnonymous:
 		chain = append(chain, auth.Static{User: auth.AdminUser}) // no authentication set up: today's local mode
 	}
 	if cfg.AllowAnonymous {
 		chain = append(chain, auth.AnonymousAuth{})
 	}
-	return chain, token, nil
+	return chain, nil
 }
 
 // checkExposure refuses a listener beyond loopback that anyone on the

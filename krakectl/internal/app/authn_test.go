@@ -30,7 +30,11 @@ func TestAuthenticator_modes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			authn, controllersToken, err := authenticator(t.Context(), tt.tls, tt.auth)
+			self, err := newSelfIdentities()
+			if err != nil {
+				t.Fatal(err)
+			}
+			authn, err := authenticator(t.Context(), tt.tls, tt.auth, self)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,10 +50,12 @@ func TestAuthenticator_modes(t *testing.T) {
 			} else if err != nil || u.Name != tt.wantUser {
 				t.Errorf("user %+v, %v; want %s", u, err, tt.wantUser)
 			}
-			// The in-process controllers always get in, as themselves.
-			r.Header.Set("Authorization", "Bearer "+controllersToken)
-			if u, err := authn.Authenticate(r); err != nil || u.Name != "system:controllers" {
-				t.Errorf("controllers' token: %+v, %v", u, err)
+			// Krake's own parts always get in, each as itself.
+			for name, want := range map[string]string{"scheduler": "system:scheduler", "gc": "system:gc", "": "system:controller-informers", apiserverSelf: "system:apiserver"} {
+				r.Header.Set("Authorization", "Bearer "+self.token(name))
+				if u, err := authn.Authenticate(r); err != nil || u.Name != want {
+					t.Errorf("%s's token: %+v, %v; want %s", want, u, err, want)
+				}
 			}
 		})
 	}

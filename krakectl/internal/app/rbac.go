@@ -10,8 +10,10 @@ import (
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/auth"
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/store"
 	"github.com/krake-go/krake/apiserver/store/watchcache"
+	"github.com/krake-go/krake/bootstrap"
 )
 
 var (
@@ -113,5 +115,32 @@ func (f *rbacFeed) follow(ctx context.Context, rev int64) error {
 			}
 		}
 		f.publish()
+	}
+}
+
+// ensureBaseRoles creates the base roles and the controllers' bindings
+// that are missing (bootstrap/base-roles.yaml), as the API server's own
+// identity; existing ones are left as an operator changed them. Several
+// API servers starting at once are fine: a role another created counts.
+func ensureBaseRoles(ctx context.Context, c *client.Client, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		results, err := bootstrap.Apply(ctx, c, bootstrap.BaseRoles(), bootstrap.Options{})
+		if err == nil {
+			created := 0
+			for _, r := range results {
+				if r.Outcome == bootstrap.Created {
+					created++
+				}
+			}
+			log.Info("rbac: base roles in place", "created", created, "total", len(results))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("rbac: create the base roles: %w", err)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 }

@@ -43,7 +43,7 @@ func newRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newVersion(version, stdout))
+	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newVersion(version, stdout))
 	return root
 }
 
@@ -267,11 +267,7 @@ func newController(stderr io.Writer) *cobra.Command {
 			return app.RunControllers(ctx, apiURL, creds, args, o.controllerOptions(), log)
 		},
 	}
-	cmd.Flags().StringVar(&apiURL, "api-url", "http://127.0.0.1:8080", "the Krake API")
-	cmd.Flags().StringVar(&creds.CAFile, "api-ca-file", "", "CA bundle that verifies an https API")
-	cmd.Flags().StringVar(&creds.CertFile, "api-cert", "", "client certificate for the API (its CN is the controllers' user)")
-	cmd.Flags().StringVar(&creds.KeyFile, "api-key", "", "the key of --api-cert")
-	cmd.Flags().StringVar(&creds.TokenFile, "api-token-file", "", "file holding a bearer token for the API")
+	addAPIClientFlags(cmd, &apiURL, &creds)
 	o.addControllerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
