@@ -265,7 +265,9 @@ func RunAPI(ctx context.Context, cfg Config) error {
 			}
 		}
 		clientFor := func(name string) *client.Client { return clients[name] }
-		go func() { ctrlDone <- controllers.Run(ctrlCtx, clientFor, log, cfg.ControllerOptions, cfg.Controllers...) }()
+		go func() {
+			ctrlDone <- controllers.Run(ctrlCtx, clientFor, log, cfg.ControllerOptions, cfg.Controllers...)
+		}()
 		log.Info("controllers running", "controllers", cfg.Controllers, "hook_url", hookURL(cfg.ControllerOptions, apiURL))
 	} else {
 		close(ctrlDone)
