@@ -6,6 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 DEMO_DIR ?= tmp/demo
 DEMO_ADDR ?= 127.0.0.1:8080
+SECURE ?= 0
 # Fuzz budgets are execution counts (about 10 s each on two cores), not
 # durations: with a duration, Go 1.26's fuzz coordinator can fail a target
 # with a spurious "context deadline exceeded" at the deadline
@@ -78,8 +79,8 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 soak: kube-testenv ## long steady-state runs: 10,000 unschedulable apps for 60 s (writes/s, share of a core)
 	$(GO) test -tags e2e -run '^$$' -bench 'BenchmarkUnschedulable' -benchtime 1x -timeout 30m ./e2e
 
-demo: test-deps build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough
-	@./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"
+demo: test-deps build kube-testenv ## start two local clusters and Krake in the background, run the walkthrough (SECURE=1: mTLS, RBAC, least-privilege controllers)
+	@SECURE="$(SECURE)" ./e2e/demo.sh up "$(DEMO_DIR)" "$(DEMO_ADDR)"
 
 demo-down: ## stop what `make demo` started
 	@./e2e/demo.sh down "$(DEMO_DIR)" "$(DEMO_ADDR)"

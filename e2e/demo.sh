@@ -9,10 +9,19 @@ cmd=${1:?usage: demo.sh up|down DIR ADDR}
 dir=${2:?DIR}
 addr=${3:?ADDR}
 pidfile="$dir/krakectl.pid"
+# SECURE=1: a set-up from `krakectl config generate` (mTLS, RBAC, each
+# controller as its own least-privilege user) in DIR/secure.
+secure=${SECURE:-0}
 export KUBE_TESTENV_DIR="$(mkdir -p "$dir" && cd "$dir" && pwd)/kube"
 kube=./e2e/kube-testenv.sh
 log="$dir/krakectl.log"
 url="http://$addr"
+secdir="$dir/secure"
+curl_ca=()
+if [[ $secure == 1 ]]; then
+  url="https://$addr"
+  curl_ca=(--cacert "$secdir/pki/ca.crt")
+fi
 
 running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
@@ -28,22 +37,40 @@ up)
   if running; then
     echo "Krake is already running (PID $(cat "$pidfile")) at $url; \`make demo-down\` stops it."
   else
-    if curl -fsS -m 2 "$url/healthz" >/dev/null 2>&1; then
-      echo "something else already answers at $url; stop it or run: make demo DEMO_ADDR=127.0.0.1:8081" >&2
+    if curl -ksS -m 2 "http://$addr/healthz" >/dev/null 2>&1 || curl -ksS -m 2 "https://$addr/healthz" >/dev/null 2>&1; then
+      echo "something else already answers at $addr; stop it (make demo-down) or run: make demo DEMO_ADDR=127.0.0.1:8081" >&2
       exit 1
     fi
-    nohup ./bin/krakectl serve --listen "$addr" --data-dir "$dir/data" >"$log" 2>&1 &
+    if [[ $secure == 1 ]]; then
+      if [[ ! -f $secdir/krake.yaml ]]; then
+        echo "\$ krakectl config generate --dir $secdir --listen $addr"
+        ./bin/krakectl config generate --dir "$secdir" --listen "$addr" | sed -n '1,7p'
+      fi
+      nohup ./bin/krakectl serve --config "$secdir/krake.yaml" --listen "$addr" >"$log" 2>&1 &
+    else
+      nohup ./bin/krakectl serve --listen "$addr" --data-dir "$dir/data" >"$log" 2>&1 &
+    fi
     echo $! >"$pidfile"
     for _ in $(seq 1 600); do
-      if curl -fsS -m 1 "$url/readyz" >/dev/null 2>&1; then break; fi
+      if curl -fsS -m 1 "${curl_ca[@]}" "$url/readyz" >/dev/null 2>&1; then break; fi
       if ! running; then echo "krakectl failed to start; its log ($log):" >&2; cat "$log" >&2; exit 1; fi
       sleep 0.1
     done
-    curl -fsS -m 1 "$url/readyz" >/dev/null || { echo "krakectl did not become ready within 60s; see $log" >&2; exit 1; }
-    echo "Krake is running (PID $(cat "$pidfile")) at $url, data in $dir/data, log in $log."
+    curl -fsS -m 1 "${curl_ca[@]}" "$url/readyz" >/dev/null || { echo "krakectl did not become ready within 60s; see $log" >&2; exit 1; }
+    echo "Krake is running (PID $(cat "$pidfile")) at $url, log in $log."
   fi
-  export ROK_API_URL=$url
   rok=./bin/rok
+  rok_hint=./bin/rok
+  if [[ $secure == 1 ]]; then
+    # rok talks as the generated admin (client certificate) through the
+    # generated context; the scheduler and controllers use their own.
+    export XDG_CONFIG_HOME="$(cd "$secdir" && pwd)"
+    rok_hint="XDG_CONFIG_HOME=$XDG_CONFIG_HOME ./bin/rok"
+    echo "\$ rok whoami"
+    $rok whoami
+  else
+    export ROK_API_URL=$url
+  fi
   echo
   echo "Walkthrough (the original README's, with rok):"
   echo "\$ rok kube cluster list"
@@ -76,18 +103,20 @@ up)
   on=$($rok kube app get echo-demo -o 'jsonpath={.status.running_on.name}' 2>/dev/null || true)
   i=${on#cluster-}
   [[ $i =~ ^[12]$ ]] || i=1
+  r=./bin/rok
+  [[ $secure == 1 ]] && r=rok
   cat <<TXT
 
-Krake's API is at $url. Try (export ROK_API_URL=$url first, or use --api-url):
-  ./bin/rok kube app list -o wide
-  ./bin/rok kube cluster get cluster-1
+Krake's API is at $url. Try ($( [[ $secure == 1 ]] && echo "alias rok='$rok_hint'" || echo "export ROK_API_URL=$url first, or use --api-url")):
+  $r kube app list -o wide
+  $r kube cluster get cluster-1
   $($kube bin kubectl) --kubeconfig $($kube kubeconfig $i) get deployments,services   # what Krake applied on cluster-$i
-  ./bin/rok kube app get echo-demo -o json
-  ./bin/rok ui                                # the live dashboard; ? lists the keys
-  ./bin/rok kube app list -w                  # live; Ctrl-C to stop
-  ./bin/rok kube app update echo-demo -l tier=gold
-  ./bin/rok kube app delete echo-demo --wait   # removed from the cluster, then from Krake
-  source <(./bin/rok completion bash)         # then: rok kube app get <TAB>
+  $r kube app get echo-demo -o json
+  $r ui                                # the live dashboard; ? lists the keys
+  $r kube app list -w                  # live; Ctrl-C to stop
+  $r kube app update echo-demo -l tier=gold
+  $r kube app delete echo-demo --wait   # removed from the cluster, then from Krake
+  source <($r completion bash)         # then: rok kube app get <TAB>
 
 Stop everything with: make demo-down
 TXT
@@ -99,7 +128,7 @@ down)
     for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
     rm -f "$pidfile"
-    echo "Krake stopped (PID $pid). Data stays in $dir/data; \`make clean\` removes it."
+    echo "Krake stopped (PID $pid). Data stays in $dir; \`make clean\` removes it."
   else
     rm -f "$pidfile"
     echo "Krake is not running."

@@ -43,7 +43,7 @@ func newRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newVersion(version, stdout))
+	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newCerts(stdout), newConfigCmd(stdout), newVersion(version, stdout))
 	return root
 }
 
