@@ -61,7 +61,7 @@ lint: ## gofmt and go vet
 # matches what krakectl sets for itself. Write rows run three times each
 # (benchtable shows the median and the range): on two shared cores one run
 # can be 20% off the next.
-API_ROWS := BenchmarkAPI/op=(etcd-put|etcd-put-inprocess|create|get)
+API_ROWS := BenchmarkAPI/op=(etcd-put|etcd-put-inprocess|create|create-mtls-rbac|get)
 bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed as tables
 	@{ GOGC=400 $(GO) test -run '^$$' -bench '$(API_ROWS)/clients=1$$' -benchtime 5000x -count 3 ./apiserver/server; \
 	   GOGC=400 $(GO) test -run '^$$' -bench '$(API_ROWS)/clients=(16|64)$$' -benchtime 20000x -count 3 ./apiserver/server; \

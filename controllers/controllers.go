@@ -32,6 +32,9 @@ type Options struct {
 	// HookURL is the Krake API as workloads reach it, for the complete
 	// hook's callback (default: the URL the controllers use).
 	HookURL string
+	// HookCA verifies the API at HookURL: the CA bundle workloads get in
+	// KRAKE_CA_FILE (nil over plain HTTP).
+	HookCA []byte
 }
 
 // Runnable is a long-running component.
@@ -44,7 +47,7 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options, in
 		return cluster.New(c, log, cluster.Options{ProbeInterval: o.ProbeInterval}, inf)
 	},
 	"application": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
-		return application.New(c, log, application.Options{Resync: o.Resync, HookURL: o.HookURL}, inf)
+		return application.New(c, log, application.Options{Resync: o.Resync, HookURL: o.HookURL, HookCA: o.HookCA}, inf)
 	},
 	"scheduler": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
 		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness}, inf)

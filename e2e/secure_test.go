@@ -3,7 +3,11 @@
 package e2e
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +24,8 @@ import (
 // act as their own least-privilege users, the scheduler runs apart with
 // its own certificate, rok talks as the admin of the generated context,
 // a tenant made from bootstrap/tenant-template.yaml sees only its
-// namespace, and no controller is ever refused nor any kubeconfig secret
+// namespace, a workload's complete hook verifies the API with the CA
+// bundle Krake gave it, and no controller is ever refused nor any kubeconfig secret
 // logged.
 func TestSecureWalkthrough(t *testing.T) {
 	kube := framework.StartKube(t, 1)
@@ -124,6 +129,56 @@ func TestSecureWalkthrough(t *testing.T) {
 	}
 	if out, _, err := rok(aliceHome, "kube", "app", "list", "-A", "-o", "name"); err != nil || strings.Contains(out, "echo-demo") {
 		t.Errorf("alice lists all namespaces: %q %v, want none of walk's apps", out, err)
+	}
+
+	// The complete hook over TLS: the workload finds the CA bundle in its
+	// Secret, mounted at KRAKE_CA_FILE, and verifies the API with it alone.
+	manifest := filepath.Join(t.TempDir(), "job.yaml")
+	if err := os.WriteFile(manifest, []byte("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: batch}\nspec:\n  replicas: 1\n"+
+		"  selector: {matchLabels: {app: batch}}\n  template:\n    metadata: {labels: {app: batch}}\n"+
+		"    spec: {containers: [{name: work, image: registry.k8s.io/echoserver:1.10}]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	must("kube", "app", "create", "batch-job", "-f", manifest, "--hook-complete", "--wait", "--timeout", "60s")
+	spec := kubectl(t, kube, kube.Kubeconfigs[0], "get", "deployment", "batch", "-o", "jsonpath={.spec.template.spec}")
+	for _, want := range []string{`"name":"KRAKE_CA_FILE","value":"/etc/krake/hook/ca.pem"`, `"mountPath":"/etc/krake/hook"`, `"secretName":"krake-complete-batch-job"`} {
+		if !strings.Contains(spec, want) {
+			t.Errorf("the workload's pod spec lacks %s:\n%s", want, spec)
+		}
+	}
+	decode := func(field string) []byte {
+		t.Helper()
+		raw, err := base64.StdEncoding.DecodeString(kubectl(t, kube, kube.Kubeconfigs[0], "get", "secret", "krake-complete-batch-job", "-o", "jsonpath={.data."+field+"}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	caPEM, hookToken := decode(`ca\.pem`), decode("token")
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		t.Fatalf("the hook Secret's ca.pem holds no certificate: %q", caPEM)
+	}
+	workload := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 10 * time.Second}
+	req, _ := http.NewRequest(http.MethodPut, url+"/kubernetes/namespaces/walk/applications/batch-job/complete", strings.NewReader(`{"token":"`+string(hookToken)+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := workload.Do(req)
+	if err != nil {
+		t.Fatalf("the workload's callback over TLS with the Secret's CA: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the workload's callback: %s, want 200", resp.Status)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		if _, _, err := rok(dir, "kube", "app", "get", "batch-job"); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("batch-job still exists 30 s after its complete hook")
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	must("kube", "app", "delete", "echo-demo", "--wait", "--timeout", "60s")

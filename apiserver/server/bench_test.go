@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -16,6 +18,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/auth"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
@@ -30,6 +33,10 @@ type benchEnv struct {
 	etcd     *clientv3.Client // in-process: no serialization, no socket
 	etcdGRPC *clientv3.Client // a real gRPC client over etcd's socket, as any etcd client talks
 	client   *client.Client
+	// secure is a second server on the same store, as a secured Krake
+	// runs: HTTPS with a verified client certificate, and RBAC deciding
+	// for a user bound to a role (not system:masters, which skips RBAC).
+	secure *client.Client
 }
 
 var (
@@ -60,13 +67,44 @@ func setupBench(b *testing.B) benchEnv {
 			return
 		}
 		grpcClient, err := clientv3.New(clientv3.Config{Endpoints: []string{"unix://" + filepath.Join(dir, "client.sock")}, DialTimeout: 5 * time.Second})
-		bench, benchErr = benchEnv{etcd: e.Client(), etcdGRPC: grpcClient, client: c}, err
+		if err != nil {
+			benchErr = err
+			return
+		}
+		secure, err := startSecureBench(b, store.New(e.Client(), store.Options{}))
+		bench, benchErr = benchEnv{etcd: e.Client(), etcdGRPC: grpcClient, client: c, secure: secure}, err
 		// The process ends after the benchmarks; etcd and the server go with it.
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
 	return bench
+}
+
+// startSecureBench serves st over mTLS with RBAC and returns a client of
+// a user whose role allows creating applications in every namespace.
+func startSecureBench(b *testing.B, st *store.Store) (*client.Client, error) {
+	certs := framework.NewTLSFiles(b)
+	rbac := auth.NewRBAC()
+	rbac.Update([]*api.Role{{Metadata: api.Metadata{Name: "bench"}, Rules: []api.RoleRule{
+		{API: "core", Resources: []string{"metrics"}, Namespaces: []string{"ops"}, Verbs: []string{"get"}},
+		{API: "kubernetes", Resources: []string{"applications"}, Namespaces: []string{""}, Verbs: []string{"create", "get", "list"}},
+	}}}, []*api.RoleBinding{{Metadata: api.Metadata{Name: "bench"}, Users: []string{"client"}, Roles: []string{"bench"}}})
+	srv := server.New(server.Options{Store: st, Authenticator: auth.Chain{auth.ClientCert{}}, Authorizer: rbac})
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	pair, err := tls.LoadX509KeyPair(certs.ServerCert, certs.ServerKey)
+	if err != nil {
+		return nil, err
+	}
+	caPEM, err := os.ReadFile(certs.CA)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	ts.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
+	ts.StartTLS()
+	return client.New(ts.URL, client.Options{TLS: certs.ClientTLS(b, true)})
 }
 
 func benchApp(name string) *api.Application {
@@ -130,6 +168,15 @@ func BenchmarkAPI(b *testing.B) {
 			created := env.client.Applications(fmt.Sprintf("bench-create-%d-%d", run, benchSeq.Add(1)))
 			runClients(b, clients, func(ctx context.Context, i int) error {
 				app := *template // the manifest is shared and only read
+				app.Metadata.Name = "app-" + strconv.Itoa(i)
+				_, err := created.Create(ctx, &app, client.WriteOptions{})
+				return err
+			})
+		})
+		b.Run(fmt.Sprintf("op=create-mtls-rbac/clients=%d", clients), func(b *testing.B) {
+			created := env.secure.Applications(fmt.Sprintf("bench-create-secure-%d-%d", run, benchSeq.Add(1)))
+			runClients(b, clients, func(ctx context.Context, i int) error {
+				app := *template
 				app.Metadata.Name = "app-" + strconv.Itoa(i)
 				_, err := created.Create(ctx, &app, client.WriteOptions{})
 				return err

@@ -43,6 +43,9 @@ type Options struct {
 	// HookURL is the Krake API as the workloads reach it, for the complete
 	// hook's callback; default: the URL the controller itself uses.
 	HookURL string
+	// HookCA is the PEM bundle that verifies the API at HookURL, given to
+	// the workloads (KRAKE_CA_FILE); nil for none.
+	HookCA []byte
 }
 
 // Controller deploys applications.
@@ -276,7 +279,7 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 	app.Status.Objects = []api.ObjectHealth{}
 	applied := map[string]bool{}
 	var done []api.RawObject
-	hook := completeHookFor(app, c.opts.HookURL)
+	hook := completeHookFor(app, c.opts.HookURL, c.opts.HookCA)
 	hookSecrets := map[string]bool{} // namespaces that have the hook's Secret
 	for i, raw := range app.Spec.Manifest {
 		obj, res, err := c.resourceFor(kube, raw)

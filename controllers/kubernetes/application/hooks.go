@@ -21,13 +21,20 @@ import (
 // token again as KRAKE_TOKEN, the name the original Krake gives it, so
 // workloads written for it work unchanged. The workload sends PUT
 // $KRAKE_COMPLETE_URL with {"token": "$KRAKE_COMPLETE_TOKEN"}, and Krake
-// deletes the application.
+// deletes the application. When the API is served over TLS, the CA
+// bundle that verifies it is in the Secret too, mounted into every
+// container, with its path in KRAKE_CA_FILE (curl --cacert "$KRAKE_CA_FILE").
 const (
 	EnvCompleteURL   = "KRAKE_COMPLETE_URL"
 	EnvCompleteToken = "KRAKE_COMPLETE_TOKEN"
 	EnvToken         = "KRAKE_TOKEN"
+	EnvCAFile        = "KRAKE_CA_FILE"
 	// completeSecretKey is the Secret's key holding the token.
 	completeSecretKey = "token"
+	// caSecretKey holds the CA bundle, mounted at caMountPath.
+	caSecretKey = "ca.pem"
+	caVolume    = "krake-hook-ca"
+	caMountPath = "/etc/krake/hook"
 )
 
 // completeHook is what the controller injects for one application.
@@ -35,6 +42,7 @@ type completeHook struct {
 	url    string // where the workload calls back
 	token  string
 	secret string // the Secret's name, in each namespace that runs a workload
+	ca     []byte // PEM bundle verifying the API; nil over plain HTTP
 }
 
 // newHookToken is 256 random bits, hex-encoded.
@@ -45,8 +53,9 @@ func newHookToken() string {
 }
 
 // completeHookFor is the hook of app, nil when it does not use the complete
-// hook or has no token yet. apiURL is the API as the workloads reach it.
-func completeHookFor(app *api.Application, apiURL string) *completeHook {
+// hook or has no token yet. apiURL is the API as the workloads reach it,
+// ca the bundle that verifies it (nil for none).
+func completeHookFor(app *api.Application, apiURL string, ca []byte) *completeHook {
 	if !slices.Contains(app.Spec.Hooks, api.HookComplete) || app.Status.CompleteToken == nil {
 		return nil
 	}
@@ -55,6 +64,7 @@ func completeHookFor(app *api.Application, apiURL string) *completeHook {
 			"/applications/" + url.PathEscape(app.Metadata.Name) + "/complete",
 		token:  *app.Status.CompleteToken,
 		secret: completeSecretName(app.Metadata.Name),
+		ca:     ca,
 	}
 }
 
@@ -70,6 +80,10 @@ func completeSecretName(app string) string {
 
 // secretIn is the hook's Secret in namespace.
 func (h *completeHook) secretIn(namespace string) *unstructured.Unstructured {
+	data := map[string]any{completeSecretKey: base64.StdEncoding.EncodeToString([]byte(h.token))}
+	if len(h.ca) > 0 {
+		data[caSecretKey] = base64.StdEncoding.EncodeToString(h.ca)
+	}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "v1",
 		"kind":       "Secret",
@@ -79,7 +93,7 @@ func (h *completeHook) secretIn(namespace string) *unstructured.Unstructured {
 			"labels":    map[string]any{"app.kubernetes.io/managed-by": "krake"},
 		},
 		"type": "Opaque",
-		"data": map[string]any{completeSecretKey: base64.StdEncoding.EncodeToString([]byte(h.token))},
+		"data": data,
 	}}
 }
 
@@ -104,14 +118,15 @@ func podSpecPath(obj *unstructured.Unstructured) (path []string, ok bool) {
 	return slices.Clone(path), ok
 }
 
-// inject gives every container of a workload the hook's variables,
-// replacing any of the same name; other kinds are left alone.
+// inject gives every container of a workload the hook's variables (and
+// the CA bundle's mount), replacing any of the same name; other kinds are
+// left alone.
 func (h *completeHook) inject(obj *unstructured.Unstructured) error {
-	path, ok := podSpecPath(obj)
+	specPath, ok := podSpecPath(obj)
 	if !ok {
 		return nil
 	}
-	path = append(path, "containers")
+	path := append(slices.Clone(specPath), "containers")
 	containers, found, err := unstructured.NestedSlice(obj.Object, path...)
 	if err != nil {
 		return fmt.Errorf("%s %s: containers: %w", obj.GetKind(), obj.GetName(), err)
@@ -125,18 +140,45 @@ func (h *completeHook) inject(obj *unstructured.Unstructured) error {
 			return fmt.Errorf("%s %s: containers[%d] is not an object", obj.GetKind(), obj.GetName(), i)
 		}
 		env, _ := container["env"].([]any)
-		env = slices.DeleteFunc(slices.Clone(env), func(e any) bool {
-			m, _ := e.(map[string]any)
-			return m["name"] == EnvCompleteURL || m["name"] == EnvCompleteToken || m["name"] == EnvToken
-		})
+		env = withoutNamed(env, EnvCompleteURL, EnvCompleteToken, EnvToken, EnvCAFile)
 		fromSecret := func(name string) map[string]any {
 			return map[string]any{"name": name, "valueFrom": map[string]any{
 				"secretKeyRef": map[string]any{"name": h.secret, "key": completeSecretKey},
 			}}
 		}
 		env = append(env, map[string]any{"name": EnvCompleteURL, "value": h.url}, fromSecret(EnvCompleteToken), fromSecret(EnvToken))
+		if len(h.ca) > 0 {
+			env = append(env, map[string]any{"name": EnvCAFile, "value": caMountPath + "/" + caSecretKey})
+			mounts, _ := container["volumeMounts"].([]any)
+			container["volumeMounts"] = append(withoutNamed(mounts, caVolume),
+				map[string]any{"name": caVolume, "mountPath": caMountPath, "readOnly": true})
+		}
 		container["env"] = env
 		containers[i] = container
 	}
-	return unstructured.SetNestedSlice(obj.Object, containers, path...)
+	if err := unstructured.SetNestedSlice(obj.Object, containers, path...); err != nil {
+		return err
+	}
+	if len(h.ca) == 0 {
+		return nil
+	}
+	volumesPath := append(slices.Clone(specPath), "volumes")
+	volumes, _, err := unstructured.NestedSlice(obj.Object, volumesPath...)
+	if err != nil {
+		return fmt.Errorf("%s %s: volumes: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	volumes = append(withoutNamed(volumes, caVolume), map[string]any{"name": caVolume, "secret": map[string]any{
+		"secretName": h.secret, "items": []any{map[string]any{"key": caSecretKey, "path": caSecretKey}},
+	}})
+	return unstructured.SetNestedSlice(obj.Object, volumes, volumesPath...)
+}
+
+// withoutNamed is list without the entries (env vars, mounts, volumes)
+// of the given names.
+func withoutNamed(list []any, names ...string) []any {
+	return slices.DeleteFunc(slices.Clone(list), func(e any) bool {
+		m, _ := e.(map[string]any)
+		name, _ := m["name"].(string)
+		return slices.Contains(names, name)
+	})
 }

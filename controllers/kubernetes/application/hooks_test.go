@@ -1,6 +1,7 @@
 package application
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -101,20 +102,52 @@ func TestCompleteHookFor(t *testing.T) {
 	token := "abc"
 	app := &api.Application{Metadata: api.Metadata{Name: "My_Job", Namespace: "system:admin"}}
 	app.Spec.Hooks = []string{api.HookComplete}
-	if completeHookFor(app, "http://k") != nil {
+	if completeHookFor(app, "http://k", nil) != nil {
 		t.Error("a hook without a token yet")
 	}
 	app.Status.CompleteToken = &token
-	h := completeHookFor(app, "https://krake.example.com:8443/")
+	h := completeHookFor(app, "https://krake.example.com:8443/", nil)
 	if h == nil || h.url != "https://krake.example.com:8443/kubernetes/namespaces/system:admin/applications/My_Job/complete" ||
 		h.token != "abc" || h.secret != "krake-complete-my-job" {
 		t.Errorf("hook = %+v", h)
 	}
 	app.Spec.Hooks = []string{api.HookShutdown}
-	if completeHookFor(app, "http://k") != nil {
+	if completeHookFor(app, "http://k", nil) != nil {
 		t.Error("a hook for an app without the complete hook")
 	}
 	if a, b := newHookToken(), newHookToken(); len(a) != 64 || a == b {
 		t.Errorf("tokens %q and %q: want 64 hex digits, different each time", a, b)
+	}
+}
+
+// TestCompleteHook_caBundle: over TLS the hook's Secret carries the CA
+// bundle, mounted read-only into every container with KRAKE_CA_FILE
+// naming it; a second injection (every reconcile) adds nothing.
+func TestCompleteHook_caBundle(t *testing.T) {
+	ca := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+	hook := &completeHook{url: "https://krake:8443/c", token: "t0k", secret: "krake-complete-job", ca: ca}
+	secret := hook.secretIn("ns")
+	data, _, _ := unstructured.NestedStringMap(secret.Object, "data")
+	if got, _ := base64.StdEncoding.DecodeString(data["ca.pem"]); string(got) != string(ca) {
+		t.Errorf("secret ca.pem = %q, want the bundle", got)
+	}
+	obj := object(t, `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"j"},"spec":{"template":{"spec":{
+		"volumes":[{"name":"data","emptyDir":{}}],
+		"containers":[{"name":"a","volumeMounts":[{"name":"data","mountPath":"/data"}]},{"name":"b"}]}}}}`)
+	for range 2 {
+		if err := hook.inject(obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec, _, _ := unstructured.NestedMap(obj.Object, "spec", "template", "spec")
+	raw, _ := json.Marshal(spec)
+	want := `{"containers":[` +
+		`{"env":[{"name":"KRAKE_COMPLETE_URL","value":"https://krake:8443/c"},{"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}},{"name":"KRAKE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}},{"name":"KRAKE_CA_FILE","value":"/etc/krake/hook/ca.pem"}],` +
+		`"name":"a","volumeMounts":[{"mountPath":"/data","name":"data"},{"mountPath":"/etc/krake/hook","name":"krake-hook-ca","readOnly":true}]},` +
+		`{"env":[{"name":"KRAKE_COMPLETE_URL","value":"https://krake:8443/c"},{"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}},{"name":"KRAKE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}},{"name":"KRAKE_CA_FILE","value":"/etc/krake/hook/ca.pem"}],` +
+		`"name":"b","volumeMounts":[{"mountPath":"/etc/krake/hook","name":"krake-hook-ca","readOnly":true}]}],` +
+		`"volumes":[{"emptyDir":{},"name":"data"},{"name":"krake-hook-ca","secret":{"items":[{"key":"ca.pem","path":"ca.pem"}],"secretName":"krake-complete-job"}}]}`
+	if string(raw) != want {
+		t.Errorf("pod spec =\n%s\nwant\n%s", raw, want)
 	}
 }

@@ -158,6 +158,11 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		if selfTLSConfig, err = selfTLS(cfg.TLS.CertFile); err != nil {
 			return fmt.Errorf("--tls-cert: %w", err)
 		}
+		if cfg.ControllerOptions.HookCA == nil {
+			if cfg.ControllerOptions.HookCA, err = defaultHookCA(cfg.TLS); err != nil {
+				return err
+			}
+		}
 	}
 	var sealer *store.Sealer
 	if cfg.Etcd.EncryptionKeyFile != "" {

@@ -207,3 +207,31 @@ func isLoopbackHost(host string) bool {
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
 }
+
+// defaultHookCA is the bundle workloads verify the API with when
+// --hook-ca-file is not given: the client CA when it signed the API's
+// certificate (as `krakectl config generate` sets it up), else the
+// certificate itself (self-signed, or pinned).
+func defaultHookCA(cfg TLSConfig) ([]byte, error) {
+	certPEM, err := os.ReadFile(cfg.CertFile)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	if cfg.ClientCAFile == "" {
+		return certPEM, nil
+	}
+	caPEM, err := os.ReadFile(cfg.ClientCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("--client-ca: %w", err)
+	}
+	leaf, err := firstCert(certPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err == nil {
+		return caPEM, nil
+	}
+	return certPEM, nil
+}

@@ -64,6 +64,7 @@ type serveOptions struct {
 	reschedule    time.Duration
 	stickiness    float64
 	hookURL       string
+	hookCAFile    string
 	problemBase   string
 	corsOrigins   []string
 	etcdQuota     int64
@@ -132,6 +133,7 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.reschedule, "reschedule-after", time.Minute, "how often a running application is weighed again against the other clusters")
 	f.Float64Var(&o.stickiness, "stickiness", 0.1, "weight of the \"runs here\" term in the score (its weighted mean) of the cluster an application runs on, so apps do not flap (0 for none)")
 	f.StringVar(&o.hookURL, "hook-url", "", "the Krake API as workloads reach it, for the complete hook's callback (default: the API URL the controllers use)")
+	f.StringVar(&o.hookCAFile, "hook-ca-file", "", "CA bundle workloads verify the API with, in their hook Secret and KRAKE_CA_FILE (default over TLS: --client-ca when it signed the API's certificate, else that certificate; for controllers apart: --api-ca-file)")
 }
 
 // checkControllerFlags refuses flag values the controllers cannot use.
@@ -146,9 +148,17 @@ func (o *serveOptions) checkControllerFlags() error {
 	return nil
 }
 
-func (o *serveOptions) controllerOptions() controllers.Options {
-	return controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule,
+func (o *serveOptions) controllerOptions() (controllers.Options, error) {
+	opts := controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule,
 		Stickiness: stickinessOption(o.stickiness), HookURL: o.hookURL}
+	if o.hookCAFile != "" {
+		ca, err := os.ReadFile(o.hookCAFile)
+		if err != nil {
+			return opts, fmt.Errorf("--hook-ca-file: %w", err)
+		}
+		opts.HookCA = ca
+	}
+	return opts, nil
 }
 
 func (o *serveOptions) logger(stderr io.Writer) (*slog.Logger, error) {
@@ -179,6 +189,10 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 			return fmt.Errorf("--etcd-endpoints %q: give a URL such as https://10.0.0.1:2379", ep)
 		}
 	}
+	ctrlOpts, err := o.controllerOptions()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return app.RunAPI(ctx, app.Config{
@@ -193,7 +207,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		TLS:                 o.tls,
 		Auth:                o.auth,
 		Controllers:         o.controllers,
-		ControllerOptions:   o.controllerOptions(),
+		ControllerOptions:   ctrlOpts,
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel, QuotaBytes: o.etcdQuota, EncryptionKeyFile: o.encryptionKey,
@@ -262,9 +276,18 @@ func newController(stderr io.Writer) *cobra.Command {
 			if err := o.checkControllerFlags(); err != nil {
 				return err
 			}
+			ctrlOpts, err := o.controllerOptions()
+			if err != nil {
+				return err
+			}
+			if ctrlOpts.HookCA == nil && creds.CAFile != "" {
+				if ctrlOpts.HookCA, err = os.ReadFile(creds.CAFile); err != nil {
+					return fmt.Errorf("--api-ca-file: %w", err)
+				}
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return app.RunControllers(ctx, apiURL, creds, args, o.controllerOptions(), log)
+			return app.RunControllers(ctx, apiURL, creds, args, ctrlOpts, log)
 		},
 	}
 	addAPIClientFlags(cmd, &apiURL, &creds)

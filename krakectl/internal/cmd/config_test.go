@@ -57,8 +57,8 @@ func TestHookURL(t *testing.T) {
 		if (err != nil) != tc.wantErr || err != nil && !strings.Contains(err.Error(), "--hook-url") {
 			t.Errorf("--hook-url %q: err = %v, want an error: %v", tc.value, err, tc.wantErr)
 		}
-		if !tc.wantErr && o.controllerOptions().HookURL != tc.value {
-			t.Errorf("--hook-url %q did not reach the controllers: %q", tc.value, o.controllerOptions().HookURL)
+		if opts, _ := o.controllerOptions(); !tc.wantErr && opts.HookURL != tc.value {
+			t.Errorf("--hook-url %q did not reach the controllers: %q", tc.value, opts.HookURL)
 		}
 	}
 	// The key works in krake.yaml too.
