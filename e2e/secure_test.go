@@ -49,10 +49,11 @@ func TestSecureWalkthrough(t *testing.T) {
 		"--api-ca-file", filepath.Join(pkiDir, "ca.crt"), "--api-cert", filepath.Join(pkiDir, "system-scheduler.crt"),
 		"--api-key", filepath.Join(pkiDir, "system-scheduler.key"), "--log-level", "debug")
 
+	var rokEnv []string // more environment for the next rok
 	rok := func(home string, args ...string) (string, string, error) {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(bin, "rok"), args...)
-		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+home, "ROK_NAMESPACE=walk")
+		cmd.Env = append(append(os.Environ(), "XDG_CONFIG_HOME="+home, "ROK_NAMESPACE=walk"), rokEnv...)
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		out, err := cmd.Output()
@@ -130,6 +131,20 @@ func TestSecureWalkthrough(t *testing.T) {
 	if out, _, err := rok(aliceHome, "kube", "app", "list", "-A", "-o", "name"); err != nil || strings.Contains(out, "echo-demo") {
 		t.Errorf("alice lists all namespaces: %q %v, want none of walk's apps", out, err)
 	}
+	// A context without a CA trusts the system's, which SSL_CERT_FILE sets.
+	noCA := t.TempDir()
+	if _, stderr, err := rok(noCA, "config", "set-context", "alice", "--api-url", url,
+		"--cert", filepath.Join(pkiDir, "alice.crt"), "--key", filepath.Join(pkiDir, "alice.key"), "--use"); err != nil {
+		t.Fatalf("rok config set-context: %v %s", err, stderr)
+	}
+	if _, stderr, err := rok(noCA, "whoami"); err == nil || !strings.Contains(stderr, "certificate") {
+		t.Errorf("without the CA anywhere: %v %q, want a certificate error", err, stderr)
+	}
+	rokEnv = []string{"SSL_CERT_FILE=" + filepath.Join(pkiDir, "ca.crt")}
+	if out, stderr, err := rok(noCA, "whoami"); err != nil || !strings.Contains(out, "alice") {
+		t.Errorf("with SSL_CERT_FILE: %q %v %s, want alice", out, err, stderr)
+	}
+	rokEnv = nil
 
 	// The complete hook over TLS: the workload finds the CA bundle in its
 	// Secret, mounted at KRAKE_CA_FILE, and verifies the API with it alone.

@@ -30,8 +30,14 @@ func TestToken(t *testing.T) {
 	}
 	r.must("config", "set-context", "nocreds", "--api-url", srv.URL, "--use")
 	res := r.run("kube", "app", "list")
-	if res.code != 1 || !strings.Contains(res.stderr, "401 UNAUTHORIZED") || !strings.Contains(res.stderr, "rok config view") {
+	if res.code != 1 || !strings.Contains(res.stderr, "401 UNAUTHORIZED") || !strings.Contains(res.stderr, "rok sent no credentials") ||
+		!strings.Contains(res.stderr, "rok config view") {
 		t.Errorf("without a token: exit %d, stderr %q", res.code, res.stderr)
+	}
+	r.must("config", "set-context", "wrong", "--api-url", srv.URL, "--token", "tok-mallory", "--use")
+	if res := r.run("kube", "app", "list"); res.code != 1 || !strings.Contains(res.stderr, "rok sent a bearer token (from context wrong)") ||
+		strings.Contains(res.stderr, "tok-mallory") {
+		t.Errorf("with a wrong token: exit %d, stderr %q, want what rok sent, never the token", res.code, res.stderr)
 	}
 	r.env["ROK_TOKEN"] = "tok-alice"
 	if out := r.must("whoami").stdout; !strings.Contains(out, "alice") {

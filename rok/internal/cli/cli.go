@@ -4,6 +4,8 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,12 +93,37 @@ func printError(w io.Writer, err error, f *cmdutil.Factory, format string) int {
 			}
 		}
 		if client.IsUnauthorized(err) {
-			fmt.Fprintln(w, "Check the credentials of your context: `rok config view`.")
+			sent := "no credentials"
+			if r, cfgErr := f.Config(); cfgErr == nil {
+				sent = credentialsSent(r)
+			}
+			fmt.Fprintf(w, "rok sent %s. Check the credentials of your context: `rok config view`.\n", sent)
 		}
 		return cmdutil.ExitError
 	}
 	fmt.Fprintln(w, "Error:", err)
 	return cmdutil.ExitError
+}
+
+// credentialsSent says what rok authenticated with, for a 401.
+func credentialsSent(r config.Resolved) string {
+	var parts []string
+	if r.TLS.Cert != "" {
+		part := "the client certificate " + r.TLS.Cert
+		if cert, err := tls.LoadX509KeyPair(r.TLS.Cert, r.TLS.Key); err == nil {
+			if leaf, err := x509.ParseCertificate(cert.Certificate[0]); err == nil {
+				part += fmt.Sprintf(" (user %q)", leaf.Subject.CommonName)
+			}
+		}
+		parts = append(parts, part+" (from "+r.TLSSource+")")
+	}
+	if r.Token != "" {
+		parts = append(parts, "a bearer token (from "+r.TokenSource+")")
+	}
+	if len(parts) == 0 {
+		return "no credentials"
+	}
+	return strings.Join(parts, " and ")
 }
 
 // printProblem writes the server's problem document as JSON or YAML when
