@@ -12,6 +12,8 @@ pidfile="$dir/krakectl.pid"
 # SECURE=1: a set-up from `krakectl config generate` (mTLS, RBAC, each
 # controller as its own least-privilege user) in DIR/secure.
 secure=${SECURE:-0}
+# KRAKE_BIN: where krakectl and rok are (the e2e test's build; default bin/).
+bin=${KRAKE_BIN:-./bin}
 export KUBE_TESTENV_DIR="$(mkdir -p "$dir" && cd "$dir" && pwd)/kube"
 kube=./e2e/kube-testenv.sh
 log="$dir/krakectl.log"
@@ -44,11 +46,11 @@ up)
     if [[ $secure == 1 ]]; then
       if [[ ! -f $secdir/krake.yaml ]]; then
         echo "\$ krakectl config generate --dir $secdir --listen $addr"
-        ./bin/krakectl config generate --dir "$secdir" --listen "$addr" | sed -n '1,7p'
+        "$bin/krakectl" config generate --dir "$secdir" --listen "$addr" | sed -n '1,7p'
       fi
-      nohup ./bin/krakectl serve --config "$secdir/krake.yaml" --listen "$addr" >"$log" 2>&1 &
+      nohup "$bin/krakectl" serve --config "$secdir/krake.yaml" --listen "$addr" >"$log" 2>&1 &
     else
-      nohup ./bin/krakectl serve --listen "$addr" --data-dir "$dir/data" >"$log" 2>&1 &
+      nohup "$bin/krakectl" serve --listen "$addr" --data-dir "$dir/data" >"$log" 2>&1 &
     fi
     echo $! >"$pidfile"
     for _ in $(seq 1 600); do
@@ -59,13 +61,13 @@ up)
     curl -fsS -m 1 "${curl_ca[@]}" "$url/readyz" >/dev/null || { echo "krakectl did not become ready within 60s; see $log" >&2; exit 1; }
     echo "Krake is running (PID $(cat "$pidfile")) at $url, log in $log."
   fi
-  rok=./bin/rok
-  rok_hint=./bin/rok
+  rok=$bin/rok
+  rok_hint=$bin/rok
   if [[ $secure == 1 ]]; then
     # rok talks as the generated admin (client certificate) through the
     # generated context; the scheduler and controllers use their own.
     export XDG_CONFIG_HOME="$(cd "$secdir" && pwd)"
-    rok_hint="XDG_CONFIG_HOME=$XDG_CONFIG_HOME ./bin/rok"
+    rok_hint="XDG_CONFIG_HOME=$XDG_CONFIG_HOME $bin/rok"
     echo "\$ rok whoami"
     $rok whoami
   else
@@ -103,7 +105,7 @@ up)
   on=$($rok kube app get echo-demo -o 'jsonpath={.status.running_on.name}' 2>/dev/null || true)
   i=${on#cluster-}
   [[ $i =~ ^[12]$ ]] || i=1
-  r=./bin/rok
+  r=$bin/rok
   [[ $secure == 1 ]] && r=rok
   cat <<TXT
 
