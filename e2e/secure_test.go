@@ -131,6 +131,13 @@ func TestSecureWalkthrough(t *testing.T) {
 	if out, _, err := rok(aliceHome, "kube", "app", "list", "-A", "-o", "name"); err != nil || strings.Contains(out, "echo-demo") {
 		t.Errorf("alice lists all namespaces: %q %v, want none of walk's apps", out, err)
 	}
+	// Roles under RBAC: the admin reads them, the tenant may not.
+	if roles := must("core", "role", "list", "-o", "name"); !strings.Contains(roles, "system:scheduler") || !strings.Contains(roles, "tenant:team-a") {
+		t.Errorf("the admin's role list lacks the base or the tenant's role:\n%s", roles)
+	}
+	if _, stderr, err := rok(aliceHome, "core", "role", "list"); err == nil || !strings.Contains(stderr, "403") || !strings.Contains(stderr, "core/roles") {
+		t.Errorf("alice lists roles: %v %q, want 403 naming core/roles", err, stderr)
+	}
 	// A context without a CA trusts the system's, which SSL_CERT_FILE sets.
 	noCA := t.TempDir()
 	if _, stderr, err := rok(noCA, "config", "set-context", "alice", "--api-url", url,
@@ -215,9 +222,9 @@ func TestSecureWalkthrough(t *testing.T) {
 	if len(secrets) == 0 {
 		t.Fatal("the cluster's kubeconfig holds no key or token to look for")
 	}
-	// The one 403 the server logs is alice's get in walk.
-	if n := strings.Count(krake.Output(), "status=403"); n != 1 {
-		t.Errorf("the server answered 403 %d times, want 1 (alice's get in walk): a controller was refused something", n)
+	// The only 403s the server logs are alice's.
+	if n := strings.Count(krake.Output(), "status=403"); n != 2 {
+		t.Errorf("the server answered 403 %d times, want 2 (alice's get in walk, her role list): a controller was refused something", n)
 	}
 	for name, log := range map[string]string{"krakectl serve": krake.Output(), "scheduler": scheduler.Output()} {
 		if strings.Contains(strings.ToLower(log), "forbidden") {
