@@ -66,6 +66,13 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 	}
 	ticker := time.NewTicker(heartbeat)
 	defer ticker.Stop()
+	// A watch of one namespace (or of a global kind) ends within a second
+	// of its user losing the right, even when no event comes.
+	recheck := time.NewTicker(time.Second)
+	defer recheck.Stop()
+	if ns == "" && k.Namespaced {
+		recheck.Stop() // a watch across namespaces filters each event instead
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -75,6 +82,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				return err
 			}
 			flush()
+		case <-recheck.C:
+			if err := s.authz.Authorize(ctx, auth.Attributes{User: user, Verb: "watch", API: k.API, Resource: k.Plural, Namespace: ns}); err != nil {
+				return end(err)
+			}
 		case ev, ok := <-events:
 			if !ok {
 				return nil
