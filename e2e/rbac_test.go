@@ -87,7 +87,7 @@ func TestRBAC_revokedMidWatch(t *testing.T) {
 					Type   string `json:"type"`
 					Object struct {
 						Metadata struct{ Namespace, Name string } `json:"metadata"`
-						Title    string                          `json:"title"`
+						Title    string                           `json:"title"`
 					} `json:"object"`
 				}
 				if len(strings.TrimSpace(sc.Text())) == 0 || json.Unmarshal(sc.Bytes(), &ev) != nil {
