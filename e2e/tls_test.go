@@ -210,10 +210,12 @@ func TestTLS(t *testing.T) {
 }
 
 // TestTLS_requireClientCert: with --require-client-cert a TLS client
-// without a certificate fails the handshake; with one it gets in.
+// without a certificate fails the handshake; with one it gets in; Krake's
+// own in-process parts still reach the API (the base roles get created,
+// the controllers list without errors).
 func TestTLS_requireClientCert(t *testing.T) {
 	certs := framework.NewTLSFiles(t)
-	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--require-client-cert")
+	krake := framework.StartKrakeTLS(t, certs, "--client-ca", certs.CA, "--require-client-cert", "--log-level", "debug")
 	if _, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(t, false)}}).Get(krake.URL + "/readyz"); err == nil {
 		t.Error("a client without a certificate got an answer")
 	}
@@ -225,6 +227,9 @@ func TestTLS_requireClientCert(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"user":"client"`) {
 		t.Errorf("with a certificate: %d %s", resp.StatusCode, body)
+	}
+	if log := krake.Process.Output(); !strings.Contains(log, "base roles in place") || strings.Contains(log, "informer list failed") {
+		t.Errorf("Krake's own parts could not reach the API:\n%s", log)
 	}
 }
 

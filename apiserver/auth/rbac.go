@@ -39,9 +39,10 @@ type NamespaceFilter interface {
 // own. Bindings give roles to users and groups. Update replaces what it
 // knows (from a watch of the store), so no request reads etcd.
 type RBAC struct {
-	mu      sync.RWMutex
-	byUser  map[string][]api.RoleRule
-	byGroup map[string][]api.RoleRule
+	mu       sync.RWMutex
+	byUser   map[string][]api.RoleRule
+	byGroup  map[string][]api.RoleRule
+	bindings map[string]bool // names of the bindings in the index
 }
 
 var (
@@ -62,11 +63,12 @@ func (a *RBAC) Update(roles []*api.Role, bindings []*api.RoleBinding) {
 			rules[r.Metadata.Name] = r.Rules
 		}
 	}
-	byUser, byGroup := map[string][]api.RoleRule{}, map[string][]api.RoleRule{}
+	byUser, byGroup, names := map[string][]api.RoleRule{}, map[string][]api.RoleRule{}, map[string]bool{}
 	for _, b := range bindings {
 		if b.Metadata.Deleted != nil {
 			continue
 		}
+		names[b.Metadata.Name] = true
 		var granted []api.RoleRule
 		for _, role := range b.Roles {
 			granted = append(granted, rules[role]...)
@@ -79,8 +81,20 @@ func (a *RBAC) Update(roles []*api.Role, bindings []*api.RoleBinding) {
 		}
 	}
 	a.mu.Lock()
-	a.byUser, a.byGroup = byUser, byGroup
+	a.byUser, a.byGroup, a.bindings = byUser, byGroup, names
 	a.mu.Unlock()
+}
+
+// HasBindings reports whether the index holds bindings of all these names.
+func (a *RBAC) HasBindings(names ...string) bool {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	for _, n := range names {
+		if !a.bindings[n] {
+			return false
+		}
+	}
+	return true
 }
 
 func wildcard(v string) bool { return v == "" || v == "all" }

@@ -80,7 +80,9 @@ type APIError struct {
 	Title  string
 	Detail string
 	Errors []api.FieldError
-	// retryAfter is the server's Retry-After for a 429.
+	// retry is set for answers the server asks to retry (429, and 503
+	// with Retry-After); retryAfter is how long to wait.
+	retry      bool
 	retryAfter time.Duration
 	// Problem is the problem document as the server sent it (nil when the
 	// answer was not one), for callers that pass it on to scripts.
@@ -196,10 +198,11 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 	for attempt := 1; ; attempt++ {
 		resp, err := c.sendOnce(ctx, method, path, query, data, contentType)
 		var apiErr *APIError
-		if attempt >= maxAttempts || !errors.As(err, &apiErr) || apiErr.Status != http.StatusTooManyRequests {
+		if attempt >= maxAttempts || !errors.As(err, &apiErr) || !apiErr.retry {
 			return resp, err
 		}
-		// The server is full (429): it did nothing; wait as it asks.
+		// The server is full (429) or starting (503 with Retry-After): it
+		// did nothing; wait as it asks.
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -263,9 +266,11 @@ func isConnectionError(err error) bool {
 func readAPIError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	apiErr := &APIError{Status: resp.StatusCode, retryAfter: time.Second}
-	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err == nil && secs >= 0 {
 		apiErr.retryAfter = min(time.Duration(secs)*time.Second, 10*time.Second)
 	}
+	apiErr.retry = resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode == http.StatusServiceUnavailable && err == nil)
 	var problem struct {
 		Type   string           `json:"type"`
 		Title  string           `json:"title"`

@@ -25,7 +25,10 @@ type rbacEnv struct {
 	rbac *auth.RBAC
 }
 
-func startRBAC(t *testing.T) *rbacEnv {
+func startRBAC(t *testing.T) *rbacEnv { return startRBACGated(t, nil) }
+
+// startRBACGated is startRBAC with Options.AuthorizerReady.
+func startRBACGated(t *testing.T, ready <-chan struct{}) *rbacEnv {
 	t.Helper()
 	e, err := embedetcd.Start(embedetcd.Options{Dir: t.TempDir(), UnsafeNoFsync: true})
 	if err != nil {
@@ -42,7 +45,7 @@ func startRBAC(t *testing.T) *rbacEnv {
 		"root":  {Name: "root", Groups: []string{auth.MastersGroup}},
 		"alice": {Name: "alice", Groups: []string{}}, "bob": {Name: "bob", Groups: []string{}}, "carol": {Name: "carol", Groups: []string{}},
 	})
-	srv := server.New(server.Options{Store: st, Watcher: cache, Authenticator: auth.Chain{tokens}, Authorizer: rbac})
+	srv := server.New(server.Options{Store: st, Watcher: cache, Authenticator: auth.Chain{tokens}, Authorizer: rbac, AuthorizerReady: ready})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	t.Cleanup(srv.StopStreams)
@@ -330,4 +333,32 @@ func kindNamed(t *testing.T, name string) api.Kind {
 	}
 	t.Fatalf("no kind %s", name)
 	return api.Kind{}
+}
+
+// TestRBAC_startingGate: until the roles are loaded, users other than
+// system:masters get 503 with Retry-After (a 403 then would be wrong, and
+// clients retry a 503 that says when), masters are served (Krake's own
+// start-up writes), and /readyz is 503; then RBAC decides as usual.
+func TestRBAC_startingGate(t *testing.T) {
+	ready := make(chan struct{})
+	e := startRBACGated(t, ready)
+	if code, body := e.do("alice", "GET", "/kubernetes/namespaces/a/applications", ""); code != 503 || !strings.Contains(string(body), "roles are loading") {
+		t.Errorf("alice while starting: %d %s, want 503", code, body)
+	}
+	if code, body := e.do("root", "POST", "/core/roles", `{"metadata":{"name":"r"},"rules":[]}`); code != 200 {
+		t.Errorf("system:masters while starting: %d %s, want 200", code, body)
+	}
+	if code, _ := e.do("", "GET", "/readyz", ""); code != 503 {
+		t.Errorf("/readyz while starting: %d, want 503", code)
+	}
+	if code, _ := e.do("", "GET", "/healthz", ""); code != 200 {
+		t.Errorf("/healthz while starting: %d, want 200 (alive)", code)
+	}
+	close(ready)
+	if code, _ := e.do("alice", "GET", "/kubernetes/namespaces/a/applications", ""); code != 403 {
+		t.Errorf("alice once started: %d, want 403 (no role)", code)
+	}
+	if code, _ := e.do("", "GET", "/readyz", ""); code != 200 {
+		t.Errorf("/readyz once started: %d, want 200", code)
+	}
 }

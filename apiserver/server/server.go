@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"net/http"
 	"strings"
 	"sync"
@@ -45,6 +46,10 @@ type Options struct {
 	Version       string
 	// Ready reports whether the store answers; /readyz calls it.
 	Ready func(ctx context.Context) error
+	// AuthorizerReady, when set, is closed once the authorizer knows its
+	// roles; until then only system:masters is served (Krake's own start-up
+	// writes) and everyone else gets 503 with Retry-After, not a wrong 403.
+	AuthorizerReady <-chan struct{}
 	// NewUID makes metadata.uid; default random UUIDs (tests fix it).
 	NewUID func() string
 	// Stickiness the explain endpoints use, as the scheduler does
@@ -90,6 +95,7 @@ type Server struct {
 	now         func() time.Time
 	version     string
 	ready       func(ctx context.Context) error
+	authzReady  <-chan struct{}
 	newUID      func() string
 	stickiness  float64
 	problemBase string
@@ -132,7 +138,7 @@ func (s *Server) streamContext(ctx context.Context) (context.Context, context.Ca
 func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
-		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready,
+		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready, authzReady: opts.AuthorizerReady,
 		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
 	}
 	if s.watcher = opts.Watcher; s.watcher == nil {
@@ -313,6 +319,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p httprouter.Para
 		return err
 	}
 	r = r.WithContext(auth.WithUser(r.Context(), user))
+	if !s.authorizerReady() && !slices.Contains(user.Groups, auth.MastersGroup) {
+		// Deciding before the roles are loaded would refuse what they allow.
+		w.Header().Set("Retry-After", "1")
+		return errorf(http.StatusServiceUnavailable, "the server is starting: its roles are loading; retry in a second")
+	}
 	if rt.verb != "" {
 		verb := rt.verb
 		if verb == "list" && isWatch(r) {
@@ -337,6 +348,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p httprouter.Para
 		}
 	}
 	return h(w, r, p)
+}
+
+// authorizerReady reports whether the authorizer may decide (see
+// Options.AuthorizerReady).
+func (s *Server) authorizerReady() bool {
+	if s.authzReady == nil {
+		return true
+	}
+	select {
+	case <-s.authzReady:
+		return true
+	default:
+		return false
+	}
 }
 
 // namespacesKey holds, for a list or watch across namespaces, the
@@ -422,6 +447,9 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ httprouter.Pa
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request, _ httprouter.Params) error {
+	if !s.authorizerReady() {
+		return errorf(http.StatusServiceUnavailable, "the roles are loading")
+	}
 	if s.ready != nil {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

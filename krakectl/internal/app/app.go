@@ -152,11 +152,20 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	}
 	var tlsConfig, selfTLSConfig *tls.Config
 	if cfg.TLS.Enabled() {
-		if tlsConfig, err = serverTLS(cfg.TLS); err != nil {
+		var selfCert *selfClientCert
+		if cfg.TLS.RequireClientCert {
+			if selfCert, err = newSelfClientCert(); err != nil {
+				return err
+			}
+		}
+		if tlsConfig, err = serverTLS(cfg.TLS, selfCert); err != nil {
 			return err
 		}
 		if selfTLSConfig, err = selfTLS(cfg.TLS.CertFile); err != nil {
 			return fmt.Errorf("--tls-cert: %w", err)
+		}
+		if selfCert != nil {
+			selfTLSConfig.Certificates = []tls.Certificate{selfCert.cert}
 		}
 		if cfg.ControllerOptions.HookCA == nil {
 			if cfg.ControllerOptions.HookCA, err = defaultHookCA(cfg.TLS); err != nil {
@@ -192,11 +201,14 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		return err
 	}
 	var authz auth.Authorizer = auth.AllowAll{}
+	var rbac *auth.RBAC
+	var authzReady chan struct{}
 	switch mode {
 	case "always-deny":
 		authz = auth.DenyAll{}
 	case "rbac":
-		rbac := auth.NewRBAC()
+		rbac = auth.NewRBAC()
+		authzReady = make(chan struct{})
 		feed := &rbacFeed{store: st, cache: cache, rbac: rbac, log: log}
 		rev, err := feed.sync(ctx)
 		if err != nil {
@@ -219,6 +231,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		Version:             cfg.Version,
 		ProblemBaseURL:      cfg.ProblemBaseURL,
 		Ready:               func(ctx context.Context) error { return embedetcd.Ready(ctx, etcdClient) },
+		AuthorizerReady:     authzReady,
 		Stickiness:          cfg.ControllerOptions.Stickiness,
 	})
 	listener, err := net.Listen("tcp", cfg.Listen)
@@ -254,9 +267,10 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		if err := ensureBaseRoles(ctx, c, log); err != nil {
+		if err := ensureBaseRoles(ctx, c, rbac, log); err != nil {
 			return err
 		}
+		close(authzReady)
 	}
 
 	ctrlCtx, stopControllers := context.WithCancel(ctx)

@@ -87,17 +87,18 @@ func newSelfIdentities() (*selfIdentities, error) {
 // token is the named part's token ("" for the shared informers).
 func (ids *selfIdentities) token(name string) string { return ids.tokens[name] }
 
-// authenticator builds the chain: client certificates (when a client CA
-// is set), Krake's own parts' tokens, the token file, OIDC, Keystone, then
+// authenticator builds the chain: Krake's own parts' tokens, client
+// certificates (when a client CA is set), the token file, OIDC, Keystone, then
 // the static user or anonymous access. ctx bounds OIDC discovery.
 func authenticator(ctx context.Context, tlsCfg TLSConfig, cfg AuthConfig, self *selfIdentities) (auth.Authenticator, error) {
-	var chain auth.Chain
+	// Krake's own tokens first: an in-process client may also present the
+	// transport certificate that --require-client-cert asks of it.
+	chain := auth.Chain{auth.NewTokens(self.users)}
 	configured := false
 	if tlsCfg.ClientCAFile != "" {
 		chain = append(chain, auth.ClientCert{})
 		configured = true
 	}
-	chain = append(chain, auth.NewTokens(self.users))
 	if cfg.TokenFile != "" {
 		tokens, err := auth.LoadTokenFile(cfg.TokenFile)
 		if err != nil {

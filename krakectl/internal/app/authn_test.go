@@ -87,10 +87,10 @@ func TestCheckExposure(t *testing.T) {
 }
 
 func TestServerTLS_requireNeedsCA(t *testing.T) {
-	if _, err := serverTLS(TLSConfig{CertFile: "c", KeyFile: "k", RequireClientCert: true}); err == nil {
+	if _, err := serverTLS(TLSConfig{CertFile: "c", KeyFile: "k", RequireClientCert: true}, nil); err == nil {
 		t.Error("serverTLS accepted missing files")
 	}
-	if _, err := serverTLS(TLSConfig{CertFile: "c"}); err == nil || !strings.Contains(err.Error(), "go together") {
+	if _, err := serverTLS(TLSConfig{CertFile: "c"}, nil); err == nil || !strings.Contains(err.Error(), "go together") {
 		t.Errorf("a certificate without a key: %v", err)
 	}
 }

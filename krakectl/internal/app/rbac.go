@@ -120,13 +120,28 @@ func (f *rbacFeed) follow(ctx context.Context, rev int64) error {
 
 // ensureBaseRoles creates the base roles and the controllers' bindings
 // that are missing (bootstrap/base-roles.yaml), as the API server's own
-// identity; existing ones are left as an operator changed them. Several
-// API servers starting at once are fine: a role another created counts.
-func ensureBaseRoles(ctx context.Context, c *client.Client, log *slog.Logger) error {
+// identity, and returns once the RBAC index holds them; existing ones are
+// left as an operator changed them. Several API servers starting at once
+// are fine: a role another created counts.
+func ensureBaseRoles(ctx context.Context, c *client.Client, rbac *auth.RBAC, log *slog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	base := bootstrap.BaseRoles()
+	var bindings []string
+	for _, obj := range base {
+		if _, ok := obj.(*api.RoleBinding); ok {
+			bindings = append(bindings, obj.GetMetadata().Name)
+		}
+	}
 	for {
-		results, err := bootstrap.Apply(ctx, c, bootstrap.BaseRoles(), bootstrap.Options{})
+		results, err := bootstrap.Apply(ctx, c, base, bootstrap.Options{})
+		for err == nil && !rbac.HasBindings(bindings...) {
+			select { // the role feed follows the store's watch
+			case <-ctx.Done():
+				err = ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
 		if err == nil {
 			created := 0
 			for _, r := range results {

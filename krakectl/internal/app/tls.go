@@ -10,6 +10,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/krake-go/krake/krakectl/internal/pki"
 )
 
 // TLSConfig says how the API serves TLS.
@@ -124,9 +126,35 @@ func (c *caReloader) get() (*x509.CertPool, error) {
 	return pool, nil
 }
 
+// selfClientCert is the transport certificate of Krake's own in-process
+// clients when the API demands client certificates: signed by a CA that
+// exists only in this process's memory, which the API trusts beside
+// --client-ca. Who the clients are is still their start-up tokens.
+type selfClientCert struct {
+	ca   *x509.Certificate
+	cert tls.Certificate
+}
+
+func newSelfClientCert() (*selfClientCert, error) {
+	ca, err := pki.NewCA("krake-self-transport", 10*365*24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	certPEM, keyPEM, err := ca.Issue(pki.Request{CommonName: "system:krake-self-transport", Validity: 10 * 365 * 24 * time.Hour})
+	if err != nil {
+		return nil, err
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	return &selfClientCert{ca: ca.Cert, cert: pair}, nil
+}
+
 // serverTLS is the API's TLS configuration: TLS 1.2 or newer, the key
-// pair and client CAs read again when their files change.
-func serverTLS(cfg TLSConfig) (*tls.Config, error) {
+// pair and client CAs read again when their files change; self, when not
+// nil, is trusted as a client CA too.
+func serverTLS(cfg TLSConfig, self *selfClientCert) (*tls.Config, error) {
 	if cfg.CertFile == "" || cfg.KeyFile == "" {
 		return nil, errors.New("--tls-cert and --tls-key go together")
 	}
@@ -153,6 +181,10 @@ func serverTLS(cfg TLSConfig) (*tls.Config, error) {
 		pool, err := cas.get()
 		if err != nil {
 			return nil, err
+		}
+		if self != nil {
+			pool = pool.Clone()
+			pool.AddCert(self.ca)
 		}
 		c := base.Clone()
 		c.GetConfigForClient = nil
