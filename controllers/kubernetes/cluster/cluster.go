@@ -65,9 +65,10 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	return ctrl
 }
 
-// Start runs until ctx ends (the shared informers are started by the caller).
+// Start runs until ctx ends, once the clusters' cache has synced (the
+// shared informers are run by the caller).
 func (c *Controller) Start(ctx context.Context) error {
-	return c.loop.Start(ctx)
+	return c.loop.Start(ctx, c.clusters.Synced())
 }
 
 // Reconcile probes one cluster and records what it found.
