@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/krake-go/krake/apiserver/client"
@@ -111,7 +112,10 @@ func Run(ctx context.Context, clientFor ClientFor, log *slog.Logger, o Options, 
 		}
 		runnables = append(runnables, build(clientFor(name), log.With("controller", name), o, inf))
 	}
-	inf.Start(ctx)
+	// The informers are owned here: Run returns once they have stopped.
+	var informers sync.WaitGroup
+	informers.Go(func() { inf.Run(ctx) })
+	defer informers.Wait()
 	done := make(chan error, len(runnables))
 	for _, r := range runnables {
 		go func() { done <- r.Start(ctx) }()

@@ -81,7 +81,7 @@ func New(c *client.Client, log *slog.Logger, inf *runtime.Informers) *Controller
 			src.start = func(ctx context.Context) { _ = own.Start(ctx) }
 		}
 		kind := k
-		src.loop = runtime.New("gc-"+k.Plural, reconcilerFunc(func(ctx context.Context, key runtime.Key) (runtime.Result, error) {
+		src.loop = runtime.New("gc-"+k.Plural, runtime.ReconcilerFunc(func(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 			return g.reconcile(ctx, kind, key)
 		}), 2, log)
 		g.sources[kindKey{k.API, k.Kind}] = src
@@ -106,12 +106,6 @@ func (g *Controller) changed(obj api.Object) {
 	}
 }
 
-type reconcilerFunc func(ctx context.Context, key runtime.Key) (runtime.Result, error)
-
-func (f reconcilerFunc) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
-	return f(ctx, key)
-}
-
 // Start runs until ctx ends. It starts the informers it owns, waits until
 // every kind's cache is filled (a dependent missing from an unsynced cache
 // would let an owner go too early), then runs a loop per kind. The shared
@@ -124,15 +118,12 @@ func (g *Controller) Start(ctx context.Context) error {
 			wg.Go(func() { src.start(ctx) })
 		}
 	}
+	synced := make([]<-chan struct{}, 0, len(g.order))
 	for _, src := range g.order {
-		select {
-		case <-src.cache.synced():
-		case <-ctx.Done():
-			return nil
-		}
+		synced = append(synced, src.cache.synced())
 	}
 	for _, src := range g.order {
-		wg.Go(func() { _ = src.loop.Start(ctx) })
+		wg.Go(func() { _ = src.loop.Start(ctx, synced...) })
 	}
 	<-ctx.Done()
 	return nil

@@ -37,12 +37,13 @@ func TestMain(m *testing.M) {
 	log := slog.New(slog.DiscardHandler)
 	inf := runtime.NewInformers(c, log)
 	collector := gc.New(c, log, inf)
-	inf.Start(ctx)
-	done := make(chan struct{})
+	informers, done := make(chan struct{}), make(chan struct{})
+	go func() { inf.Run(ctx); close(informers) }()
 	go func() { _ = collector.Start(ctx); close(done) }()
 	code := m.Run()
 	cancel()
 	<-done
+	<-informers
 	srv.Close()
 	os.Exit(code)
 }

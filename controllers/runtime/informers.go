@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
@@ -22,8 +23,10 @@ func NewInformers(c *client.Client, log *slog.Logger) *Informers {
 	return &Informers{Apps: informer.New(c.Applications(""), log), Clusters: informer.New(c.Clusters(""), log)}
 }
 
-// Start runs the informers until ctx ends; it does not block.
-func (i *Informers) Start(ctx context.Context) {
-	go func() { _ = i.Apps.Start(ctx) }()
-	go func() { _ = i.Clusters.Start(ctx) }()
+// Run runs the informers until ctx ends and returns once they stopped.
+func (i *Informers) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = i.Apps.Start(ctx) })
+	wg.Go(func() { _ = i.Clusters.Start(ctx) })
+	wg.Wait()
 }

@@ -32,6 +32,25 @@ type Reconciler interface {
 	Reconcile(ctx context.Context, key Key) (Result, error)
 }
 
+// ReconcilerFunc is a function as a Reconciler.
+type ReconcilerFunc func(ctx context.Context, key Key) (Result, error)
+
+// Reconcile calls f.
+func (f ReconcilerFunc) Reconcile(ctx context.Context, key Key) (Result, error) { return f(ctx, key) }
+
+// WaitForSync blocks until every channel is closed (the caches they stand
+// for are filled) or ctx ends; it reports whether all synced.
+func WaitForSync(ctx context.Context, synced ...<-chan struct{}) bool {
+	for _, ch := range synced {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
+}
+
 // terminalError is not retried.
 type terminalError struct{ err error }
 
@@ -71,8 +90,14 @@ func New(name string, r Reconciler, workers int, log *slog.Logger) *Controller {
 // Enqueue asks for a reconcile of key.
 func (c *Controller) Enqueue(key Key) { c.queue.Add(key) }
 
-// Start runs the workers until ctx ends.
-func (c *Controller) Start(ctx context.Context) error {
+// Start waits until the caches the Reconciler reads have synced (so no
+// Reconcile sees a half-filled cache), then runs the workers until ctx
+// ends; it returns once they have stopped.
+func (c *Controller) Start(ctx context.Context, synced ...<-chan struct{}) error {
+	if !WaitForSync(ctx, synced...) {
+		c.queue.ShutDown()
+		return nil
+	}
 	var wg sync.WaitGroup
 	for range c.workers {
 		wg.Go(func() {

@@ -82,8 +82,10 @@ func runBindings(b *testing.B, c *client.Client, apps int) {
 			quiet := slog.New(slog.DiscardHandler)
 			inf := runtime.NewInformers(c, quiet)
 			s := scheduler.New(c, quiet, scheduler.Options{RescheduleAfter: time.Hour}, inf)
-			inf.Start(sctx)
+			informers := make(chan struct{})
+			go func() { inf.Run(sctx); close(informers) }()
 			_ = s.Start(sctx)
+			<-informers
 			close(done)
 		}()
 		for {

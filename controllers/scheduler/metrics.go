@@ -61,18 +61,19 @@ func newMetricSource(c *client.Client, log *slog.Logger) *metricSource {
 	}
 }
 
-func (m *metricSource) start(ctx context.Context) {
-	go func() { _ = m.metrics.Start(ctx) }()
-	go func() { _ = m.globalMetrics.Start(ctx) }()
-	go func() { _ = m.providers.Start(ctx) }()
-	go func() { _ = m.globalProviders.Start(ctx) }()
+// run runs the metric informers until ctx ends; it returns once they stopped.
+func (m *metricSource) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = m.metrics.Start(ctx) })
+	wg.Go(func() { _ = m.globalMetrics.Start(ctx) })
+	wg.Go(func() { _ = m.providers.Start(ctx) })
+	wg.Go(func() { _ = m.globalProviders.Start(ctx) })
+	wg.Wait()
 }
 
-func (m *metricSource) synced() {
-	<-m.metrics.Synced()
-	<-m.globalMetrics.Synced()
-	<-m.providers.Synced()
-	<-m.globalProviders.Synced()
+// synced are the informers' synced channels.
+func (m *metricSource) synced() []<-chan struct{} {
+	return []<-chan struct{}{m.metrics.Synced(), m.globalMetrics.Synced(), m.providers.Synced(), m.globalProviders.Synced()}
 }
 
 // of returns the values of the metrics a cluster is weighed by.

@@ -122,10 +122,14 @@ func (s *Controller) homeChanged(typ string, cl *api.Cluster) bool {
 	return true
 }
 
-// Start runs until ctx ends (the shared informers are started by the caller).
+// Start runs until ctx ends: the metric informers it owns, and the loop
+// once every cache it reads has synced (the shared informers are run by
+// the caller).
 func (s *Controller) Start(ctx context.Context) error {
-	s.metrics.start(ctx)
-	return s.loop.Start(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.metrics.run(ctx) })
+	return s.loop.Start(ctx, append(s.metrics.synced(), s.apps.Synced(), s.clusters.Synced())...)
 }
 
 // Reconcile binds one pending application.
@@ -159,8 +163,6 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 // cluster in FAILING_METRICS (out of this race) with metrics_reasons, and
 // metrics that can be read again bring it back to ONLINE (into the race).
 func (s *Controller) decide(ctx context.Context, app *api.Application) placement.Explanation {
-	<-s.clusters.Synced()
-	s.metrics.synced()
 	var candidates []placement.Candidate
 	for _, cl := range s.clusters.List() {
 		if cl.Metadata.Namespace != app.Metadata.Namespace { // tenants never see each other's clusters

@@ -64,10 +64,10 @@ func (e *env) run() {
 	e.inf = runtime.NewInformers(e.c, quiet)
 	e.sched = scheduler.New(e.c, quiet, scheduler.Options{RescheduleAfter: rescheduleAfter, Stickiness: 0.1,
 		Now: e.clock.now, Rand: rand.New(rand.NewPCG(1, 2))}, e.inf)
-	e.inf.Start(ctx)
-	done := make(chan struct{})
+	informers, done := make(chan struct{}), make(chan struct{})
+	go func() { e.inf.Run(ctx); close(informers) }()
 	go func() { _ = e.sched.Start(ctx); close(done) }()
-	e.t.Cleanup(func() { cancel(); <-done })
+	e.t.Cleanup(func() { cancel(); <-done; <-informers })
 }
 
 // staticMetrics creates (or replaces) the global static provider "levels"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/krake-go/krake/controllers/runtime"
@@ -18,20 +19,20 @@ import (
 type observer struct {
 	enqueue func(runtime.Key)
 	log     *slog.Logger
+	running sync.WaitGroup // the watches; wait returns once all ended
 
 	mu      sync.Mutex
-	root    context.Context // ends with stopAll
-	stop    context.CancelFunc
 	watches map[runtime.Key]map[string]context.CancelFunc // app -> object -> its watch
 }
 
 func newObserver(enqueue func(runtime.Key), log *slog.Logger) *observer {
-	root, stop := context.WithCancel(context.Background())
-	return &observer{enqueue: enqueue, log: log, root: root, stop: stop, watches: map[runtime.Key]map[string]context.CancelFunc{}}
+	return &observer{enqueue: enqueue, log: log, watches: map[runtime.Key]map[string]context.CancelFunc{}}
 }
 
-// ensure watches one object of app (identified by id) unless already.
-func (o *observer) ensure(app runtime.Key, id string, res dynamic.ResourceInterface, name string) {
+// ensure watches one object of app (identified by id) unless already; the
+// watch lasts until ctx (the controller's) ends or the object is retained
+// no more.
+func (o *observer) ensure(ctx context.Context, app runtime.Key, id string, res dynamic.ResourceInterface, name string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	objects := o.watches[app]
@@ -42,9 +43,9 @@ func (o *observer) ensure(app runtime.Key, id string, res dynamic.ResourceInterf
 	if _, ok := objects[id]; ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(o.root)
+	ctx, cancel := context.WithCancel(ctx)
 	objects[id] = cancel
-	go o.watch(ctx, app, res, name)
+	o.running.Go(func() { o.watch(ctx, app, res, name) })
 }
 
 // watch follows one object until ctx ends, reconnecting as needed.
@@ -60,9 +61,7 @@ func (o *observer) watch(ctx context.Context, app runtime.Key, res dynamic.Resou
 			}
 			continue
 		}
-		for range w.ResultChan() {
-			o.enqueue(app)
-		}
+		o.follow(ctx, app, w)
 		w.Stop()
 	}
 }
@@ -82,5 +81,22 @@ func (o *observer) retain(app runtime.Key, keep map[string]bool) {
 // forget stops every watch of app.
 func (o *observer) forget(app runtime.Key) { o.retain(app, nil) }
 
-// stopAll ends every watch.
-func (o *observer) stopAll() { o.stop() }
+// wait returns once every watch has ended (their contexts end with the
+// controller's).
+func (o *observer) wait() { o.running.Wait() }
+
+// follow enqueues app for each event until the watch ends or ctx does
+// (not every watch closes its channel when its context ends).
+func (o *observer) follow(ctx context.Context, app runtime.Key, w watch.Interface) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-w.ResultChan():
+			if !ok {
+				return
+			}
+			o.enqueue(app)
+		}
+	}
+}

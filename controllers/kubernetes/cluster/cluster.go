@@ -16,7 +16,6 @@ import (
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
-	"github.com/krake-go/krake/apiserver/client/informer"
 	"github.com/krake-go/krake/controllers/kubernetes/kubeclient"
 	"github.com/krake-go/krake/controllers/runtime"
 )
@@ -30,12 +29,32 @@ type Options struct {
 
 // Controller keeps clusters' status current.
 type Controller struct {
-	api      *client.Client
-	clusters *informer.Informer[*api.Cluster]
-	kube     *kubeclient.Cache
-	loop     *runtime.Controller
-	opts     Options
-	log      *slog.Logger
+	api      statusWriter
+	clusters clusterCache
+	synced   <-chan struct{}
+	// probe asks a cluster how it is (probeCluster; tests replace it).
+	probe func(ctx context.Context, cluster *api.Cluster) api.ClusterStatus
+	kube  *kubeclient.Cache
+	loop  *runtime.Controller
+	opts  Options
+	log   *slog.Logger
+}
+
+// clusterCache and statusWriter are the controller's few dependencies,
+// declared here so Reconcile can be table-tested with fakes.
+type clusterCache interface {
+	Get(namespace, name string) (*api.Cluster, bool)
+}
+
+type statusWriter interface {
+	UpdateStatus(ctx context.Context, cluster *api.Cluster) (*api.Cluster, error)
+}
+
+// apiWriter writes through the Krake API, in the cluster's namespace.
+type apiWriter struct{ c *client.Client }
+
+func (w apiWriter) UpdateStatus(ctx context.Context, cl *api.Cluster) (*api.Cluster, error) {
+	return w.c.Clusters(cl.Metadata.Namespace).UpdateStatus(ctx, cl)
 }
 
 // New returns the controller for all namespaces.
@@ -50,14 +69,16 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 		opts.Workers = 4
 	}
 	ctrl := &Controller{
-		api:      c,
+		api:      apiWriter{c},
 		clusters: inf.Clusters,
+		synced:   inf.Clusters.Synced(),
 		kube:     kubeclient.NewCache(opts.ProbeTimeout),
 		opts:     opts,
 		log:      log,
 	}
+	ctrl.probe = ctrl.probeCluster
 	ctrl.loop = runtime.New("cluster", ctrl, opts.Workers, log)
-	ctrl.clusters.AddHandler(func(typ string, cl *api.Cluster) {
+	inf.Clusters.AddHandler(func(typ string, cl *api.Cluster) {
 		if typ != api.Deleted {
 			ctrl.loop.Enqueue(runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name})
 		}
@@ -65,9 +86,10 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	return ctrl
 }
 
-// Start runs until ctx ends (the shared informers are started by the caller).
+// Start runs until ctx ends, once the clusters' cache has synced (the
+// shared informers are run by the caller).
 func (c *Controller) Start(ctx context.Context) error {
-	return c.loop.Start(ctx)
+	return c.loop.Start(ctx, c.synced)
 }
 
 // Reconcile probes one cluster and records what it found.
@@ -87,7 +109,7 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	cluster.Status.State, cluster.Status.Reason, cluster.Status.Nodes = status.State, status.Reason, status.Nodes
 	after, _ := json.Marshal(cluster.Status)
 	if string(before) != string(after) {
-		if _, err := c.api.Clusters(key.Namespace).UpdateStatus(ctx, cluster); err != nil {
+		if _, err := c.api.UpdateStatus(ctx, cluster); err != nil {
 			if client.IsNotFound(err) {
 				return runtime.Result{}, nil
 			}
@@ -100,8 +122,8 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	return runtime.Result{RequeueAfter: c.opts.ProbeInterval}, nil
 }
 
-// probe decides the state from the cluster's own answers.
-func (c *Controller) probe(ctx context.Context, cluster *api.Cluster) api.ClusterStatus {
+// probeCluster decides the state from the cluster's own answers.
+func (c *Controller) probeCluster(ctx context.Context, cluster *api.Cluster) api.ClusterStatus {
 	offline := func(msg string) api.ClusterStatus {
 		return api.ClusterStatus{State: api.StateOffline, Nodes: cluster.Status.Nodes,
 			Reason: &api.Reason{Code: api.ReasonClusterNotReachable, Message: msg}}

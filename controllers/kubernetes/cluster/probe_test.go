@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -65,7 +64,7 @@ func TestProbe(t *testing.T) {
 				"contexts": []any{map[string]any{"name": "c", "context": map[string]any{"cluster": "c", "user": "u"}}},
 			}}}
 			c := &Controller{kube: kubeclient.NewCache(2 * time.Second), opts: Options{ProbeTimeout: 2 * time.Second}}
-			got := c.probe(context.Background(), cluster)
+			got := c.probeCluster(t.Context(), cluster)
 			if got.State != tt.wantState {
 				t.Fatalf("state = %s (%+v), want %s", got.State, got.Reason, tt.wantState)
 			}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
@@ -25,9 +26,9 @@ import (
 type Clients struct {
 	Typed     kubernetes.Interface
 	Dynamic   dynamic.Interface
-	Mapper    *restmapper.DeferredDiscoveryRESTMapper
-	Host      string // the API server's host name, for service addresses
-	Namespace string // the kubeconfig context's namespace, else "default"
+	Mapper    meta.ResettableRESTMapper // discovery-backed; Reset after a CRD appears
+	Host      string                    // the API server's host name, for service addresses
+	Namespace string                    // the kubeconfig context's namespace, else "default"
 }
 
 // Cache keeps clients per cluster; a changed kubeconfig builds new ones.

@@ -1,0 +1,178 @@
+package application
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/controllers/kubernetes/kubeclient"
+	"github.com/krake-go/krake/controllers/runtime"
+)
+
+// applyResult is what an apply found: the services' addresses, the pods'
+// health, each object's health, and the manifest objects that reached the
+// cluster (on an error: those before the failing one).
+type applyResult struct {
+	services map[string]string
+	health   api.ContainerHealth
+	objects  []api.ObjectHealth
+	applied  []api.RawObject
+}
+
+// apply applies every object, deletes those no longer in the manifest,
+// and reads back services and pod health. It changes nothing of app but
+// the manifest objects it sends (the hook's variables).
+func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key runtime.Key, app *api.Application) (applyResult, error) {
+	out := applyResult{services: map[string]string{}, objects: []api.ObjectHealth{}}
+	applied := map[string]bool{}
+	hook := completeHookFor(app, c.opts.HookURL, c.opts.HookCA)
+	hookSecrets := map[string]bool{} // namespaces that have the hook's Secret
+	for i, raw := range app.Spec.Manifest {
+		obj, res, err := c.resourceFor(kube, raw)
+		what := describe(obj)
+		var refused *refusedKind
+		switch {
+		case errors.As(err, &refused):
+			return out, &invalidObject{index: i, what: what, err: err}
+		case err != nil:
+			return out, fmt.Errorf("%s: %w", what, err) // discovery failed: retried
+		}
+		if _, runsPods := podSpecPath(obj); hook != nil && runsPods {
+			if ns := obj.GetNamespace(); !hookSecrets[ns] {
+				secret := hook.secretIn(ns)
+				if _, err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Apply(ctx, secret.GetName(), secret,
+					metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
+					return out, fmt.Errorf("apply the complete hook's Secret %s/%s: %w", ns, secret.GetName(), err)
+				}
+				hookSecrets[ns] = true
+			}
+			if err := hook.inject(obj); err != nil {
+				return out, &invalidObject{index: i, what: what, err: err}
+			}
+		}
+		live, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+		if err != nil {
+			if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) {
+				return out, &invalidObject{index: i, what: what, err: err}
+			}
+			return out, fmt.Errorf("apply %s: %w", what, err)
+		}
+		out.applied = append(out.applied, raw)
+		id := identity(obj)
+		applied[id] = true
+		c.observe.ensure(ctx, key, app.Status.ScheduledTo.Name+"|"+id, res, obj.GetName())
+		oh := api.ObjectHealth{Kind: obj.GetKind(), Name: obj.GetName(), Namespace: obj.GetNamespace(), Healthy: true, Status: "applied"}
+		switch obj.GetKind() {
+		case "Service":
+			addrs := serviceAddresses(live, kube.Host)
+			for name, addr := range addrs {
+				out.services[name] = addr
+			}
+			if len(addrs) > 0 {
+				oh.Status = out.services[obj.GetName()]
+			}
+		case "Deployment", "StatefulSet", "ReplicaSet":
+			desired, _, _ := unstructured.NestedInt64(live.Object, "spec", "replicas")
+			ready, _, _ := unstructured.NestedInt64(live.Object, "status", "readyReplicas")
+			out.health.DesiredPods += int(desired)
+			out.health.RunningPods += int(ready)
+			oh.Status, oh.Healthy = fmt.Sprintf("%d/%d ready", ready, desired), ready >= desired
+		}
+		out.objects = append(out.objects, oh)
+	}
+	watched := map[string]bool{}
+	for id := range applied {
+		watched[app.Status.ScheduledTo.Name+"|"+id] = true
+	}
+	c.observe.retain(key, watched)
+	// Objects that left the manifest leave the cluster.
+	for _, raw := range app.Status.LastAppliedManifest {
+		obj, res, err := c.resourceFor(kube, raw)
+		if err != nil || applied[identity(obj)] {
+			continue
+		}
+		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return out, fmt.Errorf("delete %s: %w", describe(obj), err)
+		}
+	}
+	return out, nil
+}
+
+// union is a followed by the objects of b that a lacks (by JSON).
+func union(a, b []api.RawObject) []api.RawObject {
+	out := slices.Clone(a)
+	for _, obj := range b {
+		if !slices.ContainsFunc(out, func(x api.RawObject) bool { return string(x) == string(obj) }) {
+			out = append(out, obj)
+		}
+	}
+	return out
+}
+
+// resourceFor decodes a manifest object and finds its API resource,
+// defaulting the namespace of namespaced kinds.
+func (c *Controller) resourceFor(kube *kubeclient.Clients, raw api.RawObject) (*unstructured.Unstructured, dynamic.ResourceInterface, error) {
+	obj := &unstructured.Unstructured{}
+	if err := obj.UnmarshalJSON(raw); err != nil {
+		return obj, nil, &refusedKind{fmt.Sprintf("not a Kubernetes object: %v", err)}
+	}
+	gvk := obj.GroupVersionKind()
+	mapping, err := kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		kube.Mapper.Reset() // a CRD may have appeared since discovery ran
+		mapping, err = kube.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return obj, nil, &refusedKind{fmt.Sprintf("the cluster does not serve kind %s in %s", gvk.Kind, gvk.GroupVersion())}
+		}
+		return obj, nil, err
+	}
+	if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(kube.Namespace)
+		}
+		return obj, kube.Dynamic.Resource(mapping.Resource).Namespace(obj.GetNamespace()), nil
+	}
+	return obj, kube.Dynamic.Resource(mapping.Resource), nil
+}
+
+func describe(obj *unstructured.Unstructured) string {
+	if obj == nil {
+		return "object"
+	}
+	return fmt.Sprintf("%s %s", obj.GetKind(), obj.GetName())
+}
+
+func identity(obj *unstructured.Unstructured) string {
+	gvk := obj.GroupVersionKind()
+	return schema.GroupKind{Group: gvk.Group, Kind: gvk.Kind}.String() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// refusedKind is a manifest object no cluster call can fix: not an object,
+// or a kind the cluster does not serve.
+type refusedKind struct{ msg string }
+
+// invalidObject is a manifest object the cluster refuses as such.
+type invalidObject struct {
+	index int
+	what  string
+	err   error
+}
+
+var secretsResource = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+
+func (e *refusedKind) Error() string { return e.msg }
+
+func (e *invalidObject) Error() string {
+	return fmt.Sprintf("spec.manifest[%d] %s: %v", e.index, e.what, e.err)
+}

@@ -1,0 +1,83 @@
+package application
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/krake-go/krake/apiserver/api"
+)
+
+// cleanUp removes the application's objects from its cluster, then its
+// finalizer; the record leaves once no finalizer is left.
+func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
+	if !slices.Contains(app.Metadata.Finalizers, Finalizer) {
+		return nil
+	}
+	if app.Status.State != api.StateDeleting {
+		app.Status.State = api.StateDeleting
+		updated, err := c.api.UpdateStatus(ctx, app)
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		app = updated
+	}
+	// Both clusters of a migration may hold objects (once each).
+	clusters := []*api.ResourceRef{app.Status.RunningOn}
+	if migrating(app) || app.Status.RunningOn == nil {
+		clusters = append(clusters, app.Status.ScheduledTo)
+	}
+	for _, ref := range clusters {
+		if err := c.removeFrom(ctx, ref, app); err != nil {
+			return err
+		}
+	}
+	app.Metadata.Finalizers = slices.DeleteFunc(app.Metadata.Finalizers, func(f string) bool { return f == Finalizer })
+	_, err := c.api.Update(ctx, app)
+	if err == nil {
+		c.log.Info("application removed from its cluster", "app", app.Metadata.Namespace+"/"+app.Metadata.Name)
+	}
+	return ignoreNotFound(err)
+}
+
+// removeFrom deletes the objects of app's last applied manifest, and the
+// complete hook's Secrets, from the cluster ref names (nothing when ref is
+// nil or the cluster is gone).
+func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, app *api.Application) error {
+	if ref == nil {
+		return nil
+	}
+	cluster, ok := c.clusters.Get(ref.Namespace, ref.Name)
+	if !ok {
+		return nil
+	}
+	kube, err := c.kube.For(cluster)
+	if err != nil {
+		return err
+	}
+	workloadNamespaces := map[string]bool{}
+	for _, raw := range app.Status.LastAppliedManifest {
+		obj, res, err := c.resourceFor(kube, raw)
+		if err != nil {
+			continue
+		}
+		if _, runsPods := podSpecPath(obj); runsPods {
+			workloadNamespaces[obj.GetNamespace()] = true
+		}
+		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
+		}
+	}
+	// Whether or not the hook is still enabled: it may have been before.
+	secret := completeSecretName(app.Metadata.Name)
+	for ns := range workloadNamespaces {
+		err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Delete(ctx, secret, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete the complete hook's Secret %s/%s from cluster %s: %w", ns, secret, ref.Name, err)
+		}
+	}
+	return nil
+}
