@@ -52,9 +52,32 @@ type source struct {
 	start    func(ctx context.Context) // the kind's own informer; nil when shared
 }
 
+// writer is every API call the collector makes.
+type writer interface {
+	// Delete marks a dependent deleted (gone already is no error).
+	Delete(ctx context.Context, k api.Kind, namespace, name string) error
+	// Release removes cascade_deletion from an object (gone already is no error).
+	Release(ctx context.Context, k api.Kind, namespace, name string) error
+}
+
+// apiWriter writes through the Krake API.
+type apiWriter struct{ c *client.Client }
+
+func (w apiWriter) Delete(ctx context.Context, k api.Kind, namespace, name string) error {
+	_, err := scoped(w.c, k, namespace).Delete(ctx, name, client.WriteOptions{})
+	if client.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+func (w apiWriter) Release(ctx context.Context, k api.Kind, namespace, name string) error {
+	return release(ctx, scoped(w.c, k, namespace), name)
+}
+
 // Controller collects garbage of every kind of the registry.
 type Controller struct {
-	api     *client.Client
+	api     writer
 	sources map[kindKey]*source
 	order   []*source // api.Kinds order, for stable iteration
 	log     *slog.Logger
@@ -64,7 +87,7 @@ type Controller struct {
 // clusters come from the process's shared informers; the other kinds get
 // informers of their own, started by Start.
 func New(c *client.Client, log *slog.Logger, inf *runtime.Informers) *Controller {
-	g := &Controller{api: c, sources: map[kindKey]*source{}, log: log}
+	g := &Controller{api: apiWriter{c}, sources: map[kindKey]*source{}, log: log}
 	for _, k := range api.Kinds {
 		src := &source{kind: k, resource: client.For[api.Object](c, k, "")}
 		switch {
@@ -148,7 +171,7 @@ func (g *Controller) reconcile(ctx context.Context, k api.Kind, key runtime.Key)
 			if m.Deleted != nil {
 				continue // on its way out
 			}
-			if _, err := scoped(g.api, dep.kind, m.Namespace).Delete(ctx, m.Name, client.WriteOptions{}); err != nil && !client.IsNotFound(err) {
+			if err := g.api.Delete(ctx, dep.kind, m.Namespace, m.Name); err != nil {
 				return runtime.Result{}, fmt.Errorf("delete dependent %s %s: %w", dep.kind.Kind, m.Name, err)
 			}
 		}
@@ -156,7 +179,7 @@ func (g *Controller) reconcile(ctx context.Context, k api.Kind, key runtime.Key)
 	if dependents > 0 {
 		return runtime.Result{}, nil // the dependents' removal enqueues us again
 	}
-	return runtime.Result{}, release(ctx, scoped(g.api, k, key.Namespace), key.Name)
+	return runtime.Result{}, g.api.Release(ctx, k, key.Namespace, key.Name)
 }
 
 func scoped(c *client.Client, k api.Kind, namespace string) *client.Resource[api.Object] {

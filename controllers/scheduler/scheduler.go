@@ -29,10 +29,12 @@ import (
 type Controller struct {
 	mu       sync.Mutex
 	rng      *rand.Rand // tie-breaks; guarded by mu
-	api      *client.Client
-	apps     *informer.Informer[*api.Application]
-	clusters *informer.Informer[*api.Cluster]
-	metrics  *metricSource
+	api      writer
+	apps     appCache
+	clusters clusterLister
+	values   metricValues // what a cluster's metrics give now
+	run      func(ctx context.Context)
+	synced   []<-chan struct{}
 	now      func() time.Time
 	attempts map[runtime.Key]attempt // guarded by mu
 	settled  map[runtime.Key]settled // guarded by mu
@@ -73,12 +75,11 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	if opts.Rand == nil {
 		opts.Rand = rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x6b72616b65))
 	}
-	s := &Controller{api: c, apps: inf.Apps, clusters: inf.Clusters, log: log, rng: opts.Rand}
-	s.metrics = newMetricSource(c, log)
-	s.now, s.attempts, s.settled, s.opts = opts.Now, map[runtime.Key]attempt{}, map[runtime.Key]settled{}, opts
-	s.homes = map[string]string{}
-	s.loop = runtime.New("scheduler", s, 2, log)
-	s.apps.AddHandler(func(typ string, app *api.Application) {
+	metrics := newMetricSource(c, log)
+	s := newController(apiWriter{c}, inf.Apps, inf.Clusters, metrics, opts, log)
+	s.run = metrics.run
+	s.synced = append(metrics.synced(), inf.Apps.Synced(), inf.Clusters.Synced())
+	inf.Apps.AddHandler(func(typ string, app *api.Application) {
 		key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
 		if typ == api.Deleted {
 			s.forget(key)
@@ -89,11 +90,11 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	// A new or changed cluster may be the home a waiting app needs.
 	// Only what placement reads counts (labels, custom resources, metrics,
 	// state): a status write of metric values or nodes is not a new home.
-	s.clusters.AddHandler(func(typ string, cl *api.Cluster) {
+	inf.Clusters.AddHandler(func(typ string, cl *api.Cluster) {
 		if !s.homeChanged(typ, cl) {
 			return
 		}
-		for _, app := range s.apps.List() {
+		for _, app := range inf.Apps.List() {
 			if app.Metadata.Namespace == cl.Metadata.Namespace && app.Status.ScheduledTo == nil {
 				key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
 				s.forget(key) // try at once, whatever the back-off said
@@ -101,6 +102,16 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 			}
 		}
 	})
+	return s
+}
+
+// newController wires the scheduler to its dependencies (real ones in New,
+// fakes in tests); opts must hold its defaults.
+func newController(w writer, apps appCache, clusters clusterLister, values metricValues, opts Options, log *slog.Logger) *Controller {
+	s := &Controller{api: w, apps: apps, clusters: clusters, values: values, log: log, rng: opts.Rand,
+		now: opts.Now, attempts: map[runtime.Key]attempt{}, settled: map[runtime.Key]settled{}, homes: map[string]string{}, opts: opts}
+	s.run = func(context.Context) {}
+	s.loop = runtime.New("scheduler", s, 2, log)
 	return s
 }
 
@@ -128,8 +139,8 @@ func (s *Controller) homeChanged(typ string, cl *api.Cluster) bool {
 func (s *Controller) Start(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	wg.Go(func() { s.metrics.run(ctx) })
-	return s.loop.Start(ctx, append(s.metrics.synced(), s.apps.Synced(), s.clusters.Synced())...)
+	wg.Go(func() { s.run(ctx) })
+	return s.loop.Start(ctx, s.synced...)
 }
 
 // Reconcile binds one pending application.
@@ -148,9 +159,7 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	}
 	s.forget(key)
 	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
-	_, err := s.api.Applications(key.Namespace).Subresource(ctx, key.Name, api.SubBinding,
-		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref})
-	if err != nil && !client.IsNotFound(err) {
+	if err := s.api.Bind(ctx, key, ref); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("bind: %w", err)
 	}
 	s.log.Info("bound application", "app", key.String(), "cluster", decision.Chosen)
@@ -168,7 +177,7 @@ func (s *Controller) decide(ctx context.Context, app *api.Application) placement
 		if cl.Metadata.Namespace != app.Metadata.Namespace { // tenants never see each other's clusters
 			continue
 		}
-		values := s.metrics.of(ctx, cl)
+		values := s.values.of(ctx, cl)
 		candidates = append(candidates, placement.Candidate{Cluster: s.recordMetrics(ctx, cl, values), Metrics: values})
 	}
 	s.mu.Lock()
@@ -203,7 +212,7 @@ func (s *Controller) recordMetrics(ctx context.Context, cached *api.Cluster, val
 	}
 	cl := api.DeepCopy(cached)
 	cl.Status.State, cl.Status.MetricsReasons, cl.Status.MetricValues = state, reasons, metricValues
-	if _, err := s.api.Clusters(cl.Metadata.Namespace).UpdateStatus(ctx, cl); err != nil && !client.IsNotFound(err) {
+	if err := s.api.UpdateClusterStatus(ctx, cl); err != nil && !client.IsNotFound(err) {
 		// The decision still uses what was found; the next one writes again.
 		s.log.Info("record cluster metrics", "cluster", informer.Key(cl), "err", err)
 	}
@@ -268,8 +277,7 @@ func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.A
 		return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil
 	}
 	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
-	if _, err := s.api.Applications(key.Namespace).Subresource(ctx, key.Name, api.SubBinding,
-		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref}); err != nil && !client.IsNotFound(err) {
+	if err := s.api.Bind(ctx, key, ref); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("re-bind: %w", err)
 	}
 	s.log.Info("rescheduled application", "app", key.String(), "from", current.Name, "to", decision.Chosen, "constraints_changed", changed)
@@ -309,7 +317,7 @@ func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.
 	if !unchanged || app.Spec.BackoffLimit >= 0 {
 		updated := api.DeepCopy(app)
 		updated.Status.State, updated.Status.Retries, updated.Status.Reason = state, retries, &reason
-		if _, err := s.api.Applications(app.Metadata.Namespace).UpdateStatus(ctx, updated); err != nil {
+		if err := s.api.UpdateAppStatus(ctx, updated); err != nil {
 			if client.IsNotFound(err) {
 				return runtime.Result{}, nil
 			}

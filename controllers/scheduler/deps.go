@@ -1,0 +1,53 @@
+package scheduler
+
+import (
+	"context"
+
+	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/api/placement"
+	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/controllers/runtime"
+)
+
+// The scheduler's few dependencies, declared where they are used, so its
+// Reconcile can be table-tested with a seeded cache and a recording fake
+// (scheduler_test.go proves it against a real API and etcd).
+
+type appCache interface {
+	Get(namespace, name string) (*api.Application, bool)
+}
+
+type clusterLister interface {
+	List() []*api.Cluster
+}
+
+// metricValues gives a cluster's metrics as placement weighs them.
+type metricValues interface {
+	of(ctx context.Context, cl *api.Cluster) []placement.MetricValue
+}
+
+// writer is every API call the scheduler makes.
+type writer interface {
+	Bind(ctx context.Context, app runtime.Key, cluster api.ResourceRef) error
+	UpdateAppStatus(ctx context.Context, app *api.Application) error
+	UpdateClusterStatus(ctx context.Context, cl *api.Cluster) error
+}
+
+// apiWriter writes through the Krake API.
+type apiWriter struct{ c *client.Client }
+
+func (w apiWriter) Bind(ctx context.Context, app runtime.Key, cluster api.ResourceRef) error {
+	_, err := w.c.Applications(app.Namespace).Subresource(ctx, app.Name, api.SubBinding,
+		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: cluster})
+	return err
+}
+
+func (w apiWriter) UpdateAppStatus(ctx context.Context, app *api.Application) error {
+	_, err := w.c.Applications(app.Metadata.Namespace).UpdateStatus(ctx, app)
+	return err
+}
+
+func (w apiWriter) UpdateClusterStatus(ctx context.Context, cl *api.Cluster) error {
+	_, err := w.c.Clusters(cl.Metadata.Namespace).UpdateStatus(ctx, cl)
+	return err
+}
