@@ -121,8 +121,8 @@ func move(ctx context.Context, c *client.Client, app *api.Application) string {
 	if e.Chosen == "" || e.Chosen == current {
 		return name + " is already on the best cluster (" + current + ")"
 	}
-	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: ns, Name: e.Chosen}
-	if _, err := c.Applications(ns).Subresource(ctx, name, api.SubBinding, api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: ref}); err != nil {
+	ref := api.ClusterRef(ns, e.Chosen)
+	if _, err := c.Applications(ns).Subresource(ctx, name, api.SubBinding, api.BindingTo(ref)); err != nil {
 		return "move " + name + " failed: " + err.Error()
 	}
 	return "moving " + name + " to " + e.Chosen

@@ -143,6 +143,16 @@ type Binding struct {
 	Cluster ResourceRef `json:"cluster"`
 }
 
+// BindingTo is the binding of an application to the cluster ref names.
+func BindingTo(cluster ResourceRef) Binding {
+	return Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: cluster}
+}
+
+// ClusterRef is the reference to a cluster of namespace.
+func ClusterRef(namespace, name string) ResourceRef {
+	return ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: namespace, Name: name}
+}
+
 // HookToken is the body of PUT .../complete and .../shutdown.
 type HookToken struct {
 	Token string `json:"token"`

@@ -2,7 +2,7 @@ package server
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -16,12 +16,10 @@ import (
 )
 
 var (
-	appKind           = api.MustKind("kubernetes", "Application")
-	clusterKind       = api.MustKind("kubernetes", "Cluster")
-	metricKind        = api.MustKind("core", "Metric")
-	globalMetricKind  = api.MustKind("core", "GlobalMetric")
-	errNoMetricValue  = fmt.Errorf("no value fetched yet")
-	errNoMetricDefine = fmt.Errorf("unknown metric")
+	appKind          = api.MustKind("kubernetes", "Application")
+	clusterKind      = api.MustKind("kubernetes", "Cluster")
+	metricKind       = api.MustKind("core", "Metric")
+	globalMetricKind = api.MustKind("core", "GlobalMetric")
 )
 
 // tieBreaker is the random source of the explain endpoints' tie-breaks.
@@ -99,28 +97,31 @@ func (s *Server) explain(ctx context.Context, app *api.Application) (placement.E
 	return placement.Explain(app, candidates, s.stickiness, s.ties.rng), nil
 }
 
+// metricValues are a cluster's metrics as the scheduler last recorded
+// them on the cluster (explain fetches nothing), through the same pipeline
+// as the scheduler's decision.
 func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.MetricValue {
-	out := make([]placement.MetricValue, 0, len(cl.Spec.Metrics))
-	for _, ref := range cl.Spec.Metrics {
-		mv := placement.MetricValue{Name: ref.Name, Weight: ref.Weight}
+	metric := func(namespace string, ref api.MetricRef) *api.Metric {
 		kind, ns := globalMetricKind, ""
 		if ref.Namespaced {
-			kind, ns = metricKind, cl.Metadata.Namespace
+			kind, ns = metricKind, namespace
 		}
 		obj, err := s.store.Get(ctx, kind, ns, ref.Name)
-		def, _ := obj.(*api.Metric)
-		value, fetched := cl.Status.MetricValues[ref.Name]
-		switch {
-		case err != nil || def.Spec.Min == nil || def.Spec.Max == nil:
-			mv.Err = fmt.Errorf("%w %s", errNoMetricDefine, ref.Name)
-		case cl.Status.MetricsReasons[ref.Name].Message != "":
-			mv.Err = fmt.Errorf("%s", cl.Status.MetricsReasons[ref.Name].Message)
-		case !fetched:
-			mv.Err = errNoMetricValue
-		default:
-			mv.Min, mv.Max, mv.Value = *def.Spec.Min, *def.Spec.Max, value
+		if err != nil {
+			return nil
 		}
-		out = append(out, mv)
+		def, _ := obj.(*api.Metric)
+		return def
 	}
-	return out
+	recorded := func(ref api.MetricRef, _ *api.Metric) (float64, error) {
+		if reason := cl.Status.MetricsReasons[ref.Name]; reason.Message != "" {
+			return 0, errors.New(reason.Message)
+		}
+		value, fetched := cl.Status.MetricValues[ref.Name]
+		if !fetched {
+			return 0, placement.ErrNoValue
+		}
+		return value, nil
+	}
+	return placement.MetricValues(cl, metric, recorded)
 }

@@ -37,8 +37,7 @@ type writer interface {
 type apiWriter struct{ c *client.Client }
 
 func (w apiWriter) Bind(ctx context.Context, app runtime.Key, cluster api.ResourceRef) error {
-	_, err := w.c.Applications(app.Namespace).Subresource(ctx, app.Name, api.SubBinding,
-		api.Binding{API: "kubernetes", Kind: "ClusterBinding", Cluster: cluster})
+	_, err := w.c.Applications(app.Namespace).Subresource(ctx, app.Name, api.SubBinding, api.BindingTo(cluster))
 	return err
 }
 

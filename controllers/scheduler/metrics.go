@@ -15,24 +15,6 @@ import (
 	"github.com/krake-go/krake/controllers/metrics"
 )
 
-// Why a metric has no value; each maps to a reason code.
-var (
-	errUnknownMetric   = errors.New("unknown metric")
-	errUnknownProvider = errors.New("unknown metrics provider")
-)
-
-// reasonFor turns a metric's error into the cluster's metrics_reasons entry.
-func reasonFor(err error) api.Reason {
-	code := api.ReasonUnreachableMetricsProvider
-	switch {
-	case errors.Is(err, errUnknownMetric):
-		code = api.ReasonUnknownMetric
-	case errors.Is(err, errUnknownProvider):
-		code = api.ReasonUnknownMetricsProvider
-	}
-	return api.Reason{Code: code, Message: err.Error()}
-}
-
 // valueTTL is how long a fetched value serves every app that asks: each
 // metric is fetched once per pass, not once per app and cluster.
 const valueTTL = 5 * time.Second
@@ -76,45 +58,42 @@ func (m *metricSource) synced() []<-chan struct{} {
 	return []<-chan struct{}{m.metrics.Synced(), m.globalMetrics.Synced(), m.providers.Synced(), m.globalProviders.Synced()}
 }
 
-// of returns the values of the metrics a cluster is weighed by.
+// of returns the values of the metrics a cluster is weighed by, fetched
+// from their providers.
 func (m *metricSource) of(ctx context.Context, cl *api.Cluster) []placement.MetricValue {
-	out := make([]placement.MetricValue, 0, len(cl.Spec.Metrics))
-	for _, ref := range cl.Spec.Metrics {
-		mv := placement.MetricValue{Name: ref.Name, Weight: ref.Weight}
-		def, provider, err := m.resolve(cl.Metadata.Namespace, ref)
+	return placement.MetricValues(cl, m.metric, func(ref api.MetricRef, def *api.Metric) (float64, error) {
+		provider, err := m.provider(cl.Metadata.Namespace, ref, def)
 		if err != nil {
-			mv.Err = err
-			out = append(out, mv)
-			continue
+			return 0, err
 		}
-		mv.Min, mv.Max = *def.Spec.Min, *def.Spec.Max
-		mv.Value, mv.Err = m.value(ctx, provider, def.Spec.Provider.Metric)
-		out = append(out, mv)
-	}
-	return out
+		return m.value(ctx, provider, def.Spec.Provider.Metric)
+	})
 }
 
-func (m *metricSource) resolve(namespace string, ref api.MetricRef) (*api.Metric, *api.MetricsProvider, error) {
-	var def *api.Metric
-	var ok bool
+// metric is the definition ref names (Metric in the namespace, or
+// GlobalMetric), nil when there is none.
+func (m *metricSource) metric(namespace string, ref api.MetricRef) *api.Metric {
 	if ref.Namespaced {
-		def, ok = m.metrics.Get(namespace, ref.Name)
-	} else {
-		def, ok = m.globalMetrics.Get("", ref.Name)
+		def, _ := m.metrics.Get(namespace, ref.Name)
+		return def
 	}
-	if !ok || def.Spec.Min == nil || def.Spec.Max == nil {
-		return nil, nil, fmt.Errorf("%w %s", errUnknownMetric, ref.Name)
-	}
+	def, _ := m.globalMetrics.Get("", ref.Name)
+	return def
+}
+
+// provider is the provider a defined metric names.
+func (m *metricSource) provider(namespace string, ref api.MetricRef, def *api.Metric) (*api.MetricsProvider, error) {
 	var provider *api.MetricsProvider
+	var ok bool
 	if ref.Namespaced {
 		provider, ok = m.providers.Get(namespace, def.Spec.Provider.Name)
 	} else {
 		provider, ok = m.globalProviders.Get("", def.Spec.Provider.Name)
 	}
 	if !ok {
-		return nil, nil, fmt.Errorf("metric %s: %w %s", ref.Name, errUnknownProvider, def.Spec.Provider.Name)
+		return nil, fmt.Errorf("metric %s: %w %s", ref.Name, placement.ErrUnknownProvider, def.Spec.Provider.Name)
 	}
-	return def, provider, nil
+	return provider, nil
 }
 
 func (m *metricSource) value(ctx context.Context, provider *api.MetricsProvider, metric string) (float64, error) {

@@ -158,7 +158,7 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		return s.noCandidate(ctx, key, app, decision.Summary())
 	}
 	s.forget(key)
-	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
+	ref := api.ClusterRef(key.Namespace, decision.Chosen)
 	if err := s.api.Bind(ctx, key, ref); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("bind: %w", err)
 	}
@@ -195,7 +195,7 @@ func (s *Controller) recordMetrics(ctx context.Context, cached *api.Cluster, val
 	reasons, metricValues := map[string]api.Reason{}, map[string]float64{}
 	for _, v := range values {
 		if v.Err != nil {
-			reasons[v.Name] = reasonFor(v.Err)
+			reasons[v.Name] = placement.ReasonFor(v.Err)
 		} else {
 			metricValues[v.Name] = v.Value
 		}
@@ -276,7 +276,7 @@ func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.A
 	if decision.Chosen == "" || decision.Chosen == current.Name {
 		return runtime.Result{RequeueAfter: s.opts.RescheduleAfter}, nil
 	}
-	ref := api.ResourceRef{API: "kubernetes", Kind: "Cluster", Namespace: key.Namespace, Name: decision.Chosen}
+	ref := api.ClusterRef(key.Namespace, decision.Chosen)
 	if err := s.api.Bind(ctx, key, ref); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("re-bind: %w", err)
 	}
