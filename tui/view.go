@@ -32,10 +32,10 @@ func NewStyles(r *lipgloss.Renderer) Styles {
 }
 
 func (s Styles) state(state string) lipgloss.Style {
-	switch state {
-	case api.StateRunning, api.StateOnline, api.StateCompleted:
+	switch api.HealthOf(state) {
+	case api.HealthGood:
 		return s.Good
-	case api.StateFailed, api.StateOffline, api.StateUnhealthy, api.StateNotReady, api.StateFailingMetrics, api.StateDegraded:
+	case api.HealthBad:
 		return s.Bad
 	}
 	return s.Busy

@@ -243,6 +243,27 @@ func State(obj Object) string {
 	return st.String()
 }
 
+// Health is how a state reads at a glance (rok colours it, the TUI styles
+// it): good, bad, or on its way.
+type Health int
+
+const (
+	HealthBusy Health = iota // PENDING, CREATING, RECONCILING, MIGRATING, DELETING ...
+	HealthGood               // RUNNING, ONLINE, COMPLETED
+	HealthBad                // FAILED, OFFLINE, UNHEALTHY, NOTREADY, FAILING_METRICS, DEGRADED
+)
+
+// HealthOf is the health of a state of any kind.
+func HealthOf(state string) Health {
+	switch state {
+	case StateRunning, StateOnline, StateCompleted:
+		return HealthGood
+	case StateFailed, StateOffline, StateUnhealthy, StateNotReady, StateFailingMetrics, StateDegraded:
+		return HealthBad
+	}
+	return HealthBusy
+}
+
 // DeepCopy returns an independent copy of obj through JSON.
 func DeepCopy[T Object](obj T) T {
 	data, err := json.Marshal(obj)

@@ -131,16 +131,13 @@ func (p *Printer) cell(c Column, d Doc) string {
 	return v
 }
 
+// healthColors are ANSI colours: green, red, yellow.
+var healthColors = map[api.Health]string{api.HealthGood: "32", api.HealthBad: "31", api.HealthBusy: "33"}
+
 // colorState paints healthy states green, broken ones red and the ones
 // on their way yellow.
 func colorState(state string) string {
-	code := "33" // yellow: PENDING, CREATING, RECONCILING, MIGRATING, DELETING ...
-	switch state {
-	case api.StateRunning, api.StateOnline, api.StateCompleted:
-		code = "32"
-	case api.StateFailed, api.StateOffline, api.StateUnhealthy, api.StateNotReady, api.StateFailingMetrics, api.StateDegraded:
-		code = "31"
-	}
+	code := healthColors[api.HealthOf(state)]
 	return "\x1b[" + code + "m" + state + "\x1b[0m"
 }
 
