@@ -40,6 +40,38 @@ func Check(t *testing.T, pkg string, transitive, direct []Rule) {
 	check(imports, direct, "imports")
 }
 
+// CheckOnly fails t when pkg (with its tests when withTests) depends on a
+// package under scope ("" for every non-standard package) that is not in
+// allowed: an allowlist, for packages whose few dependencies are the point
+// (the wire types, the grammar, the end-to-end tests).
+func CheckOnly(t *testing.T, pkg string, withTests bool, scope string, allowed []string, reason string, tags ...string) {
+	t.Helper()
+	args := []string{"-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}"}
+	if withTests {
+		args = append(args, "-test")
+	}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	under := func(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+	for _, dep := range goList(t, append(args, pkg)...) {
+		// -test lists test variants as "path [pkg.test]" and the test main as "pkg.test".
+		if strings.HasPrefix(dep, "[") || dep == pkg || dep == pkg+".test" || !under(dep, scope) && scope != "" {
+			continue
+		}
+		ok := false
+		for _, a := range allowed {
+			if under(dep, a) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			t.Errorf("%s depends on %s, which is not in its allowlist: %s", pkg, dep, reason)
+		}
+	}
+}
+
 func goList(t *testing.T, args ...string) []string {
 	t.Helper()
 	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
