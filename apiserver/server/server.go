@@ -165,12 +165,7 @@ func New(opts Options) *Server {
 	if s.newUID == nil {
 		s.newUID = newUID
 	}
-	switch s.stickiness = opts.Stickiness; {
-	case s.stickiness == 0:
-		s.stickiness = placement.DefaultStickiness
-	case s.stickiness < 0:
-		s.stickiness = 0
-	}
+	s.stickiness = placement.EffectiveStickiness(opts.Stickiness)
 	if s.authn == nil {
 		s.authn = auth.Static{User: auth.AdminUser}
 	}

@@ -63,12 +63,7 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	if opts.RescheduleAfter == 0 {
 		opts.RescheduleAfter = time.Minute
 	}
-	switch {
-	case opts.Stickiness == 0:
-		opts.Stickiness = placement.DefaultStickiness
-	case opts.Stickiness < 0:
-		opts.Stickiness = 0
-	}
+	opts.Stickiness = placement.EffectiveStickiness(opts.Stickiness)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -24,6 +24,22 @@ import (
 // the score, so apps do not flap between near-equal clusters.
 const DefaultStickiness = 0.1
 
+// NoStickiness, as an option, turns the "runs here already" term off.
+const NoStickiness = -1.0
+
+// EffectiveStickiness is the weight an option means: 0 (unset) is
+// DefaultStickiness, negative (NoStickiness) is none. The scheduler and
+// the API's explain both resolve their option here.
+func EffectiveStickiness(option float64) float64 {
+	switch {
+	case option == 0:
+		return DefaultStickiness
+	case option < 0:
+		return 0
+	}
+	return option
+}
+
 // MetricValue is one metric of a cluster as fetched for this pass.
 type MetricValue struct {
 	Name     string

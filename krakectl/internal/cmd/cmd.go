@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/controllers"
 	"github.com/krake-go/krake/krakectl/internal/app"
@@ -300,7 +301,7 @@ func newController(stderr io.Writer) *cobra.Command {
 // stickinessOption maps the flag to the option, where 0 means the default.
 func stickinessOption(v float64) float64 {
 	if v == 0 {
-		return -1 // none
+		return placement.NoStickiness // the flag's 0 means none; the option's 0 means the default
 	}
 	return v
 }
