@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -150,28 +151,9 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	var tlsConfig, selfTLSConfig *tls.Config
-	if cfg.TLS.Enabled() {
-		var selfCert *selfClientCert
-		if cfg.TLS.RequireClientCert {
-			if selfCert, err = newSelfClientCert(); err != nil {
-				return err
-			}
-		}
-		if tlsConfig, err = serverTLS(cfg.TLS, selfCert); err != nil {
-			return err
-		}
-		if selfTLSConfig, err = selfTLS(cfg.TLS.CertFile); err != nil {
-			return fmt.Errorf("--tls-cert: %w", err)
-		}
-		if selfCert != nil {
-			selfTLSConfig.Certificates = []tls.Certificate{selfCert.cert}
-		}
-		if cfg.ControllerOptions.HookCA == nil {
-			if cfg.ControllerOptions.HookCA, err = defaultHookCA(cfg.TLS); err != nil {
-				return err
-			}
-		}
+	tlsConfig, selfTLSConfig, err := tlsConfigs(&cfg)
+	if err != nil {
+		return err
 	}
 	var sealer *store.Sealer
 	if cfg.Etcd.EncryptionKeyFile != "" {
@@ -200,22 +182,11 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	var authz auth.Authorizer = auth.AllowAll{}
-	var rbac *auth.RBAC
-	var authzReady chan struct{}
-	switch mode {
-	case "always-deny":
-		authz = auth.DenyAll{}
-	case "rbac":
-		rbac = auth.NewRBAC()
-		authzReady = make(chan struct{})
-		feed := &rbacFeed{store: st, cache: cache, rbac: rbac, log: log}
-		rev, err := feed.sync(ctx)
-		if err != nil {
-			return fmt.Errorf("rbac: read the roles: %w", err)
-		}
-		go feed.run(cacheCtx, rev)
-		authz = rbac
+	var feeds sync.WaitGroup // the role feed follows the cache: both end here, in that order
+	defer func() { stopCache(); feeds.Wait() }()
+	authz, rbac, authzReady, err := authorizer(cacheCtx, mode, st, cache, &feeds, log)
+	if err != nil {
+		return err
 	}
 	srv := server.New(server.Options{
 		Authenticator:       authn,
@@ -238,15 +209,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Krake running? pick another address with --listen)", cfg.Listen, err)
 	}
-	// Request bodies have their own deadline in the server; a ReadTimeout
-	// here would also end watch streams.
-	httpServer := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
-	}
+	httpServer := newHTTPServer(srv.Handler(), log)
 	httpServer.RegisterOnShutdown(srv.StopStreams)
 	serveErr := make(chan error, 1)
 	apiURL := "http://" + listener.Addr().String()
@@ -275,21 +238,9 @@ func RunAPI(ctx context.Context, cfg Config) error {
 
 	ctrlCtx, stopControllers := context.WithCancel(ctx)
 	defer stopControllers()
-	ctrlDone := make(chan error, 1)
-	if len(cfg.Controllers) > 0 {
-		clients := map[string]*client.Client{}
-		for _, name := range append([]string{""}, cfg.Controllers...) {
-			if clients[name], err = selfClient(name); err != nil {
-				return err
-			}
-		}
-		clientFor := func(name string) *client.Client { return clients[name] }
-		go func() {
-			ctrlDone <- controllers.Run(ctrlCtx, clientFor, log, cfg.ControllerOptions, cfg.Controllers...)
-		}()
-		log.Info("controllers running", "controllers", cfg.Controllers, "hook_url", hookURL(cfg.ControllerOptions, apiURL))
-	} else {
-		close(ctrlDone)
+	ctrlDone, err := startControllers(ctrlCtx, cfg, selfClient, log, apiURL)
+	if err != nil {
+		return err
 	}
 
 	select {
@@ -304,17 +255,114 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	// Controllers stop first: their watches would hold the server open.
 	stopControllers()
 	<-ctrlDone
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	if err := shutdown(httpServer, serveErr, cfg.ShutdownTimeout, log); err != nil {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// shutdown finishes in-flight requests within timeout, then closes what
+// is left, and returns the serving error, if any.
+func shutdown(httpServer *http.Server, serveErr <-chan error, timeout time.Duration, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+	if err := httpServer.Shutdown(ctx); err != nil {
 		log.Warn("shutdown timed out; closing connections", "err", err)
 		_ = httpServer.Close()
 	}
 	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	log.Info("stopped")
 	return nil
+}
+
+// newHTTPServer is the API's HTTP server. Request bodies have their own
+// deadline in the server; a ReadTimeout here would also end watch streams.
+func newHTTPServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+}
+
+// tlsConfigs builds the API's TLS configuration and how Krake's own
+// in-process clients trust it (and, with --require-client-cert, the
+// transport certificate they present); it sets the hook CA default. Both
+// are nil over plain HTTP.
+func tlsConfigs(cfg *Config) (serverConfig, selfConfig *tls.Config, err error) {
+	if !cfg.TLS.Enabled() {
+		return nil, nil, nil
+	}
+	var selfCert *selfClientCert
+	if cfg.TLS.RequireClientCert {
+		if selfCert, err = newSelfClientCert(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if serverConfig, err = serverTLS(cfg.TLS, selfCert); err != nil {
+		return nil, nil, err
+	}
+	if selfConfig, err = selfTLS(cfg.TLS.CertFile); err != nil {
+		return nil, nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	if selfCert != nil {
+		selfConfig.Certificates = []tls.Certificate{selfCert.cert}
+	}
+	if cfg.ControllerOptions.HookCA == nil {
+		if cfg.ControllerOptions.HookCA, err = defaultHookCA(cfg.TLS); err != nil {
+			return nil, nil, err
+		}
+	}
+	return serverConfig, selfConfig, nil
+}
+
+// authorizer builds the mode's authorizer. For rbac it loads the roles
+// before the API serves and follows them in a goroutine owned by feeds
+// (it ends with ctx); ready closes once the base roles are in (see
+// ensureBaseRoles), nil for the other modes.
+func authorizer(ctx context.Context, mode string, st *store.Store, cache *watchcache.Cache, feeds *sync.WaitGroup, log *slog.Logger) (
+	authz auth.Authorizer, rbac *auth.RBAC, ready chan struct{}, err error) {
+	switch mode {
+	case "always-deny":
+		return auth.DenyAll{}, nil, nil, nil
+	case "rbac":
+		rbac = auth.NewRBAC()
+		feed := &rbacFeed{store: st, cache: cache, rbac: rbac, log: log}
+		rev, err := feed.sync(ctx)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("rbac: read the roles: %w", err)
+		}
+		feeds.Go(func() { feed.run(ctx, rev) })
+		return rbac, rbac, make(chan struct{}), nil
+	}
+	return auth.AllowAll{}, nil, nil, nil
+}
+
+// startControllers runs the configured controllers in this process, each
+// with its own identity's client, until ctx ends; done reports their end
+// (at once when there are none).
+func startControllers(ctx context.Context, cfg Config, selfClient func(name string) (*client.Client, error), log *slog.Logger, apiURL string) (<-chan error, error) {
+	done := make(chan error, 1)
+	if len(cfg.Controllers) == 0 {
+		close(done)
+		return done, nil
+	}
+	clients := map[string]*client.Client{}
+	for _, name := range append([]string{""}, cfg.Controllers...) {
+		c, err := selfClient(name)
+		if err != nil {
+			return nil, err
+		}
+		clients[name] = c
+	}
+	clientFor := func(name string) *client.Client { return clients[name] }
+	go func() { done <- controllers.Run(ctx, clientFor, log, cfg.ControllerOptions, cfg.Controllers...) }()
+	log.Info("controllers running", "controllers", cfg.Controllers, "hook_url", hookURL(cfg.ControllerOptions, apiURL))
+	return done, nil
 }
 
 // openEtcd returns a client of the external cluster, or starts the
