@@ -26,6 +26,12 @@ type Kind struct {
 	Namespaced   bool     // false for Global* kinds and RBAC
 	Subresources []string // status, binding, ...
 	New          func() Object
+	// ReadyState is the state a wait for "ready" waits for (?blocking,
+	// rok's --wait): RUNNING, ONLINE; "" for kinds without one.
+	ReadyState string
+	// Placement: the kind has the placement explanation routes
+	// (.../{name}/placement, .../placements).
+	Placement bool
 }
 
 // HasSubresource reports whether sub is served for this kind.
@@ -44,9 +50,10 @@ func (k Kind) String() string { return k.API + "/" + k.Kind }
 // Kinds is the registry of every kind the API serves.
 var Kinds = []Kind{
 	{API: "kubernetes", Kind: "Application", Plural: "applications", Namespaced: true,
-		Subresources: []string{SubStatus, SubBinding, SubComplete, SubShutdown, SubRetry}, New: newApplication},
+		Subresources: []string{SubStatus, SubBinding, SubComplete, SubShutdown, SubRetry}, New: newApplication,
+		ReadyState: StateRunning, Placement: true},
 	{API: "kubernetes", Kind: "Cluster", Plural: "clusters", Namespaced: true,
-		Subresources: []string{SubStatus}, New: newCluster},
+		Subresources: []string{SubStatus}, New: newCluster, ReadyState: StateOnline},
 	{API: "core", Kind: "Metric", Plural: "metrics", Namespaced: true, New: newMetric("Metric")},
 	{API: "core", Kind: "GlobalMetric", Plural: "globalmetrics", New: newMetric("GlobalMetric")},
 	{API: "core", Kind: "MetricsProvider", Plural: "metricsproviders", Namespaced: true,

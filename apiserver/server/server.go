@@ -261,7 +261,7 @@ func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc
 		rt := route{verb: "update", api: k.API, resource: k.Plural + "/" + sub, path: item + "/" + sub}
 		handle(http.MethodPut, rt, s.subresource(k, sub))
 	}
-	if k.Kind == "Application" {
+	if k.Placement {
 		// Why this cluster (and not the others): for a stored app, and for
 		// an app spec as a dry run. "placements" is its own collection, as
 		// httprouter forbids a static segment beside :name.

@@ -178,10 +178,8 @@ func parseBlocking(r *http.Request, k api.Kind, forDelete bool) (*string, error)
 		switch {
 		case forDelete:
 			state = api.StateDeleted
-		case k.Kind == "Application":
-			state = api.StateRunning
-		case k.Kind == "Cluster":
-			state = api.StateOnline
+		case k.ReadyState != "":
+			state = k.ReadyState
 		default:
 			return nil, nil
 		}

@@ -387,8 +387,8 @@ func createAliases(spec Spec) []string {
 }
 
 func defaultState(k api.Kind) string {
-	if k.Kind == "Cluster" {
-		return api.StateOnline
+	if k.ReadyState != "" {
+		return k.ReadyState
 	}
 	return api.StateRunning
 }
