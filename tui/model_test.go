@@ -187,7 +187,9 @@ func TestUpdate_detailsAskForTheExplanation(t *testing.T) {
 	}
 	m, _ = send(m, cmds[1]())
 	view := m.View()
-	for _, want := range []string{"PLACEMENT", "cluster-1        chosen   score 0.800  heat=0.8", "cluster-2        rejected cluster is OFFLINE"} {
+	// The rows are rok's (placement.Explanation.Rows): the same words in both.
+	for _, want := range []string{"PLACEMENT", "cluster-1        chosen               score 0.800  heat=0.8 (0.80×1)",
+		"cluster-2        rejected (state)     cluster is OFFLINE"} {
 		if !strings.Contains(view, want) {
 			t.Errorf("detail lacks %q:\n%s", want, view)
 		}

@@ -387,28 +387,12 @@ func (m Model) placementLines(appKey string) []string {
 		return []string{"  no cluster in the namespace"}
 	}
 	var out []string
-	for _, c := range msg.explanation.Clusters {
-		line := "  " + fit(c.Cluster, 16) + " "
-		switch {
-		case c.Cluster == msg.explanation.Chosen:
-			line += "chosen   "
-		case c.Verdict.Passed:
-			line += "passed   "
-		default:
-			line += "rejected "
+	for _, r := range msg.explanation.Rows() {
+		line := "  " + fit(r.Cluster, 16) + " " + fit(r.Result, 20) + " "
+		if r.Score != "-" {
+			line += "score " + r.Score + "  "
 		}
-		if c.Score != nil {
-			line += fmt.Sprintf("score %.3f", c.Score.Total)
-			for _, part := range c.Score.Parts {
-				line += fmt.Sprintf("  %s=%g", part.Name, part.Value)
-			}
-			if c.Score.Current && c.Score.Sticky > 0 {
-				line += fmt.Sprintf("  (runs here: stickiness %g)", c.Score.Sticky)
-			}
-		} else {
-			line += c.Verdict.Reason
-		}
-		out = append(out, fit(line, m.width))
+		out = append(out, fit(line+strings.Join(r.Why, "  "), m.width))
 	}
 	return out
 }

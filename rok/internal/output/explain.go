@@ -21,38 +21,13 @@ func (p *Printer) PrintExplanation(w io.Writer, e *placement.Explanation) error 
 	if p.opts.NoHeaders {
 		header = nil
 	}
+	sep := ", "
+	if p.opts.TTY {
+		sep = "\n"
+	}
 	rows := make([][]string, 0, len(e.Clusters))
-	for _, c := range e.Clusters {
-		result, score, why := "passed", "-", ""
-		switch {
-		case !c.Verdict.Passed:
-			result, why = "rejected ("+c.Verdict.Filter+")", c.Verdict.Reason
-		case c.Cluster == e.Chosen:
-			result = "chosen"
-		}
-		if s := c.Score; s != nil {
-			score = fmt.Sprintf("%.3f", s.Total)
-			var parts []string
-			for _, m := range s.Parts {
-				parts = append(parts, fmt.Sprintf("%s=%g (%.2f×%g)", m.Name, m.Value, m.Normalized, m.Weight))
-			}
-			if len(parts) == 0 {
-				parts = append(parts, "no metrics")
-			}
-			if s.Sticky > 0 {
-				if s.Current {
-					parts = append(parts, fmt.Sprintf("stickiness 1×%g (runs here)", s.Sticky))
-				} else {
-					parts = append(parts, fmt.Sprintf("stickiness 0×%g", s.Sticky))
-				}
-			}
-			sep := ", "
-			if p.opts.TTY {
-				sep = "\n"
-			}
-			why = strings.Join(parts, sep)
-		}
-		rows = append(rows, []string{c.Cluster, result, score, why})
+	for _, r := range e.Rows() {
+		rows = append(rows, []string{r.Cluster, r.Result, r.Score, strings.Join(r.Why, sep)})
 	}
 	if len(rows) == 0 {
 		_, err := fmt.Fprintln(w, "No cluster in the namespace: register one with rok kube cluster register -k KUBECONFIG.")
