@@ -5,8 +5,10 @@ package iostreams
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/term"
 )
@@ -77,6 +79,36 @@ func (s *IOStreams) ColorEnabled() bool { return s.color }
 
 // CanSpin reports whether a spinner may be drawn on ErrOut.
 func (s *IOStreams) CanSpin() bool { return s.spinners }
+
+// Spin shows a spinner saying what (with the seconds so far) on ErrOut
+// while fn runs, when ErrOut is a terminal; the line is cleared before
+// Spin returns fn's error.
+func (s *IOStreams) Spin(what string, fn func() error) error {
+	if !s.spinners {
+		return fn()
+	}
+	done, cleared := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(cleared)
+		frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+		start := time.Now()
+		ticker := time.NewTicker(100 * time.Millisecond)
+		defer ticker.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				fmt.Fprint(s.ErrOut, "\r\033[K")
+				return
+			case <-ticker.C:
+				fmt.Fprintf(s.ErrOut, "\r%s %s (%ds)", frames[i%len(frames)], what, int(time.Since(start).Seconds()))
+			}
+		}
+	}()
+	err := fn()
+	close(done)
+	<-cleared
+	return err
+}
 
 // TerminalWidth is the width of the output terminal (80 when unknown).
 func (s *IOStreams) TerminalWidth() int { return s.width }

@@ -6,7 +6,6 @@ package resource
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -243,33 +242,6 @@ func (w *waitFlags) options() (client.WriteOptions, error) {
 	return client.WriteOptions{Blocking: strings.ToUpper(w.state), Timeout: w.timeout.Seconds()}, nil
 }
 
-// waiting shows a spinner on a terminal while fn runs.
-func waiting(f *cmdutil.Factory, what string, fn func() error) error {
-	if !f.IO.CanSpin() {
-		return fn()
-	}
-	done := make(chan struct{})
-	go func() {
-		frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-		start := time.Now()
-		ticker := time.NewTicker(100 * time.Millisecond)
-		defer ticker.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-done:
-				fmt.Fprint(f.IO.ErrOut, "\r\033[K")
-				return
-			case <-ticker.C:
-				fmt.Fprintf(f.IO.ErrOut, "\r%s %s (%ds)", frames[i%len(frames)], what, int(time.Since(start).Seconds()))
-			}
-		}
-	}()
-	err := fn()
-	close(done)
-	time.Sleep(10 * time.Millisecond)
-	return err
-}
-
 // writeFlags are the flags every write verb shares: -o, --dry-run and,
 // for kinds with a state, --wait[=STATE] and --timeout.
 type writeFlags struct {
@@ -306,7 +278,7 @@ func (w *writeFlags) run(cmd *cobra.Command, f *cmdutil.Factory, spec Spec, name
 		return err
 	}
 	var obj api.Object
-	err = waiting(f, fmt.Sprintf("waiting for %s to be %s", name, opts.Blocking), func() error {
+	err = f.IO.Spin(fmt.Sprintf("waiting for %s to be %s", name, opts.Blocking), func() error {
 		obj, err = write(cmd.Context(), res, opts)
 		return err
 	})
@@ -447,20 +419,8 @@ func newDelete(f *cmdutil.Factory, spec Spec) *cobra.Command {
 // the table is redrawn; otherwise each change is printed once (a row, or
 // an event line with -o json).
 func watchList(ctx context.Context, f *cmdutil.Factory, k api.Kind, res *client.Resource[api.Object], printer *output.Printer, list *api.List[api.Object], selector, name string) error {
-	current := slices.Clone(list.Items)
-	redraw := func() error {
-		if f.IO.IsStdoutTTY() && !printer.IsStructured() {
-			fmt.Fprint(f.IO.Out, "\033[H\033[2J")
-		}
-		return printer.PrintList(f.IO.Out, k, anys(current))
-	}
-	if printer.Format() == "json" {
-		for _, obj := range current {
-			if err := output.WriteEvent(f.IO.Out, api.Added, obj); err != nil {
-				return err
-			}
-		}
-	} else if err := redraw(); err != nil {
+	live, err := printer.NewWatch(f.IO.Out, f.IO.IsStdoutTTY(), k, list.Items)
+	if err != nil {
 		return err
 	}
 	for ev := range res.Watch(ctx, client.WatchOptions{ResourceVersion: list.Metadata.ResourceVersion, LabelSelector: selector}) {
@@ -470,32 +430,8 @@ func watchList(ctx context.Context, f *cmdutil.Factory, k api.Kind, res *client.
 		if name != "" && ev.Object.GetMetadata().Name != name {
 			continue
 		}
-		key := ev.Object.GetMetadata().Namespace + "/" + ev.Object.GetMetadata().Name
-		i := slices.IndexFunc(current, func(o api.Object) bool {
-			return o.GetMetadata().Namespace+"/"+o.GetMetadata().Name == key
-		})
-		switch {
-		case ev.Type == api.Deleted && i >= 0:
-			current = slices.Delete(current, i, i+1)
-		case ev.Type != api.Deleted && i >= 0:
-			current[i] = ev.Object
-		case ev.Type != api.Deleted:
-			current = append(current, ev.Object)
-		}
-		switch {
-		case printer.Format() == "json":
-			err := output.WriteEvent(f.IO.Out, ev.Type, ev.Object)
-			if err != nil {
-				return err
-			}
-		case f.IO.IsStdoutTTY():
-			if err := redraw(); err != nil {
-				return err
-			}
-		default:
-			if err := printer.PrintList(f.IO.Out, k, []any{ev.Object}); err != nil {
-				return err
-			}
+		if err := live.Event(ev.Type, ev.Object); err != nil {
+			return err
 		}
 	}
 	return ctx.Err()
