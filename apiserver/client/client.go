@@ -73,20 +73,17 @@ func New(baseURL string, opts Options) (*Client, error) {
 // BaseURL is the API's URL.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// APIError is a non-2xx answer, from the server's problem+json.
+// APIError is a non-2xx answer: the server's problem document (or, for
+// an answer that is not one, its status and text).
 type APIError struct {
-	Status int
-	Type   string
-	Title  string
-	Detail string
-	Errors []api.FieldError
+	api.Problem
 	// retry is set for answers the server asks to retry (429, and 503
 	// with Retry-After); retryAfter is how long to wait.
 	retry      bool
 	retryAfter time.Duration
-	// Problem is the problem document as the server sent it (nil when the
-	// answer was not one), for callers that pass it on to scripts.
-	Problem []byte
+	// Document is the problem document as the server sent it (nil when
+	// the answer was not one), for callers that pass it on to scripts.
+	Document []byte
 }
 
 func (e *APIError) Error() string {
@@ -265,23 +262,18 @@ func isConnectionError(err error) bool {
 
 func readAPIError(resp *http.Response) error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	apiErr := &APIError{Status: resp.StatusCode, retryAfter: time.Second}
+	apiErr := &APIError{retryAfter: time.Second}
 	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
 	if err == nil && secs >= 0 {
 		apiErr.retryAfter = min(time.Duration(secs)*time.Second, 10*time.Second)
 	}
 	apiErr.retry = resp.StatusCode == http.StatusTooManyRequests || (resp.StatusCode == http.StatusServiceUnavailable && err == nil)
-	var problem struct {
-		Type   string           `json:"type"`
-		Title  string           `json:"title"`
-		Detail string           `json:"detail"`
-		Errors []api.FieldError `json:"errors"`
-	}
-	if json.Unmarshal(data, &problem) == nil && problem.Title != "" {
-		apiErr.Type, apiErr.Title, apiErr.Detail, apiErr.Errors = problem.Type, problem.Title, problem.Detail, problem.Errors
-		apiErr.Problem = data
+	if json.Unmarshal(data, &apiErr.Problem) == nil && apiErr.Title != "" {
+		apiErr.Status = resp.StatusCode
+		apiErr.Document = data
 		return apiErr
 	}
+	apiErr.Problem = api.Problem{Status: resp.StatusCode}
 	apiErr.Title = http.StatusText(resp.StatusCode)
 	apiErr.Detail = strings.TrimSpace(string(data))
 	if len(apiErr.Detail) > 200 {

@@ -201,14 +201,7 @@ func (r *Resource[T]) decodeEvent(line []byte) (ev Event[T], stop error, err err
 	}
 	if raw.Type == "ERROR" {
 		apiErr := &APIError{}
-		var p struct {
-			Status int    `json:"status"`
-			Title  string `json:"title"`
-			Detail string `json:"detail"`
-			Type   string `json:"type"`
-		}
-		_ = json.Unmarshal(raw.Object, &p)
-		apiErr.Status, apiErr.Title, apiErr.Detail, apiErr.Type = p.Status, p.Title, p.Detail, p.Type
+		_ = json.Unmarshal(raw.Object, &apiErr.Problem)
 		return ev, apiErr, nil
 	}
 	obj := r.newObject()

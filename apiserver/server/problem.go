@@ -14,16 +14,9 @@ import (
 	"github.com/krake-go/krake/apiserver/store"
 )
 
-// Problem is an RFC 7807 problem document, the body of every error.
-type Problem struct {
-	Type      string          `json:"type"`
-	Title     string          `json:"title"`
-	Status    int             `json:"status"`
-	Detail    string          `json:"detail"`
-	Instance  string          `json:"instance"`
-	Errors    api.FieldErrors `json:"errors,omitempty"`     // 422: which fields and why
-	RequestID string          `json:"request_id,omitempty"` // 500: find it in the log
-}
+// Problem is the problem document (one type, api.Problem, shared with
+// the client).
+type Problem = api.Problem
 
 // Problem titles. Where the original Krake has a title for a condition,
 // ours is the same (scripts match on it); for the conditions the original

@@ -61,7 +61,7 @@ func TestReconcile(t *testing.T) {
 				cl.Status.MetricsReasons = map[string]api.Reason{"heat": {Code: api.ReasonUnknownMetric, Message: "no such metric"}}
 			}, wantRequeue: interval},
 		{name: "deleted before the write: no error", cluster: func(*api.Cluster) {}, probe: online,
-			writeErr: &client.APIError{Status: 404}, wantWrites: []string{api.StateOnline}},
+			writeErr: &client.APIError{Problem: api.Problem{Status: 404}}, wantWrites: []string{api.StateOnline}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -129,11 +129,11 @@ func credentialsSent(r config.Resolved) string {
 // printProblem writes the server's problem document as JSON or YAML when
 // the command's output is one of those; it reports whether it did.
 func printProblem(w io.Writer, apiErr *client.APIError, format string) bool {
-	if len(apiErr.Problem) == 0 || (format != "json" && format != "yaml") {
+	if len(apiErr.Document) == 0 || (format != "json" && format != "yaml") {
 		return false
 	}
 	var doc any
-	if json.Unmarshal(apiErr.Problem, &doc) != nil {
+	if json.Unmarshal(apiErr.Document, &doc) != nil {
 		return false
 	}
 	var out []byte
