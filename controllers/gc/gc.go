@@ -20,24 +20,9 @@ import (
 
 // cache is what the collector reads of one kind's informer.
 type cache interface {
-	get(namespace, name string) (api.Object, bool)
-	list() []api.Object
-	synced() <-chan struct{}
-}
-
-// typed adapts an informer of a concrete kind (the shared ones of
-// applications and clusters) to cache.
-type typed[T api.Object] struct{ inf *informer.Informer[T] }
-
-func (c typed[T]) get(namespace, name string) (api.Object, bool) { return c.inf.Get(namespace, name) }
-func (c typed[T]) synced() <-chan struct{}                       { return c.inf.Synced() }
-func (c typed[T]) list() []api.Object {
-	items := c.inf.List()
-	out := make([]api.Object, len(items))
-	for i, obj := range items {
-		out[i] = obj
-	}
-	return out
+	Get(namespace, name string) (api.Object, bool)
+	List() []api.Object
+	Synced() <-chan struct{}
 }
 
 // kindKey identifies a kind in owner references.
@@ -90,19 +75,14 @@ func New(c *client.Client, log *slog.Logger, inf *runtime.Informers) *Controller
 	g := &Controller{api: apiWriter{c}, sources: map[kindKey]*source{}, log: log}
 	for _, k := range api.Kinds {
 		src := &source{kind: k, resource: client.For[api.Object](c, k, "")}
-		switch {
-		case k.API == "kubernetes" && k.Kind == "Application":
-			src.cache = typed[*api.Application]{inf.Apps}
-			inf.Apps.AddHandler(func(_ string, obj *api.Application) { g.changed(obj) })
-		case k.API == "kubernetes" && k.Kind == "Cluster":
-			src.cache = typed[*api.Cluster]{inf.Clusters}
-			inf.Clusters.AddHandler(func(_ string, obj *api.Cluster) { g.changed(obj) })
-		default:
+		shared, ok := inf.Shared(k)
+		if !ok {
 			own := informer.New(src.resource, log)
-			own.AddHandler(func(_ string, obj api.Object) { g.changed(obj) })
-			src.cache = typed[api.Object]{own}
+			shared = runtime.Generic(own)
 			src.start = func(ctx context.Context) { _ = own.Start(ctx) }
 		}
+		shared.AddHandler(func(_ string, obj api.Object) { g.changed(obj) })
+		src.cache = shared
 		kind := k
 		src.loop = runtime.New("gc-"+k.Plural, runtime.ReconcilerFunc(func(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 			return g.reconcile(ctx, kind, key)
@@ -143,7 +123,7 @@ func (g *Controller) Start(ctx context.Context) error {
 	}
 	synced := make([]<-chan struct{}, 0, len(g.order))
 	for _, src := range g.order {
-		synced = append(synced, src.cache.synced())
+		synced = append(synced, src.cache.Synced())
 	}
 	for _, src := range g.order {
 		wg.Go(func() { _ = src.loop.Start(ctx, synced...) })
@@ -155,14 +135,14 @@ func (g *Controller) Start(ctx context.Context) error {
 // reconcile deletes the dependents of a deleted object, then releases it.
 func (g *Controller) reconcile(ctx context.Context, k api.Kind, key runtime.Key) (runtime.Result, error) {
 	src := g.sources[kindKey{k.API, k.Kind}]
-	obj, ok := src.cache.get(key.Namespace, key.Name)
+	obj, ok := src.cache.Get(key.Namespace, key.Name)
 	if !ok || obj.GetMetadata().Deleted == nil || !slices.Contains(obj.GetMetadata().Finalizers, api.FinalizerCascadeDeletion) {
 		return runtime.Result{}, nil
 	}
 	ref := api.Ref(obj)
 	dependents := 0
 	for _, dep := range g.order {
-		for _, d := range dep.cache.list() {
+		for _, d := range dep.cache.List() {
 			m := d.GetMetadata()
 			if !slices.Contains(m.Owners, ref) {
 				continue

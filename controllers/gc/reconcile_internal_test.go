@@ -14,7 +14,7 @@ import (
 // fakeCache is a seeded cache of one kind.
 type fakeCache []api.Object
 
-func (f fakeCache) get(namespace, name string) (api.Object, bool) {
+func (f fakeCache) Get(namespace, name string) (api.Object, bool) {
 	for _, obj := range f {
 		if m := obj.GetMetadata(); m.Namespace == namespace && m.Name == name {
 			return obj, true
@@ -22,8 +22,8 @@ func (f fakeCache) get(namespace, name string) (api.Object, bool) {
 	}
 	return nil, false
 }
-func (f fakeCache) list() []api.Object { return f }
-func (f fakeCache) synced() <-chan struct{} {
+func (f fakeCache) List() []api.Object { return f }
+func (f fakeCache) Synced() <-chan struct{} {
 	ch := make(chan struct{})
 	close(ch)
 	return ch

@@ -30,3 +30,43 @@ func (i *Informers) Run(ctx context.Context) {
 	wg.Go(func() { _ = i.Clusters.Start(ctx) })
 	wg.Wait()
 }
+
+// Cache is a kind-generic view of an informer: what code written for
+// every kind (the garbage collector) reads and follows.
+type Cache interface {
+	Get(namespace, name string) (api.Object, bool)
+	List() []api.Object
+	Synced() <-chan struct{}
+	AddHandler(func(typ string, obj api.Object))
+}
+
+// Shared is the process's shared informer of kind k, as a Cache; false
+// when k has none (then a controller runs its own).
+func (i *Informers) Shared(k api.Kind) (Cache, bool) {
+	switch k.String() {
+	case i.Apps.Kind().String():
+		return Generic(i.Apps), true
+	case i.Clusters.Kind().String():
+		return Generic(i.Clusters), true
+	}
+	return nil, false
+}
+
+// Generic views an informer of a concrete kind as a Cache.
+func Generic[T api.Object](inf *informer.Informer[T]) Cache { return generic[T]{inf} }
+
+type generic[T api.Object] struct{ inf *informer.Informer[T] }
+
+func (g generic[T]) Get(namespace, name string) (api.Object, bool) { return g.inf.Get(namespace, name) }
+func (g generic[T]) Synced() <-chan struct{}                       { return g.inf.Synced() }
+func (g generic[T]) AddHandler(h func(typ string, obj api.Object)) {
+	g.inf.AddHandler(func(typ string, obj T) { h(typ, obj) })
+}
+func (g generic[T]) List() []api.Object {
+	items := g.inf.List()
+	out := make([]api.Object, len(items))
+	for i, obj := range items {
+		out[i] = obj
+	}
+	return out
+}

@@ -36,6 +36,9 @@ func New[T api.Object](resource *client.Resource[T], log *slog.Logger) *Informer
 	return &Informer[T]{resource: resource, log: log, items: map[string]T{}, synced: make(chan struct{})}
 }
 
+// Kind is the kind the informer caches.
+func (i *Informer[T]) Kind() api.Kind { return i.resource.Kind() }
+
 // AddHandler registers h; add handlers before Start.
 func (i *Informer[T]) AddHandler(h Handler[T]) { i.handlers = append(i.handlers, h) }
 
