@@ -37,6 +37,7 @@ func Main(args []string, version string) int {
 // Run runs rok with a prepared Factory (tests use buffers and a fixed clock).
 func Run(ctx context.Context, f *cmdutil.Factory, version string, args []string) int {
 	cmd := root.New(f, version)
+	markUsageErrors(cmd)
 	cmd.SetArgs(JoinPairFlags(args))
 	cmd.SetIn(f.IO.In)
 	cmd.SetOut(f.IO.Out)
@@ -71,7 +72,7 @@ func outputFormat(cmd *cobra.Command) string {
 func printError(w io.Writer, err error, f *cmdutil.Factory, format string) int {
 	var apiErr *client.APIError
 	switch {
-	case cmdutil.IsFlagError(err) || isCobraUsageError(err):
+	case cmdutil.IsFlagError(err):
 		fmt.Fprintln(w, "Error:", err)
 		return cmdutil.ExitUsage
 	case client.IsUnreachable(err):
@@ -151,16 +152,57 @@ func printProblem(w io.Writer, apiErr *client.APIError, format string) bool {
 	return true
 }
 
-// isCobraUsageError recognises cobra's own argument and flag errors.
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, prefix := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "flag needs an argument",
-		"invalid argument", "accepts ", "requires at least", "requires at most", "required flag", "if any flags in the group"} {
-		if strings.HasPrefix(msg, prefix) {
-			return true
+// markUsageErrors makes cobra's own usage errors FlagErrors where they
+// arise (flag parsing, argument counts, an unknown command), so rok tells
+// them apart by type, not by matching cobra's message text.
+func markUsageErrors(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		switch {
+		case c.Args != nil:
+			validate := c.Args
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if err := validate(cmd, args); err != nil {
+					return &cmdutil.FlagError{Err: err}
+				}
+				return nil
+			}
+		case !c.HasParent() && c.RunE == nil && c.Run == nil:
+			// Cobra's own unknown-command check, as a FlagError: the root
+			// runs, showing its help, or refusing what names no command.
+			c.Args = cobra.ArbitraryArgs
+			c.RunE = func(cmd *cobra.Command, args []string) error {
+				if err := unknownCommand(cmd, args); err != nil {
+					return err
+				}
+				return cmd.Help()
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
 		}
 	}
-	return false
+	walk(root)
+}
+
+// unknownCommand refuses arguments that name no subcommand, in cobra's
+// words (with its suggestions).
+func unknownCommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's default
+	}
+	if suggestions := cmd.SuggestionsFor(args[0]); len(suggestions) > 0 {
+		msg += "\n\nDid you mean this?\n"
+		for _, s := range suggestions {
+			msg += "\t" + s + "\n"
+		}
+	}
+	return &cmdutil.FlagError{Err: errors.New(msg)}
 }
 
 // pairFlags take two values (`--metric NAME WEIGHT`, `-m NAME VALUE`), as

@@ -41,6 +41,8 @@ func TestErrors(t *testing.T) {
 		{"missing name", nil, []string{"kube", "app", "get"}, 2, []string{"give the name of the application"}},
 		{"unknown flag", nil, []string{"kube", "app", "list", "--colour"}, 2, []string{"unknown flag: --colour"}},
 		{"unknown command", nil, []string{"kube", "apps", "frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
+		{"unknown top-level command, with cobra's suggestion", nil, []string{"kub"}, 2, []string{`unknown command "kub" for "rok"`, "Did you mean this?\n\tkube"}},
+		{"too many arguments", nil, []string{"version", "extra"}, 2, []string{`unknown command "extra" for "rok version"`}},
 		{"bad output format", nil, []string{"kube", "app", "list", "-o", "xml"}, 2, []string{`-o "xml" is not a format`}},
 		{"bad jsonpath", nil, []string{"kube", "app", "list", "-o", "jsonpath={.items[}"}, 2, []string{"-o jsonpath"}},
 		{"conflicting flags", nil, []string{"kube", "app", "update", "exists", "--enable-migration", "--disable-migration"}, 2,
