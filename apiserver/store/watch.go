@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -68,30 +67,21 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 					if ev.PrevKv == nil {
 						continue
 					}
-					obj, err := s.decode(k, ev.PrevKv)
-					if err != nil {
-						continue
-					}
-					obj.GetMetadata().ResourceVersion = strconv.FormatInt(ev.Kv.ModRevision, 10)
 					// A deletion carries its own revision.
 					prev := &mvccpb.KeyValue{Key: ev.PrevKv.Key, Value: ev.PrevKv.Value, ModRevision: ev.Kv.ModRevision}
-					item, err := s.itemOf(k, prev)
+					obj, item, err := s.watched(k, prev)
 					if err != nil {
 						continue
 					}
 					event = Event{Type: api.Deleted, Object: obj, Revision: ev.Kv.ModRevision, Data: item.Data}
 				default:
-					obj, err := s.decode(k, ev.Kv)
+					obj, item, err := s.watched(k, ev.Kv)
 					if err != nil {
 						continue
 					}
 					typ := api.Modified
 					if ev.IsCreate() {
 						typ = api.Added
-					}
-					item, err := s.itemOf(k, ev.Kv)
-					if err != nil {
-						continue
 					}
 					event = Event{Type: typ, Object: obj, Revision: ev.Kv.ModRevision, Data: item.Data}
 				}
@@ -105,4 +95,19 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 		}
 	}()
 	return out
+}
+
+// watched is an event's object both ways: the stored JSON as served (with
+// its resource_version, secrets opened) and the object decoded from that,
+// so each stored value is opened and parsed once, as a list does.
+func (s *Store) watched(k api.Kind, kv *mvccpb.KeyValue) (api.Object, Item, error) {
+	item, err := s.itemOf(k, kv)
+	if err != nil {
+		return nil, Item{}, err
+	}
+	obj, err := item.Decode(k)
+	if err != nil {
+		return nil, Item{}, err
+	}
+	return obj, item, nil
 }
