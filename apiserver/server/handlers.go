@@ -116,7 +116,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		if dryRun {
 			return s.writeObject(w, r, k, obj)
 		}
-		item, err := s.store.CreateItem(r.Context(), k, obj)
+		item, err := s.store.Create(r.Context(), k, obj)
 		if err != nil {
 			return storeError(err, k, m.Namespace, m.Name, 0)
 		}

@@ -76,7 +76,7 @@ func TestSeal_secretsEncryptedAtRest(t *testing.T) {
 	s := store.New(client, store.Options{Sealer: sealer(t, key(1))})
 	ctx := t.Context()
 	events := s.Watch(ctx, clusterKind, "ns", 0)
-	item, err := s.CreateItem(ctx, clusterKind, secretCluster("edge"))
+	item, err := s.Create(ctx, clusterKind, secretCluster("edge"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,15 +120,15 @@ func TestSeal_rotationAndOldData(t *testing.T) {
 	client := storetest.RunEtcd(t)
 	ctx := t.Context()
 	plain := store.New(client, store.Options{})
-	if err := plain.Create(ctx, clusterKind, secretCluster("before")); err != nil {
+	if _, err := plain.Create(ctx, clusterKind, secretCluster("before")); err != nil {
 		t.Fatal(err)
 	}
 	old := store.New(client, store.Options{Sealer: sealer(t, key(1))})
-	if err := old.Create(ctx, clusterKind, secretCluster("old-key")); err != nil {
+	if _, err := old.Create(ctx, clusterKind, secretCluster("old-key")); err != nil {
 		t.Fatal(err)
 	}
 	rotated := store.New(client, store.Options{Sealer: sealer(t, key(2), key(1))})
-	if err := rotated.Create(ctx, clusterKind, secretCluster("new-key")); err != nil {
+	if _, err := rotated.Create(ctx, clusterKind, secretCluster("new-key")); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"before", "old-key", "new-key"} {

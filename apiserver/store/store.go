@@ -128,15 +128,9 @@ func ParseResourceVersion(rv string) (int64, error) {
 }
 
 // Create stores a new object; ErrAlreadyExists when the key is taken. On
-// success obj.metadata.resource_version is the new revision.
-func (s *Store) Create(ctx context.Context, k api.Kind, obj api.Object) error {
-	_, err := s.CreateItem(ctx, k, obj)
-	return err
-}
-
-// CreateItem is Create that also returns the stored JSON, so the caller
-// can answer without encoding the object again.
-func (s *Store) CreateItem(ctx context.Context, k api.Kind, obj api.Object) (Item, error) {
+// success obj.metadata.resource_version is the new revision, and the item
+// is the stored JSON, so the caller can answer without encoding again.
+func (s *Store) Create(ctx context.Context, k api.Kind, obj api.Object) (Item, error) {
 	key := s.keyOf(k, obj)
 	value, err := s.encode(k, obj)
 	if err != nil {

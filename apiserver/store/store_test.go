@@ -48,7 +48,7 @@ func TestStore_CreateGet(t *testing.T) {
 	s, client := newStore(t)
 	ctx := t.Context()
 	app := newApp("ns", "echo")
-	if err := s.Create(ctx, appKind, app); err != nil {
+	if _, err := s.Create(ctx, appKind, app); err != nil {
 		t.Fatal(err)
 	}
 	// The key layout is part of the contract (DESIGN §3).
@@ -66,7 +66,7 @@ func TestStore_CreateGet(t *testing.T) {
 	if got.GetMetadata().ResourceVersion != app.Metadata.ResourceVersion || got.GetMetadata().Labels["n"] != "echo" {
 		t.Errorf("Get = %+v, want the created object", got.GetMetadata())
 	}
-	if err := s.Create(ctx, appKind, newApp("ns", "echo")); !errors.Is(err, store.ErrAlreadyExists) {
+	if _, err := s.Create(ctx, appKind, newApp("ns", "echo")); !errors.Is(err, store.ErrAlreadyExists) {
 		t.Errorf("second Create = %v, want ErrAlreadyExists", err)
 	}
 	if _, err := s.Get(ctx, appKind, "other", "echo"); !errors.Is(err, store.ErrNotFound) {
@@ -74,7 +74,7 @@ func TestStore_CreateGet(t *testing.T) {
 	}
 	role := roleKind.New().(*api.Role)
 	role.Metadata.Name = "admin"
-	if err := s.Create(ctx, roleKind, role); err != nil {
+	if _, err := s.Create(ctx, roleKind, role); err != nil {
 		t.Fatal(err)
 	}
 	if resp, _ := client.Get(ctx, "/core/roles/admin"); len(resp.Kvs) != 1 {
@@ -86,11 +86,11 @@ func TestStore_ListPagingIsOneSnapshot(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	for i := range 10 {
-		if err := s.Create(ctx, appKind, newApp("a", fmt.Sprintf("app-%02d", i))); err != nil {
+		if _, err := s.Create(ctx, appKind, newApp("a", fmt.Sprintf("app-%02d", i))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Create(ctx, appKind, newApp("b", "other")); err != nil {
+	if _, err := s.Create(ctx, appKind, newApp("b", "other")); err != nil {
 		t.Fatal(err)
 	}
 	first, err := s.List(ctx, appKind, "a", store.ListOptions{Limit: 4})
@@ -101,7 +101,7 @@ func TestStore_ListPagingIsOneSnapshot(t *testing.T) {
 		t.Fatalf("first page: %d items, continue %q; want 4 and a token", len(first.Items), first.Continue)
 	}
 	// A write between pages must not show up: pages are read at one revision.
-	if err := s.Create(ctx, appKind, newApp("a", "app-99")); err != nil {
+	if _, err := s.Create(ctx, appKind, newApp("a", "app-99")); err != nil {
 		t.Fatal(err)
 	}
 	names := itemNames(t, first)
@@ -155,7 +155,7 @@ func TestStore_UpdateConflict(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	app := newApp("ns", "echo")
-	if err := s.Create(ctx, appKind, app); err != nil {
+	if _, err := s.Create(ctx, appKind, app); err != nil {
 		t.Fatal(err)
 	}
 	created := rev(t, app)
@@ -182,7 +182,7 @@ func TestStore_UpdateRemovesDeletedWithoutFinalizers(t *testing.T) {
 	app := newApp("ns", "echo")
 	app.Metadata.Finalizers = []string{"x"}
 	app.Metadata.Deleted = api.NewTimePtr(time.Now())
-	if err := s.Create(ctx, appKind, app); err != nil {
+	if _, err := s.Create(ctx, appKind, app); err != nil {
 		t.Fatal(err)
 	}
 	app.Metadata.Finalizers = []string{}
@@ -199,7 +199,7 @@ func TestStore_DeletePrecondition(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := t.Context()
 	app := newApp("ns", "echo")
-	if err := s.Create(ctx, appKind, app); err != nil {
+	if _, err := s.Create(ctx, appKind, app); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Delete(ctx, appKind, "ns", "echo", rev(t, app)+100); !errors.Is(err, store.ErrConflict) {
@@ -219,7 +219,7 @@ func TestStore_DeletePrecondition(t *testing.T) {
 func TestStore_GuaranteedUpdateUnderContention(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := t.Context()
-	if err := s.Create(ctx, appKind, newApp("ns", "echo")); err != nil {
+	if _, err := s.Create(ctx, appKind, newApp("ns", "echo")); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -246,7 +246,7 @@ func TestStore_WatchResumesAfterRevision(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	app := newApp("ns", "echo")
-	if err := s.Create(ctx, appKind, app); err != nil {
+	if _, err := s.Create(ctx, appKind, app); err != nil {
 		t.Fatal(err)
 	}
 	after := rev(t, app)
@@ -281,7 +281,7 @@ func TestStore_WatchCompacted(t *testing.T) {
 	var last int64
 	for i := range 3 {
 		app := newApp("ns", fmt.Sprintf("a%d", i))
-		if err := s.Create(ctx, appKind, app); err != nil {
+		if _, err := s.Create(ctx, appKind, app); err != nil {
 			t.Fatal(err)
 		}
 		last = rev(t, app)

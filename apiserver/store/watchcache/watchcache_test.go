@@ -43,7 +43,7 @@ func (e *env) create(ns, name string) int64 {
 	app.Metadata.Namespace, app.Metadata.Name = ns, name
 	app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c"}})
 	api.Normalize(apps, app)
-	item, err := e.st.CreateItem(e.t.Context(), apps, app)
+	item, err := e.st.Create(e.t.Context(), apps, app)
 	if err != nil {
 		e.t.Fatal(err)
 	}
