@@ -23,6 +23,13 @@ func (DenyAll) Authorize(_ context.Context, a Attributes) error {
 	return fmt.Errorf("%w: the server allows nothing (--authorization always-deny)", ErrForbidden)
 }
 
+// ChangeNotifier is implemented by authorizers whose decisions change
+// (RBAC as roles and bindings change): the channel is closed at the next
+// change, so a long-lived stream can decide again then, and only then.
+type ChangeNotifier interface {
+	Changed() <-chan struct{}
+}
+
 // NamespaceFilter is implemented by authorizers that can say in which
 // namespaces a user may do something, for lists and watches across
 // namespaces: only objects of those namespaces are shown.
@@ -43,16 +50,18 @@ type RBAC struct {
 	byUser   map[string][]api.RoleRule
 	byGroup  map[string][]api.RoleRule
 	bindings map[string]bool // names of the bindings in the index
+	changed  chan struct{}   // closed, and replaced, by each Update
 }
 
 var (
 	_ Authorizer      = (*RBAC)(nil)
 	_ NamespaceFilter = (*RBAC)(nil)
+	_ ChangeNotifier  = (*RBAC)(nil)
 )
 
 // NewRBAC returns an RBAC that knows no role yet (only system:masters).
 func NewRBAC() *RBAC {
-	return &RBAC{byUser: map[string][]api.RoleRule{}, byGroup: map[string][]api.RoleRule{}}
+	return &RBAC{byUser: map[string][]api.RoleRule{}, byGroup: map[string][]api.RoleRule{}, changed: make(chan struct{})}
 }
 
 // Update compiles roles and bindings into the index.
@@ -82,7 +91,16 @@ func (a *RBAC) Update(roles []*api.Role, bindings []*api.RoleBinding) {
 	}
 	a.mu.Lock()
 	a.byUser, a.byGroup, a.bindings = byUser, byGroup, names
+	close(a.changed)
+	a.changed = make(chan struct{})
 	a.mu.Unlock()
+}
+
+// Changed is closed by the next Update: streams re-check their right then.
+func (a *RBAC) Changed() <-chan struct{} {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.changed
 }
 
 // HasBindings reports whether the index holds bindings of all these names.

@@ -66,12 +66,22 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 	}
 	ticker := time.NewTicker(heartbeat)
 	defer ticker.Stop()
-	// A watch of one namespace (or of a global kind) ends within a second
-	// of its user losing the right, even when no event comes.
-	recheck := time.NewTicker(time.Second)
-	defer recheck.Stop()
-	if ns == "" && k.Namespaced {
-		recheck.Stop() // a watch across namespaces filters each event instead
+	// A watch of one namespace (or of a global kind) ends as soon as its
+	// user loses the right, even when no event comes: it decides again
+	// whenever the authorizer's rules change. A watch across namespaces
+	// filters each event instead.
+	notifier, _ := s.authz.(auth.ChangeNotifier)
+	var rulesChanged <-chan struct{} // nil: the decision never changes
+	if notifier != nil && !(ns == "" && k.Namespaced) {
+		rulesChanged = notifier.Changed()
+	}
+	stillAllowed := func() error {
+		return s.authz.Authorize(ctx, auth.Attributes{User: user, Verb: "watch", API: k.API, Resource: k.Plural, Namespace: ns})
+	}
+	if rulesChanged != nil {
+		if err := stillAllowed(); err != nil { // a change between the request's check and now
+			return end(err)
+		}
 	}
 	for {
 		select {
@@ -82,8 +92,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 				return err
 			}
 			flush()
-		case <-recheck.C:
-			if err := s.authz.Authorize(ctx, auth.Attributes{User: user, Verb: "watch", API: k.API, Resource: k.Plural, Namespace: ns}); err != nil {
+		case <-rulesChanged:
+			rulesChanged = notifier.Changed()
+			if err := stillAllowed(); err != nil {
 				return end(err)
 			}
 		case ev, ok := <-events:
