@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -32,18 +31,7 @@ func TestKeystone(t *testing.T) {
 	krake := framework.StartKrake(t, "", "--token-auth-file", tokens, "--keystone-url", keystone.URL, "--controllers=", "--log-level", "debug")
 	call := func(method, path string, header http.Header, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, krake.URL+path, strings.NewReader(body))
-		req.Header = header.Clone()
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return krake.Do(t, method, path, header, body)
 	}
 	xAuth := func(token string) http.Header { return http.Header{"X-Auth-Token": {token}} }
 	bearer := func(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }

@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"encoding/base64"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,23 +41,10 @@ func TestOIDC(t *testing.T) {
 	// only --oidc-client-id's, so the expiry case uses its own Krake.
 	krake := framework.StartKrakeTLS(t, certs, "--token-auth-file", tokens, "--controllers=",
 		"--oidc-issuer-url", op.Issuer, "--oidc-client-id", "krake", "--oidc-ca-file", certs.CA, "--log-level", "debug")
-	httpClient := &http.Client{Transport: &http.Transport{TLSClientConfig: certs.ClientTLS(t, false)}, Timeout: 10 * time.Second}
+	target := krake // which Krake call talks to
 	call := func(method, path, token, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, krake.URL+path, strings.NewReader(body))
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := httpClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return target.Do(t, method, path, framework.Bearer(token), body)
 	}
 
 	alice := op.IDToken(t, krakeClient, "alice", "pw-alice", "groups")
@@ -135,8 +120,7 @@ func TestOIDC(t *testing.T) {
 	shortKrake := framework.StartKrakeTLS(t, certs, "--token-auth-file", tokens, "--controllers=",
 		"--oidc-issuer-url", op.Issuer, "--oidc-client-id", shortClient.ID, "--oidc-ca-file", certs.CA)
 	short := op.IDToken(t, shortClient, "alice", "pw-alice")
-	krakeURL := krake.URL
-	krake.URL = shortKrake.URL
+	target = shortKrake
 	if code, body := call("GET", "/me", short, ""); code != 200 {
 		t.Errorf("a fresh short-lived token: /me = %d %s, want 200", code, body)
 	}
@@ -151,7 +135,7 @@ func TestOIDC(t *testing.T) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	krake.URL = krakeURL
+	target = krake
 
 	// No token, whole or as its signature, is in Krake's log.
 	for _, token := range []string{alice, bob, rotated, short, tampered} {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,18 +30,7 @@ func TestRBAC_revokedMidWatch(t *testing.T) {
 	krake := framework.StartKrake(t, "", "--token-auth-file", tokens, "--controllers=")
 	call := func(token, method, path, body string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest(method, krake.URL+path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return krake.Do(t, method, path, framework.Bearer(token), body)
 	}
 	mustRoot := func(method, path, body string) {
 		t.Helper()

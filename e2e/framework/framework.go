@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -277,4 +278,40 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Do sends one request to Krake, over its TLS when it has one, with
+// header and a JSON body ("" for none), and returns the status and body.
+func (k *Krake) Do(t testing.TB, method, path string, header http.Header, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, k.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	c := &http.Client{Timeout: 30 * time.Second}
+	if k.TLS != nil {
+		c.Transport = &http.Transport{TLSClientConfig: k.TLS}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Bearer is a header carrying token as a bearer token (none for "").
+func Bearer(token string) http.Header {
+	if token == "" {
+		return http.Header{}
+	}
+	return http.Header{"Authorization": {"Bearer " + token}}
 }
