@@ -33,7 +33,10 @@ func BaseRoles() []api.Object {
 	return objs
 }
 
-var separator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+var (
+	separator   = regexp.MustCompile(`(?m)^---[ \t]*$`)
+	placeholder = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+)
 
 // Parse reads YAML documents separated by "---" (a JSON document is
 // YAML too). Each needs api and kind; name says where an error is.
@@ -96,7 +99,7 @@ func kindList() string {
 // value is an error, so a template is never loaded half filled in.
 func Expand(data []byte, vars map[string]string) ([]byte, error) {
 	var missing []string
-	out := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`).ReplaceAllFunc(data, func(m []byte) []byte {
+	out := placeholder.ReplaceAllFunc(data, func(m []byte) []byte {
 		key := string(m[2 : len(m)-1])
 		v, ok := vars[key]
 		if !ok {
