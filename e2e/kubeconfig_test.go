@@ -3,9 +3,9 @@
 package e2e
 
 import (
-	"encoding/json"
 	"os"
 
+	json "github.com/go-json-experiment/json/v1"
 	"sigs.k8s.io/yaml"
 )
 

@@ -6,13 +6,13 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/muesli/termenv"
 	"sigs.k8s.io/yaml"
 

@@ -1,6 +1,6 @@
 package api
 
-import "encoding/json"
+import json "github.com/go-json-experiment/json/v1"
 
 // Application states.
 const (

@@ -4,10 +4,12 @@
 // client, rok, the TUI and the controllers can share it without pulling in
 // server code.
 //
-// JSON on the API's hot paths (request and stored objects, the client's
-// answers) goes through github.com/go-json-experiment/json/v1: the
+// All of Krake's JSON (server, store, client, watch, controllers, rok, the
+// TUI) goes through one engine, github.com/go-json-experiment/json/v1: the
 // encoding/json API and semantics on the engine that becomes encoding/json/v2,
-// about twice as fast to decode (see docs/benchmarks.md).
+// about twice as fast to decode (see docs/benchmarks.md). The types carry
+// that engine's methods only (MarshalJSONTo), so encoding/json would write
+// them wrongly: apiserver/deptest forbids importing it.
 package api
 
 import (
@@ -37,15 +39,8 @@ func NewTimePtr(t time.Time) *Time {
 	return &v
 }
 
-func (t Time) MarshalJSON() ([]byte, error) {
-	if t.IsZero() {
-		return []byte("null"), nil
-	}
-	return t.appendJSON(make([]byte, 0, len(TimeLayout)+2)), nil
-}
-
-// MarshalJSONTo is MarshalJSON for the API's JSON engine, without an
-// intermediate allocation.
+// MarshalJSONTo writes TimeLayout (null when zero) without an intermediate
+// allocation.
 func (t Time) MarshalJSONTo(enc *jsontext.Encoder) error {
 	if t.IsZero() {
 		return enc.WriteToken(jsontext.Null)
@@ -162,13 +157,8 @@ type (
 	}
 )
 
-// MarshalJSON writes an empty namespace as null (encoding/json callers).
-func (m Metadata) MarshalJSON() ([]byte, error) {
-	return json.Marshal(metadataJSON{plainMetadata(m), nullIfEmpty(m.Namespace)})
-}
-
-// MarshalJSONTo is MarshalJSON for the API's JSON engine, which then writes
-// the fields straight into its output rather than re-reading returned bytes.
+// MarshalJSONTo writes an empty namespace as null, straight into the
+// engine's output rather than through returned bytes.
 func (m Metadata) MarshalJSONTo(enc *jsontext.Encoder) error {
 	return jsonv2.MarshalEncode(enc, metadataJSON{plainMetadata(m), nullIfEmpty(m.Namespace)})
 }
@@ -179,10 +169,6 @@ type ResourceRef struct {
 	Namespace string `json:"namespace"`
 	Kind      string `json:"kind"`
 	Name      string `json:"name"`
-}
-
-func (r ResourceRef) MarshalJSON() ([]byte, error) {
-	return json.Marshal(resourceRefJSON{plainResourceRef(r), nullIfEmpty(r.Namespace)})
 }
 
 func (r ResourceRef) MarshalJSONTo(enc *jsontext.Encoder) error {

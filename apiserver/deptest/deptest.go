@@ -40,6 +40,36 @@ func Check(t *testing.T, pkg string, transitive, direct []Rule) {
 	check(imports, direct, "imports")
 }
 
+// CheckNoImport fails t when a package matching pattern (a go list pattern
+// such as "mod/...") imports a forbidden prefix in its code or, with
+// withTests, in its tests: for a rule that holds everywhere, such as the one
+// JSON engine.
+func CheckNoImport(t *testing.T, pattern string, withTests bool, rules []Rule, tags ...string) {
+	t.Helper()
+	format := "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}"
+	if withTests {
+		format += "{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}"
+	}
+	args := []string{"-f", format}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	out, err := exec.Command("go", append(append([]string{"list"}, args...), pattern)...).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pattern, err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, imp := range fields[1:] {
+			for _, rule := range rules {
+				if imp == rule.Prefix || strings.HasPrefix(imp, rule.Prefix+"/") {
+					t.Errorf("%s imports %s: %s", fields[0], imp, rule.Reason)
+				}
+			}
+		}
+	}
+}
+
 // CheckOnly fails t when pkg (with its tests when withTests) depends on a
 // package under scope ("" for every non-standard package) that is not in
 // allowed: an allowlist, for packages whose few dependencies are the point

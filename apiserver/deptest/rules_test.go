@@ -33,6 +33,7 @@ func TestRules(t *testing.T) {
 		ctrl       = "controllers talk to the API over HTTP only, so each can run alone"
 		ui         = "the TUI reaches Krake through the client only, and knows nothing of rok"
 		cli        = "rok is a client: it talks to the API over HTTP only"
+		jsonEngine = "all of Krake's JSON goes through github.com/go-json-experiment/json/v1; the api types carry only its MarshalJSONTo, so encoding/json would write them wrongly"
 		e2e        = "end-to-end tests drive the real binaries; they use only what any client may (api, client) and their framework"
 	)
 	tests := []struct {
@@ -60,6 +61,9 @@ func TestRules(t *testing.T) {
 		{pkg: mod + "/e2e", withTests: true, tags: true, allowWhy: e2e,
 			scope: mod, allow: []string{mod + "/apiserver/api", mod + "/apiserver/client", mod + "/e2e/framework"}},
 	}
+	t.Run("one JSON engine", func(t *testing.T) {
+		deptest.CheckNoImport(t, mod+"/...", true, forbid(jsonEngine, "encoding/json"), "e2e")
+	})
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
 			if tt.forbid != nil || tt.direct != nil {

@@ -2,12 +2,13 @@ package metrics_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/controllers/metrics"

@@ -2,10 +2,10 @@ package application
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/krake-go/krake/apiserver/api"

@@ -4,12 +4,12 @@
 package kubeclient
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"sync"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
