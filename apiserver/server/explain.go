@@ -36,7 +36,7 @@ func newTieBreaker() *tieBreaker {
 // cluster's verdict for a stored application.
 func (s *Server) explainApplication(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
 	ns, name := p.ByName("namespace"), p.ByName("name")
-	obj, err := s.store.Get(r.Context(), appKind, ns, name)
+	obj, err := s.load(r.Context(), appKind, ns, name)
 	if err != nil {
 		return storeError(err, appKind, ns, name, 0)
 	}
@@ -106,7 +106,7 @@ func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.
 		if ref.Namespaced {
 			kind, ns = metricKind, namespace
 		}
-		obj, err := s.store.Get(ctx, kind, ns, ref.Name)
+		obj, err := s.load(ctx, kind, ns, ref.Name)
 		if err != nil {
 			return nil
 		}

@@ -130,7 +130,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 func (s *Server) get(k api.Kind) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
 		ns, name := p.ByName("namespace"), p.ByName("name")
-		item, err := s.store.GetItem(r.Context(), k, ns, name)
+		item, err := s.store.Get(r.Context(), k, ns, name)
 		if err != nil {
 			return storeError(err, k, ns, name, 0)
 		}
@@ -449,7 +449,7 @@ func (s *Server) delete(k api.Kind) handlerFunc {
 			return err
 		}
 		if dryRun {
-			obj, err := s.store.Get(ctx, k, ns, name)
+			obj, err := s.load(ctx, k, ns, name)
 			if err != nil {
 				return storeError(err, k, ns, name, 0)
 			}
@@ -506,4 +506,13 @@ func withTimeout(ctx context.Context, r *http.Request) (context.Context, context
 	}
 	c, cancel := context.WithTimeout(ctx, d)
 	return c, cancel, nil
+}
+
+// load reads one stored object, typed.
+func (s *Server) load(ctx context.Context, k api.Kind, namespace, name string) (api.Object, error) {
+	item, err := s.store.Get(ctx, k, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	return item.Decode(k)
 }

@@ -89,7 +89,7 @@ func TestSeal_secretsEncryptedAtRest(t *testing.T) {
 	if !strings.Contains(raw, "krake:enc:v1:") || !strings.Contains(raw, "https://127.0.0.1:6443") {
 		t.Errorf("etcd value should hold ciphertext for the secrets and the rest in clear: %s", raw)
 	}
-	got, err := s.Get(ctx, clusterKind, "ns", "edge")
+	got, err := getObject(ctx, s, clusterKind, "ns", "edge")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestSeal_secretsEncryptedAtRest(t *testing.T) {
 	if user["token"] != secretToken || user["client-key-data"] != secretKey || user["exec"].(map[string]any)["args"].([]any)[0] != secretExec {
 		t.Errorf("Get gave %v, want the secrets in clear", user)
 	}
-	fromItem, err := s.GetItem(ctx, clusterKind, "ns", "edge")
+	fromItem, err := s.Get(ctx, clusterKind, "ns", "edge")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func TestSeal_rotationAndOldData(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"before", "old-key", "new-key"} {
-		got, err := rotated.Get(ctx, clusterKind, "ns", name)
+		got, err := getObject(ctx, rotated, clusterKind, "ns", name)
 		if err != nil || userOf(t, got)["token"] != secretToken {
 			t.Errorf("after rotation %s: %v", name, err)
 		}
@@ -142,10 +142,10 @@ func TestSeal_rotationAndOldData(t *testing.T) {
 	}
 	// Only the new key: the old-key object no longer opens.
 	newOnly := store.New(client, store.Options{Sealer: sealer(t, key(2))})
-	if _, err := newOnly.Get(ctx, clusterKind, "ns", "old-key"); !errors.Is(err, store.ErrSealed) {
+	if _, err := getObject(ctx, newOnly, clusterKind, "ns", "old-key"); !errors.Is(err, store.ErrSealed) {
 		t.Errorf("reading with a key set that lacks its key: %v, want ErrSealed", err)
 	}
-	if _, err := plain.Get(ctx, clusterKind, "ns", "new-key"); err == nil || !strings.Contains(err.Error(), "--encryption-key-file") {
+	if _, err := getObject(ctx, plain, clusterKind, "ns", "new-key"); err == nil || !strings.Contains(err.Error(), "--encryption-key-file") {
 		t.Errorf("reading encrypted data without a key: %v, want an error naming --encryption-key-file", err)
 	}
 }

@@ -160,18 +160,6 @@ func (s *Store) Create(ctx context.Context, k api.Kind, obj api.Object) (Item, e
 	return Item{Data: data, Revision: resp.Header.Revision}, nil
 }
 
-// Get reads one object.
-func (s *Store) Get(ctx context.Context, k api.Kind, namespace, name string) (api.Object, error) {
-	resp, err := s.client.Get(ctx, s.Key(k, namespace, name))
-	if err != nil {
-		return nil, wrapEtcd(err)
-	}
-	if len(resp.Kvs) == 0 {
-		return nil, ErrNotFound
-	}
-	return s.decode(k, resp.Kvs[0])
-}
-
 // ListOptions select and page a list.
 type ListOptions struct {
 	Limit    int64  // at most this many items; 0 means all
@@ -334,8 +322,9 @@ func (s *Store) itemOf(k api.Kind, kv *mvccpb.KeyValue) (Item, error) {
 	return Item{Data: data, Revision: kv.ModRevision}, nil
 }
 
-// GetItem reads one object as JSON.
-func (s *Store) GetItem(ctx context.Context, k api.Kind, namespace, name string) (Item, error) {
+// Get reads one object as its stored JSON (secrets opened, revision set);
+// Item.Decode turns it into a typed object.
+func (s *Store) Get(ctx context.Context, k api.Kind, namespace, name string) (Item, error) {
 	resp, err := s.client.Get(ctx, s.Key(k, namespace, name))
 	if err != nil {
 		return Item{}, wrapEtcd(err)
@@ -428,11 +417,15 @@ type MutateFunc func(current api.Object) error
 // the caller asked for that exact version, so a newer one is ErrConflict.
 func (s *Store) GuaranteedUpdate(ctx context.Context, k api.Kind, namespace, name string, expectedRev int64, mutate MutateFunc) (obj api.Object, removed bool, err error) {
 	for {
-		current, err := s.Get(ctx, k, namespace, name)
+		item, err := s.Get(ctx, k, namespace, name)
 		if err != nil {
 			return nil, false, err
 		}
-		rev, _ := ParseResourceVersion(current.GetMetadata().ResourceVersion)
+		current, err := item.Decode(k)
+		if err != nil {
+			return nil, false, err
+		}
+		rev := item.Revision
 		if expectedRev > 0 && rev != expectedRev {
 			return nil, false, ErrConflict
 		}

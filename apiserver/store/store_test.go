@@ -59,7 +59,7 @@ func TestStore_CreateGet(t *testing.T) {
 	if got := strconv.FormatInt(resp.Kvs[0].ModRevision, 10); got != app.Metadata.ResourceVersion {
 		t.Errorf("resource_version = %s, want the mod revision %s", app.Metadata.ResourceVersion, got)
 	}
-	got, err := s.Get(ctx, appKind, "ns", "echo")
+	got, err := getObject(ctx, s, appKind, "ns", "echo")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestStore_CreateGet(t *testing.T) {
 	if _, err := s.Create(ctx, appKind, newApp("ns", "echo")); !errors.Is(err, store.ErrAlreadyExists) {
 		t.Errorf("second Create = %v, want ErrAlreadyExists", err)
 	}
-	if _, err := s.Get(ctx, appKind, "other", "echo"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := getObject(ctx, s, appKind, "other", "echo"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get in another namespace = %v, want ErrNotFound", err)
 	}
 	role := roleKind.New().(*api.Role)
@@ -167,7 +167,7 @@ func TestStore_UpdateConflict(t *testing.T) {
 	if _, err := s.Update(ctx, appKind, app, created); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("Update with a stale revision = %v, want ErrConflict", err)
 	}
-	got, _ := s.Get(ctx, appKind, "ns", "echo")
+	got, _ := getObject(ctx, s, appKind, "ns", "echo")
 	if got.GetMetadata().Labels["v"] != "1" {
 		t.Errorf("label v = %q after a failed update, want 1", got.GetMetadata().Labels["v"])
 	}
@@ -190,7 +190,7 @@ func TestStore_UpdateRemovesDeletedWithoutFinalizers(t *testing.T) {
 	if err != nil || !removed {
 		t.Fatalf("Update = removed %v, %v; want the record removed", removed, err)
 	}
-	if _, err := s.Get(ctx, appKind, "ns", "echo"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := getObject(ctx, s, appKind, "ns", "echo"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("Get after removal = %v, want ErrNotFound", err)
 	}
 }
@@ -235,7 +235,7 @@ func TestStore_GuaranteedUpdateUnderContention(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	got, _ := s.Get(ctx, appKind, "ns", "echo")
+	got, _ := getObject(ctx, s, appKind, "ns", "echo")
 	if n := len(got.GetMetadata().Labels); n != 21 {
 		t.Errorf("labels after 20 concurrent updates = %d, want 21 (none lost)", n)
 	}
@@ -296,4 +296,13 @@ func TestStore_WatchCompacted(t *testing.T) {
 	if !errors.Is(ev.Err, store.ErrCompacted) {
 		t.Errorf("watch from a compacted revision: %+v, want ErrCompacted", ev)
 	}
+}
+
+// getObject reads one object, typed.
+func getObject(ctx context.Context, s *store.Store, k api.Kind, namespace, name string) (api.Object, error) {
+	item, err := s.Get(ctx, k, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	return item.Decode(k)
 }
