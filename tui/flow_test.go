@@ -17,11 +17,12 @@ import (
 func TestFlow(t *testing.T) {
 	rec := &recorder{}
 	m := newTestModel(rec)
+	objects := m.objects.(*memObjects)
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(80, 24))
-	tm.Send(clusterMsg{api.Added, cluster("demo", "cluster-1", api.StateOnline, nil)})
-	tm.Send(appMsg{api.Added, app("demo", "echo-demo", api.StatePending, "", nil)})
+	tm.Send(objects.feed(clusterMsg{api.Added, cluster("demo", "cluster-1", api.StateOnline, nil)}))
+	tm.Send(objects.feed(appMsg{api.Added, app("demo", "echo-demo", api.StatePending, "", nil)}))
 	waitFor(t, tm, "APPLICATIONS (1)")
-	tm.Send(appMsg{api.Modified, app("demo", "echo-demo", api.StateRunning, "cluster-1", nil)})
+	tm.Send(objects.feed(appMsg{api.Modified, app("demo", "echo-demo", api.StateRunning, "cluster-1", nil)}))
 	waitFor(t, tm, "PENDING → RUNNING")
 
 	tm.Send(tea.KeyMsg{Type: tea.KeyEnter})

@@ -5,14 +5,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
+	keymap "github.com/krake-go/krake/tui/keys"
+	"github.com/krake-go/krake/tui/render"
+	"github.com/krake-go/krake/tui/styles"
 )
 
 // Messages: everything that happens outside Update arrives as one of these.
 type (
+	// appMsg and clusterMsg say that the cache changed (the informers
+	// applied the event before sending it); Update records transitions.
 	appMsg struct {
 		typ string
 		app *api.Application
@@ -21,8 +27,9 @@ type (
 		typ     string
 		cluster *api.Cluster
 	}
-	healthMsg  struct{ err error }
-	deletedMsg struct {
+	healthMsg     struct{ err error }
+	healthTickMsg struct{}
+	deletedMsg    struct {
 		what string
 		err  error
 	}
@@ -34,60 +41,12 @@ type (
 	movedMsg struct{ text string }
 )
 
-// pane is the list that has the focus.
-type pane int
-
-const (
-	appsPane pane = iota
-	clustersPane
-)
-
-// mode is what fills the screen.
-type mode int
-
-const (
-	overviewMode mode = iota
-	detailMode
-	yamlMode
-	helpMode
-)
-
-// event is one state transition seen since the UI started.
-type event struct {
-	at        time.Time
-	kind      string // application or cluster
-	namespace string
-	name      string
-	from, to  string
-}
-
-// Model is the UI's whole state. Update is a pure transition; I/O happens
-// in the commands it returns.
-type Model struct {
-	apps     map[string]*api.Application
-	clusters map[string]*api.Cluster
-	events   []event // newest last
-	now      func() time.Time
-
-	namespace     string // "" = all namespaces
-	apiURL        string
-	disconnected  error
-	width, height int
-
-	mode       mode
-	focus      pane
-	cursor     [2]int
-	offset     [2]int
-	filter     string
-	filtering  bool
-	command    string
-	commanding bool
-	confirm    string // "kind/namespace/name" awaiting y/n
-	flash      string // one-line message (errors, results)
-
-	actions     Actions
-	styles      Styles
-	explanation map[string]explainMsg // by app key, fetched on entering its details
+// Objects is where the UI reads clusters and applications: in Run, the
+// informers' caches, so the UI holds no copy of its own. Callers must not
+// modify what they return.
+type Objects interface {
+	Applications() []*api.Application
+	Clusters() []*api.Cluster
 }
 
 // Actions are the side effects the UI can ask for; tui.Run wires them to
@@ -104,16 +63,69 @@ type Actions struct {
 	Move func(app *api.Application) tea.Cmd
 }
 
-// NewModel returns an empty model.
-func NewModel(namespace, apiURL string, actions Actions, now func() time.Time) Model {
+// pageID is the page that fills the screen.
+type pageID int
+
+const (
+	overviewPage pageID = iota
+	appPage
+	clusterPage
+	yamlPage
+	helpPage
+)
+
+// Model is the UI's state: the pages, the prompt and what it learned from
+// the messages (transitions, explanations). Update is a pure transition;
+// I/O happens in the commands it returns.
+type Model struct {
+	objects     Objects
+	states      map[string]string // last state per target, to see transitions
+	events      []render.Event    // newest last
+	explanation map[string]explainMsg
+	now         func() time.Time
+
+	namespace     string // "" = all namespaces
+	filter        string // the `/` filter in force
+	apiURL        string
+	disconnected  error
+	width, height int
+
+	page     pageID
+	overview overview
+	detail   detail
+	yaml     yamlView
+	help     helpView
+	prompt   prompt
+	confirm  target // awaiting y/n when set
+	flash    string // one-line message (errors, results)
+
+	keys    keymap.KeyMap
+	styles  styles.Styles
+	actions Actions
+}
+
+// NewModel returns a model reading objects.
+func NewModel(objects Objects, namespace, apiURL string, actions Actions, now func() time.Time) Model {
 	if now == nil {
 		now = time.Now
 	}
-	return Model{apps: map[string]*api.Application{}, clusters: map[string]*api.Cluster{},
-		namespace: namespace, apiURL: apiURL, actions: actions, now: now, width: 80, height: 24}
+	m := Model{objects: objects, states: map[string]string{}, explanation: map[string]explainMsg{},
+		namespace: namespace, apiURL: apiURL, actions: actions, now: now, keys: keymap.Default()}
+	return m.resize(80, 24)
 }
 
-func key(namespace, name string) string { return namespace + "/" + name }
+// WithStyles returns the model drawing with s.
+func (m Model) WithStyles(s styles.Styles) Model { m.styles = s; return m }
+
+func (m Model) resize(w, h int) Model {
+	m.width, m.height = w, h
+	m.overview.SetSize(w, h)
+	m.detail.SetSize(w, h)
+	m.yaml.SetSize(w, h)
+	m.help.SetSize(w, h)
+	m.prompt.SetSize(w)
+	return m
+}
 
 // Init starts the health checks.
 func (m Model) Init() tea.Cmd {
@@ -127,38 +139,28 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
-		m.width, m.height = msg.Width, msg.Height
-		return m, nil
+		return m.resize(msg.Width, msg.Height), nil
 	case appMsg:
-		m.applyApp(msg)
-		return m, nil
+		m.observe(targetOf("application", msg.app), msg.typ, msg.app.Status.State)
 	case clusterMsg:
-		m.applyCluster(msg)
-		return m, nil
+		m.observe(targetOf("cluster", msg.cluster), msg.typ, msg.cluster.Status.State)
 	case healthMsg:
 		m.disconnected = msg.err
-		if m.actions.Health == nil {
-			return m, nil
+		if m.actions.Health != nil {
+			return m, tea.Tick(2*time.Second, func(time.Time) tea.Msg { return healthTickMsg{} })
 		}
-		return m, tea.Tick(2*time.Second, func(time.Time) tea.Msg { return healthTickMsg{} })
 	case healthTickMsg:
 		return m, m.actions.Health()
 	case explainMsg:
-		if m.explanation == nil {
-			m.explanation = map[string]explainMsg{}
-		}
 		m.explanation[msg.key] = msg
-		return m, nil
 	case movedMsg:
 		m.flash = msg.text
-		return m, nil
 	case deletedMsg:
 		if msg.err != nil {
 			m.flash = "delete " + msg.what + " failed: " + msg.err.Error()
 		} else {
 			m.flash = "deleting " + msg.what
 		}
-		return m, nil
 	case tea.KeyMsg:
 		// Fast typing (or a paste) can bring several runes in one message:
 		// each is a key of its own unless it is text for a prompt.
@@ -177,36 +179,23 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return m, nil
 }
 
-type healthTickMsg struct{}
-
-func (m *Model) applyApp(msg appMsg) { upsert(m, m.apps, "application", msg.typ, msg.app) }
-
-func (m *Model) applyCluster(msg clusterMsg) { upsert(m, m.clusters, "cluster", msg.typ, msg.cluster) }
-
-// upsert applies one watch event to items and records a state transition.
-func upsert[T api.Object](m *Model, items map[string]T, kind, typ string, obj T) {
-	meta := obj.GetMetadata()
-	k := key(meta.Namespace, meta.Name)
-	if typ == api.Deleted {
-		delete(items, k)
-		m.record(kind, meta.Namespace, meta.Name, api.State(obj), "(removed)")
-		return
-	}
-	from := ""
-	if prev, ok := items[k]; ok {
-		from = api.State(prev)
-	}
-	items[k] = obj
-	if to := api.State(obj); from != to {
-		m.record(kind, meta.Namespace, meta.Name, from, to)
-	}
-}
-
 // maxEvents bounds the event history kept in memory.
 const maxEvents = 1000
 
-func (m *Model) record(kind, namespace, name, from, to string) {
-	m.events = append(m.events, event{at: m.now(), kind: kind, namespace: namespace, name: name, from: from, to: to})
+// observe records a state transition of t.
+func (m *Model) observe(t target, typ, state string) {
+	k := t.String()
+	from, seen := m.states[k]
+	if typ == api.Deleted {
+		delete(m.states, k)
+		state = "(removed)"
+	} else {
+		m.states[k] = state
+		if seen && from == state {
+			return
+		}
+	}
+	m.events = append(m.events, render.Event{At: m.now(), Kind: t.kind, Namespace: t.namespace, Name: t.name, From: from, To: state})
 	if len(m.events) > maxEvents {
 		m.events = slices.Clone(m.events[len(m.events)-maxEvents:])
 	}
@@ -215,16 +204,14 @@ func (m *Model) record(kind, namespace, name, from, to string) {
 // visibleApps are the applications of the namespace that pass the filter,
 // sorted by namespace and name.
 func (m Model) visibleApps() []*api.Application {
-	return visible(m, m.apps, func(a *api.Application) string { return a.Status.State })
+	return visible(m, m.objects.Applications(), func(a *api.Application) string { return a.Status.State })
 }
 
 func (m Model) visibleClusters() []*api.Cluster {
-	return visible(m, m.clusters, func(c *api.Cluster) string { return c.Status.State })
+	return visible(m, m.objects.Clusters(), func(c *api.Cluster) string { return c.Status.State })
 }
 
-// visible are the objects of the namespace that pass the filter, sorted by
-// namespace and name.
-func visible[T api.Object](m Model, objects map[string]T, state func(T) string) []T {
+func visible[T api.Object](m Model, objects []T, state func(T) string) []T {
 	out := make([]T, 0, len(objects))
 	f := parseFilter(m.filter)
 	for _, o := range objects {
@@ -235,227 +222,167 @@ func visible[T api.Object](m Model, objects map[string]T, state func(T) string) 
 	}
 	slices.SortFunc(out, func(x, y T) int {
 		mx, my := x.GetMetadata(), y.GetMetadata()
-		return strings.Compare(key(mx.Namespace, mx.Name), key(my.Namespace, my.Name))
+		if c := strings.Compare(mx.Namespace, my.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(mx.Name, my.Name)
 	})
 	return out
 }
 
-// filter is `/` input: a substring of name or state, `!` to invert,
-// `label=value` to match a label.
-type filter struct {
-	text   string
-	invert bool
-	label  string
-	value  string
-}
-
-func parseFilter(s string) filter {
-	f := filter{}
-	if strings.HasPrefix(s, "!") {
-		f.invert, s = true, s[1:]
+// find returns the object t names, if it is still in the cache.
+func find[T api.Object](objects []T, t target) (T, bool) {
+	for _, o := range objects {
+		if meta := o.GetMetadata(); meta.Namespace == t.namespace && meta.Name == t.name {
+			return o, true
+		}
 	}
-	if k, v, ok := strings.Cut(s, "="); ok {
-		f.label, f.value = k, v
-		return f
-	}
-	f.text = strings.ToLower(s)
-	return f
-}
-
-func (f filter) match(name, state string, labels map[string]string) bool {
-	var ok bool
-	switch {
-	case f.label != "":
-		ok = labels[f.label] == f.value
-	case f.text == "":
-		return true
-	default:
-		ok = strings.Contains(strings.ToLower(name), f.text) || strings.Contains(strings.ToLower(state), f.text)
-	}
-	return ok != f.invert
-}
-
-func (m Model) rows() int {
-	if m.focus == appsPane {
-		return len(m.visibleApps())
-	}
-	return len(m.visibleClusters())
+	var zero T
+	return zero, false
 }
 
 func (m Model) key(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	k := msg.String()
-	if k == "ctrl+c" {
+	if key.Matches(msg, m.keys.ForceQuit) {
 		return m, tea.Quit
 	}
 	switch {
-	case m.confirm != "":
-		return m.confirmKey(k)
-	case m.filtering:
-		return m.filterKey(msg)
-	case m.commanding:
-		return m.commandKey(msg)
+	case m.confirm != (target{}):
+		return m.confirmKey(msg)
+	case m.prompt.active():
+		return m.promptKey(msg)
 	}
-	if m.mode != overviewMode {
-		switch k {
-		case "esc", "q", "enter", "backspace":
-			m.mode = overviewMode
-		case "y":
-			if m.mode == detailMode {
-				m.mode = yamlMode
-			}
-		}
-		return m, nil
+	var act intent
+	switch m.page {
+	case overviewPage:
+		m.overview, act = m.overview.Update(msg, m.keys, m.pageData())
+	case appPage, clusterPage:
+		act = m.detail.Update(msg, m.keys)
+	case yamlPage:
+		act = m.yaml.Update(msg, m.keys)
+	case helpPage:
+		act = m.help.Update(msg, m.keys)
 	}
-	p := m.focus
-	switch k {
-	case "q":
+	return m.do(act)
+}
+
+// do carries out what a page asked for.
+func (m Model) do(act intent) (tea.Model, tea.Cmd) {
+	switch act.kind {
+	case quit:
 		return m, tea.Quit
-	case "j", "down":
-		if m.cursor[p] < m.rows()-1 {
-			m.cursor[p]++
-		}
-	case "k", "up":
-		if m.cursor[p] > 0 {
-			m.cursor[p]--
-		}
-	case "g", "home":
-		m.cursor[p] = 0
-	case "G", "end":
-		m.cursor[p] = max(0, m.rows()-1)
-	case "tab":
-		m.focus = 1 - m.focus
-	case "enter":
-		if m.rows() > 0 {
-			m.mode = detailMode
-			if a := m.selectedApp(); a != nil && m.actions.Explain != nil {
-				return m, m.actions.Explain(a.Metadata.Namespace, a.Metadata.Name)
+	case back:
+		m.page = overviewPage
+	case open:
+		m.detail.target, m.page = act.target, clusterPage
+		if act.target.kind == "application" {
+			m.page = appPage
+			if m.actions.Explain != nil {
+				return m, m.actions.Explain(act.target.namespace, act.target.name)
 			}
 		}
-	case "m":
-		if a := m.selectedApp(); a != nil && m.actions.Move != nil {
+	case showYAML:
+		m.yaml.target, m.page = act.target, yamlPage
+	case showHelp:
+		m.page = helpPage
+	case startFilter:
+		m.filter = ""
+		m.overview.resetCursor()
+		return m, m.prompt.start(filterPrompt, m.styles)
+	case startCommand:
+		return m, m.prompt.start(commandPrompt, m.styles)
+	case clear:
+		m.filter, m.flash = "", ""
+	case askDelete:
+		m.confirm = act.target
+	case moveApp:
+		if a, ok := find(m.visibleApps(), act.target); ok && m.actions.Move != nil {
 			m.flash = "re-scheduling " + a.Metadata.Name + " ..."
 			return m, m.actions.Move(a)
 		}
-	case "y":
-		if m.rows() > 0 {
-			m.mode = yamlMode
-		}
-	case "?":
-		m.mode = helpMode
-	case "/":
-		m.filtering, m.filter = true, ""
-		m.cursor = [2]int{}
-	case ":":
-		m.commanding, m.command = true, ""
-	case "esc":
-		m.filter, m.flash = "", ""
-	case "d":
-		if sel := m.selectedKey(); sel != "" {
-			m.confirm = sel
-		}
 	}
-	m.clampCursor()
+	m.overview.clamp(len(m.visibleApps()), len(m.visibleClusters()))
 	return m, nil
 }
 
-func (m *Model) clampCursor() {
-	for _, p := range []pane{appsPane, clustersPane} {
-		n := len(m.visibleApps())
-		if p == clustersPane {
-			n = len(m.visibleClusters())
-		}
-		if m.cursor[p] >= n {
-			m.cursor[p] = max(0, n-1)
-		}
-	}
-}
-
-// selectedKey is "application/ns/name" or "cluster/ns/name" of the row
-// under the cursor.
-func (m Model) selectedKey() string {
-	if m.focus == appsPane {
-		if apps := m.visibleApps(); m.cursor[appsPane] < len(apps) {
-			a := apps[m.cursor[appsPane]]
-			return "application/" + a.Metadata.Namespace + "/" + a.Metadata.Name
-		}
-		return ""
-	}
-	if cl := m.visibleClusters(); m.cursor[clustersPane] < len(cl) {
-		c := cl[m.cursor[clustersPane]]
-		return "cluster/" + c.Metadata.Namespace + "/" + c.Metadata.Name
-	}
-	return ""
-}
-
-func (m Model) confirmKey(k string) (tea.Model, tea.Cmd) {
-	target := m.confirm
-	m.confirm = ""
-	if k != "y" && k != "Y" {
+func (m Model) confirmKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	t := m.confirm
+	m.confirm = target{}
+	if !key.Matches(msg, m.keys.Confirm) {
 		m.flash = "delete cancelled"
 		return m, nil
 	}
-	parts := strings.SplitN(target, "/", 3)
-	if len(parts) != 3 {
-		return m, nil
-	}
-	if parts[0] == "application" && m.actions.DeleteApp != nil {
-		return m, m.actions.DeleteApp(parts[1], parts[2])
-	}
-	if parts[0] == "cluster" && m.actions.DeleteCluster != nil {
-		return m, m.actions.DeleteCluster(parts[1], parts[2])
+	switch {
+	case t.kind == "application" && m.actions.DeleteApp != nil:
+		return m, m.actions.DeleteApp(t.namespace, t.name)
+	case t.kind == "cluster" && m.actions.DeleteCluster != nil:
+		return m, m.actions.DeleteCluster(t.namespace, t.name)
 	}
 	return m, nil
 }
 
-func (m Model) filterKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEnter:
-		m.filtering = false
-	case tea.KeyEsc:
-		m.filtering, m.filter = false, ""
-	case tea.KeyBackspace:
-		if m.filter != "" {
-			m.filter = m.filter[:len(m.filter)-1]
+func (m Model) promptKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	kind := m.prompt.kind
+	value, done, cmd := m.prompt.Update(msg, m.keys)
+	switch kind {
+	case filterPrompt:
+		m.filter = value
+		if done == cancelled {
+			m.filter = ""
 		}
-	case tea.KeyRunes, tea.KeySpace:
-		m.filter += string(msg.Runes)
+		m.overview.clamp(len(m.visibleApps()), len(m.visibleClusters()))
+	case commandPrompt:
+		if done == accepted {
+			return m.command(value)
+		}
 	}
-	m.clampCursor()
-	return m, nil
+	return m, cmd
 }
 
-func (m Model) commandKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
-	switch msg.Type {
-	case tea.KeyEsc:
-		m.commanding = false
-	case tea.KeyBackspace:
-		if m.command != "" {
-			m.command = m.command[:len(m.command)-1]
-		}
-	case tea.KeyRunes, tea.KeySpace:
-		m.command += string(msg.Runes)
-	case tea.KeyEnter:
-		m.commanding = false
-		fields := strings.Fields(m.command)
-		switch {
-		case len(fields) == 0:
-		case fields[0] == "apps" || fields[0] == "app" || fields[0] == "applications":
-			m.focus, m.mode = appsPane, overviewMode
-		case fields[0] == "clusters" || fields[0] == "cluster":
-			m.focus, m.mode = clustersPane, overviewMode
-		case fields[0] == "ns" && len(fields) == 2:
-			m.namespace = fields[1]
-			if fields[1] == "all" || fields[1] == "-A" {
-				m.namespace = ""
+// View draws the page in front.
+func (m Model) View() string {
+	switch m.page {
+	case helpPage:
+		return m.help.View(m.keys, m.styles)
+	case appPage:
+		a, ok := find(m.objects.Applications(), m.detail.target)
+		return m.detail.ViewApp(a, ok, m.pageData())
+	case clusterPage:
+		c, ok := find(m.objects.Clusters(), m.detail.target)
+		return m.detail.ViewCluster(c, ok, m.pageData())
+	case yamlPage:
+		var obj any
+		if m.yaml.target.kind == "application" {
+			if a, ok := find(m.objects.Applications(), m.yaml.target); ok {
+				obj = a
 			}
-			m.cursor = [2]int{}
-		case fields[0] == "all":
-			m.namespace, m.cursor = "", [2]int{}
-		case fields[0] == "q" || fields[0] == "quit":
-			return m, tea.Quit
-		default:
-			m.flash = "unknown command :" + m.command + " (try :apps, :clusters, :ns NAME, :all, :q)"
+		} else if c, ok := find(m.objects.Clusters(), m.yaml.target); ok {
+			obj = c
 		}
+		return m.yaml.View(obj, m.actions.YAML, m.styles)
 	}
-	return m, nil
+	return m.overview.View(m.pageData(), m.footer())
+}
+
+// pageData is what the pages read besides their own state.
+func (m Model) pageData() pageData {
+	return pageData{apps: m.visibleApps(), clusters: m.visibleClusters(), events: m.events, explanation: m.explanation,
+		now: m.now(), styles: m.styles, keys: m.keys, namespace: m.namespace, filter: m.filter,
+		apiURL: m.apiURL, disconnected: m.disconnected}
+}
+
+// footer is the overview's last line: a question, the prompt, a message,
+// the filter in force, or the keys.
+func (m Model) footer() string {
+	s := m.styles
+	switch {
+	case m.confirm != (target{}):
+		return s.Banner.Render(render.Fit("delete "+m.confirm.String()+"? y to confirm, any other key to cancel", m.width))
+	case m.prompt.active():
+		return m.prompt.View()
+	case m.flash != "":
+		return render.Fit(m.flash, m.width)
+	case m.filter != "":
+		return render.Fit("filter: "+m.filter+"  (esc clears) • ? help", m.width)
+	}
+	return shortHelp(m.keys.ShortHelp(), m.width, s)
 }

@@ -2,8 +2,11 @@ package tui
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,14 +17,61 @@ import (
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
+	"github.com/krake-go/krake/tui/styles"
 )
 
 var clock = time.Date(2026, 11, 24, 10, 5, 0, 0, time.UTC)
 
-func plainStyles() Styles {
+func plainStyles() styles.Styles {
 	r := lipgloss.NewRenderer(os.Stdout)
 	r.SetColorProfile(termenv.Ascii)
-	return NewStyles(r)
+	return styles.New(r)
+}
+
+// memObjects stands in for the informers' caches: feed applies a message
+// to it, as an informer does before it sends the message.
+type memObjects struct {
+	mu       sync.Mutex
+	apps     map[string]*api.Application
+	clusters map[string]*api.Cluster
+}
+
+func newMemObjects() *memObjects {
+	return &memObjects{apps: map[string]*api.Application{}, clusters: map[string]*api.Cluster{}}
+}
+
+func (o *memObjects) Applications() []*api.Application {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Collect(maps.Values(o.apps))
+}
+
+func (o *memObjects) Clusters() []*api.Cluster {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Collect(maps.Values(o.clusters))
+}
+
+func apply[T api.Object](items map[string]T, typ string, obj T) {
+	k := obj.GetMetadata().Namespace + "/" + obj.GetMetadata().Name
+	if typ == api.Deleted {
+		delete(items, k)
+	} else {
+		items[k] = obj
+	}
+}
+
+// feed applies msg to the cache when it is a change, and returns it.
+func (o *memObjects) feed(msg tea.Msg) tea.Msg {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch msg := msg.(type) {
+	case appMsg:
+		apply(o.apps, msg.typ, msg.app)
+	case clusterMsg:
+		apply(o.clusters, msg.typ, msg.cluster)
+	}
+	return msg
 }
 
 func app(ns, name, state, cluster string, labels map[string]string) *api.Application {
@@ -70,13 +120,13 @@ func newTestModel(rec *recorder) Model {
 		},
 		YAML: toYAML,
 	}
-	return NewModel("demo", "http://127.0.0.1:8080", actions, func() time.Time { return clock }).WithStyles(plainStyles())
+	return NewModel(newMemObjects(), "demo", "http://127.0.0.1:8080", actions, func() time.Time { return clock }).WithStyles(plainStyles())
 }
 
 func send(m Model, msgs ...tea.Msg) (Model, []tea.Cmd) {
 	var cmds []tea.Cmd
 	for _, msg := range msgs {
-		next, cmd := m.Update(msg)
+		next, cmd := m.Update(m.objects.(*memObjects).feed(msg))
 		m = next.(Model)
 		cmds = append(cmds, cmd)
 	}
@@ -103,15 +153,17 @@ func TestUpdate_recordsTransitions(t *testing.T) {
 	m, _ = send(m, appMsg{api.Modified, running}, appMsg{api.Deleted, running})
 	var got []string
 	for _, e := range m.events {
-		if e.name == "echo-demo" {
-			got = append(got, e.from+">"+e.to)
+		if e.Name == "echo-demo" {
+			got = append(got, e.From+">"+e.To)
 		}
 	}
 	if strings.Join(got, ",") != ">PENDING,PENDING>RUNNING,RUNNING>(removed)" {
 		t.Errorf("transitions = %v", got)
 	}
-	if _, ok := m.apps["demo/echo-demo"]; ok {
-		t.Error("a deleted application is still listed")
+	for _, a := range m.visibleApps() {
+		if a.Metadata.Name == "echo-demo" {
+			t.Error("a deleted application is still listed")
+		}
 	}
 }
 
@@ -121,8 +173,8 @@ func TestUpdate_namespaceFilterAndCursor(t *testing.T) {
 		t.Fatalf("namespace demo shows %d apps, want 2", n)
 	}
 	m, _ = send(m, keys("j"), keys("j"), keys("j"))
-	if m.cursor[appsPane] != 1 {
-		t.Errorf("cursor = %d after three j on two rows, want 1", m.cursor[appsPane])
+	if m.overview.cursor[appsPane] != 1 {
+		t.Errorf("cursor = %d after three j on two rows, want 1", m.overview.cursor[appsPane])
 	}
 	m, _ = send(m, keys("/"), keys("gold"), tea.KeyMsg{Type: tea.KeyEnter})
 	if apps := m.visibleApps(); len(apps) != 0 {
@@ -147,11 +199,11 @@ func TestUpdate_deleteAsksFirst(t *testing.T) {
 	m := seeded()
 	m.actions = newTestModel(rec).actions
 	m, cmds := send(m, keys("d"))
-	if m.confirm != "application/demo/echo-demo" || cmds[0] != nil {
+	if m.confirm.String() != "application/demo/echo-demo" || cmds[0] != nil {
 		t.Fatalf("d: confirm %q, command %v; want a question and no delete yet", m.confirm, cmds[0])
 	}
 	m, _ = send(m, keys("n"))
-	if m.confirm != "" || m.flash != "delete cancelled" {
+	if m.confirm != (target{}) || m.flash != "delete cancelled" {
 		t.Errorf("n did not cancel: confirm %q flash %q", m.confirm, m.flash)
 	}
 	m, _ = send(m, keys("d"))
@@ -215,8 +267,8 @@ func TestUpdate_mMovesTheSelectedApp(t *testing.T) {
 
 func TestUpdate_severalRunesAreSeveralKeys(t *testing.T) {
 	m, _ := send(seeded(), keys("jk?"))
-	if m.mode != helpMode || m.cursor[appsPane] != 0 {
-		t.Errorf("'jk?' in one message: mode %v cursor %d; want help and the cursor back at 0", m.mode, m.cursor[appsPane])
+	if m.page != helpPage || m.overview.cursor[appsPane] != 0 {
+		t.Errorf("'jk?' in one message: page %v cursor %d; want help and the cursor back at 0", m.page, m.overview.cursor[appsPane])
 	}
 }
 

@@ -6,8 +6,10 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,6 +21,7 @@ import (
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/client/informer"
+	"github.com/krake-go/krake/tui/styles"
 )
 
 // Options configure Run.
@@ -29,12 +32,6 @@ type Options struct {
 	Out       io.Writer
 	NoColor   bool
 }
-
-// View renders the model with its styles.
-func (m Model) View() string { return m.Render(m.styles) }
-
-// WithStyles returns the model drawing with s.
-func (m Model) WithStyles(s Styles) Model { m.styles = s; return m }
 
 // Run shows the dashboard until the user quits or ctx ends.
 func Run(ctx context.Context, opts Options) error {
@@ -77,24 +74,35 @@ func Run(ctx context.Context, opts Options) error {
 			return func() tea.Msg { return movedMsg{text: move(ctx, c, app)} }
 		},
 	}
-	model := NewModel(opts.Namespace, c.BaseURL(), actions, time.Now).WithStyles(NewStyles(renderer))
-	p := tea.NewProgram(model, tea.WithInput(opts.In), tea.WithOutput(opts.Out), tea.WithAltScreen(), tea.WithContext(ctx))
-
-	// Informers list, then watch; every change becomes a message.
+	// The informers list, then watch; they are the UI's cache, and every
+	// change they apply also reaches the model as a message.
 	quiet := slog.New(slog.DiscardHandler)
-	apps := informer.New(c.Applications(""), quiet)
-	apps.AddHandler(func(typ string, a *api.Application) { p.Send(appMsg{typ: typ, app: a}) })
-	clusters := informer.New(c.Clusters(""), quiet)
-	clusters.AddHandler(func(typ string, cl *api.Cluster) { p.Send(clusterMsg{typ: typ, cluster: cl}) })
-	go func() { _ = apps.Start(ctx) }()
-	go func() { _ = clusters.Start(ctx) }()
+	objects := informerObjects{apps: informer.New(c.Applications(""), quiet), clusters: informer.New(c.Clusters(""), quiet)}
+	model := NewModel(objects, opts.Namespace, c.BaseURL(), actions, time.Now).WithStyles(styles.New(renderer))
+	p := tea.NewProgram(model, tea.WithInput(opts.In), tea.WithOutput(opts.Out), tea.WithAltScreen(), tea.WithContext(ctx))
+	objects.apps.AddHandler(func(typ string, a *api.Application) { p.Send(appMsg{typ: typ, app: a}) })
+	objects.clusters.AddHandler(func(typ string, cl *api.Cluster) { p.Send(clusterMsg{typ: typ, cluster: cl}) })
+	var wg sync.WaitGroup
+	defer wg.Wait() // after cancel: the informers end with ctx
+	wg.Go(func() { _ = objects.apps.Start(ctx) })
+	wg.Go(func() { _ = objects.clusters.Start(ctx) })
 
 	_, err := p.Run()
-	if err == tea.ErrProgramKilled && ctx.Err() != nil {
+	cancel()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
+
+// informerObjects reads the informers' caches.
+type informerObjects struct {
+	apps     *informer.Informer[*api.Application]
+	clusters *informer.Informer[*api.Cluster]
+}
+
+func (o informerObjects) Applications() []*api.Application { return o.apps.List() }
+func (o informerObjects) Clusters() []*api.Cluster         { return o.clusters.List() }
 
 // move re-schedules an app: a FAILED or DEGRADED one is retried; a running
 // one is re-bound to the cluster the placement prefers, if it may migrate.
@@ -139,5 +147,3 @@ func toYAML(obj any) string {
 	}
 	return string(out)
 }
-
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

@@ -56,7 +56,7 @@ func TestRules(t *testing.T) {
 		{pkg: mod + "/apiserver/auth", forbid: forbid(authn, mod+"/apiserver/store", mod+"/apiserver/server", mod+"/apiserver/client", mod+"/apiserver/embedetcd", "go.etcd.io", "k8s.io")},
 		{pkg: mod + "/apiserver/embedetcd", forbid: forbid(etcd, mod+"/apiserver/api", mod+"/apiserver/store", mod+"/apiserver/server", mod+"/apiserver/client", mod+"/apiserver/auth", "github.com/julienschmidt/httprouter")},
 		{pkg: mod + "/controllers/...", forbid: forbid(ctrl, mod+"/apiserver/store", mod+"/apiserver/server", mod+"/apiserver/embedetcd", mod+"/rok", mod+"/tui")},
-		{pkg: mod + "/tui", forbid: forbid(ui, mod+"/rok", mod+"/apiserver/store", mod+"/apiserver/server", mod+"/controllers")},
+		{pkg: mod + "/tui/...", forbid: forbid(ui, mod+"/rok", mod+"/apiserver/store", mod+"/apiserver/server", mod+"/controllers")},
 		{pkg: mod + "/rok/...", forbid: forbid(cli, mod+"/apiserver/store", mod+"/apiserver/server", mod+"/apiserver/embedetcd", mod+"/controllers", "go.etcd.io/etcd/server")},
 		{pkg: mod + "/e2e", withTests: true, tags: true, allowWhy: e2e,
 			scope: mod, allow: []string{mod + "/apiserver/api", mod + "/apiserver/client", mod + "/e2e/framework"}},
