@@ -288,3 +288,31 @@ func TestReasonCode_wire(t *testing.T) {
 		}
 	}
 }
+
+// TestKindSecrets checks Kind.Secrets against VisitSecrets: a kind says
+// it carries credentials exactly when VisitSecrets finds some in a filled
+// object of it.
+func TestKindSecrets(t *testing.T) {
+	for _, k := range api.Kinds {
+		obj := k.New()
+		secret := "s3cret"
+		switch o := obj.(type) {
+		case *api.Cluster:
+			o.Spec.Kubeconfig = map[string]any{"users": []any{map[string]any{"name": "u", "user": map[string]any{"token": secret}}}}
+		case *api.InfrastructureProvider:
+			o.Spec.IM = &api.IMSpec{Password: &secret}
+		case *api.Cloud:
+			o.Spec.Openstack = &api.OpenstackSpec{}
+			o.Spec.Openstack.Auth.Password.User.Password = secret
+		case *api.MetricsProvider:
+			o.Spec.Influx = &api.InfluxSpec{Token: secret}
+		}
+		visits := 0
+		if err := api.VisitSecrets(obj, func(_ string, v any) (any, error) { visits++; return v, nil }); err != nil {
+			t.Fatal(err)
+		}
+		if got := visits > 0; got != api.HasSecrets(k) {
+			t.Errorf("%s: VisitSecrets found %d secrets, but Kind.Secrets is %v", k, visits, k.Secrets)
+		}
+	}
+}

@@ -32,6 +32,9 @@ type Kind struct {
 	// Placement: the kind has the placement explanation routes
 	// (.../{name}/placement, .../placements).
 	Placement bool
+	// Secrets: its objects carry credentials (VisitSecrets finds them),
+	// encrypted at rest and redacted for readers without the right.
+	Secrets bool
 }
 
 // HasSubresource reports whether sub is served for this kind.
@@ -53,23 +56,23 @@ var Kinds = []Kind{
 		Subresources: []string{SubStatus, SubBinding, SubComplete, SubShutdown, SubRetry}, New: newApplication,
 		ReadyState: StateRunning, Placement: true},
 	{API: "kubernetes", Kind: "Cluster", Plural: "clusters", Namespaced: true,
-		Subresources: []string{SubStatus}, New: newCluster, ReadyState: StateOnline},
+		Subresources: []string{SubStatus}, New: newCluster, ReadyState: StateOnline, Secrets: true},
 	{API: "core", Kind: "Metric", Plural: "metrics", Namespaced: true, New: newMetric("Metric")},
 	{API: "core", Kind: "GlobalMetric", Plural: "globalmetrics", New: newMetric("GlobalMetric")},
 	{API: "core", Kind: "MetricsProvider", Plural: "metricsproviders", Namespaced: true,
-		New: newMetricsProvider("MetricsProvider")},
+		New: newMetricsProvider("MetricsProvider"), Secrets: true},
 	{API: "core", Kind: "GlobalMetricsProvider", Plural: "globalmetricsproviders",
-		New: newMetricsProvider("GlobalMetricsProvider")},
+		New: newMetricsProvider("GlobalMetricsProvider"), Secrets: true},
 	{API: "core", Kind: "Role", Plural: "roles", New: newRole},
 	{API: "core", Kind: "RoleBinding", Plural: "rolebindings", New: newRoleBinding},
 	{API: "infrastructure", Kind: "InfrastructureProvider", Plural: "infrastructureproviders", Namespaced: true,
-		New: newInfrastructureProvider("InfrastructureProvider")},
+		New: newInfrastructureProvider("InfrastructureProvider"), Secrets: true},
 	{API: "infrastructure", Kind: "GlobalInfrastructureProvider", Plural: "globalinfrastructureproviders",
-		New: newInfrastructureProvider("GlobalInfrastructureProvider")},
+		New: newInfrastructureProvider("GlobalInfrastructureProvider"), Secrets: true},
 	{API: "infrastructure", Kind: "Cloud", Plural: "clouds", Namespaced: true,
-		Subresources: []string{SubStatus}, New: newCloud("Cloud")},
+		Subresources: []string{SubStatus}, New: newCloud("Cloud"), Secrets: true},
 	{API: "infrastructure", Kind: "GlobalCloud", Plural: "globalclouds",
-		Subresources: []string{SubStatus}, New: newCloud("GlobalCloud")},
+		Subresources: []string{SubStatus}, New: newCloud("GlobalCloud"), Secrets: true},
 }
 
 // KindFor finds a kind by api and kind name.

@@ -16,15 +16,9 @@ type SecretFunc func(path string, value any) (any, error)
 // them; sent back in an update, it keeps the stored value.
 const Redacted = "REDACTED"
 
-// HasSecrets reports whether objects of kind k carry credentials.
-func HasSecrets(k Kind) bool {
-	switch k.Kind {
-	case "Cluster", "InfrastructureProvider", "GlobalInfrastructureProvider", "Cloud", "GlobalCloud",
-		"MetricsProvider", "GlobalMetricsProvider":
-		return true
-	}
-	return false
-}
+// HasSecrets reports whether objects of kind k carry credentials
+// (Kind.Secrets; TestVisitSecrets checks it against VisitSecrets).
+func HasSecrets(k Kind) bool { return k.Secrets }
 
 // VisitSecrets calls fn on every credential of obj and stores what it
 // returns in its place: kubeconfig tokens, client keys, passwords and

@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -29,4 +30,34 @@ func TestFor_checksTheKindsGoType(t *testing.T) {
 		}
 	}()
 	client.For[*api.Cluster](c, apps, "ns")
+}
+
+// TestAccessors checks the typed accessors against api.Kinds: every kind
+// has one, named after it (Applications, GlobalClouds, ...), that returns
+// the client of that kind, and global kinds take no namespace.
+func TestAccessors(t *testing.T) {
+	c, err := client.New("http://127.0.0.1:1", client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cv := reflect.ValueOf(c)
+	for _, k := range api.Kinds {
+		m := cv.MethodByName(k.Kind + "s")
+		if !m.IsValid() {
+			t.Errorf("kind %s has no accessor Client.%ss", k, k.Kind)
+			continue
+		}
+		var args []reflect.Value
+		if m.Type().NumIn() == 1 {
+			args = []reflect.Value{reflect.ValueOf("ns")}
+		}
+		if k.Namespaced != (len(args) == 1) {
+			t.Errorf("Client.%ss takes %d arguments; the kind is namespaced: %v", k.Kind, m.Type().NumIn(), k.Namespaced)
+			continue
+		}
+		res, ok := m.Call(args)[0].Interface().(interface{ Kind() api.Kind })
+		if !ok || res.Kind().String() != k.String() {
+			t.Errorf("Client.%ss is not the client of %s", k.Kind, k)
+		}
+	}
 }

@@ -15,19 +15,14 @@ import (
 
 // New returns `rok core`.
 func New(f *cmdutil.Factory) *cobra.Command {
-	cmd := resource.NewTopic("core", nil, "Metrics, metrics providers, roles and role bindings")
-	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
-		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("core", kind), Use: use, Aliases: aliases, Short: short, Fields: fields})
-	}
-	cmd.AddCommand(
-		group("Metric", "metric", []string{"metrics", "m"}, "Namespaced metrics", &metricFields{providerFlag: "mp-name"}),
-		group("GlobalMetric", "globalmetric", []string{"globalmetrics", "gm"}, "Global metrics", &metricFields{providerFlag: "gmp-name"}),
-		group("MetricsProvider", "metricsprovider", []string{"metricsproviders", "mp"}, "Namespaced metrics providers", &providerFields{}),
-		group("GlobalMetricsProvider", "globalmetricsprovider", []string{"globalmetricsproviders", "gmp"}, "Global metrics providers", &providerFields{}),
-		group("Role", "role", []string{"roles"}, "RBAC roles", &roleFields{}),
-		group("RoleBinding", "rolebinding", []string{"rolebindings", "rb"}, "RBAC role bindings", &bindingFields{}),
-	)
-	return cmd
+	return resource.NewTopicCommand(f, "core", map[string]resource.Custom{
+		"Metric":                {Fields: &metricFields{providerFlag: "mp-name"}},
+		"GlobalMetric":          {Fields: &metricFields{providerFlag: "gmp-name"}},
+		"MetricsProvider":       {Fields: &providerFields{}},
+		"GlobalMetricsProvider": {Fields: &providerFields{}},
+		"Role":                  {Fields: &roleFields{}},
+		"RoleBinding":           {Fields: &bindingFields{}},
+	})
 }
 
 // metricFields are a metric's flags; the provider flag is --mp-name for

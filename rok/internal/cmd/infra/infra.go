@@ -12,23 +12,12 @@ import (
 
 // New returns `rok infra`.
 func New(f *cmdutil.Factory) *cobra.Command {
-	cmd := resource.NewTopic("infra", []string{"infrastructure"}, "Infrastructure providers and clouds")
-	group := func(kind, use string, aliases []string, short string, fields resource.Fields) *cobra.Command {
-		return resource.NewGroup(f, resource.Spec{Kind: api.MustKind("infrastructure", kind), Use: use, Aliases: aliases,
-			Short: short, Fields: fields, Create: "register"})
-	}
-	// The original's command names and aliases first; our earlier names
-	// (provider, globalprovider, ...) stay as aliases.
-	cmd.AddCommand(
-		group("InfrastructureProvider", "infrastructureprovider", []string{"infrastructureproviders", "provider", "providers", "ip"},
-			"Namespaced infrastructure providers", &providerFields{}),
-		group("GlobalInfrastructureProvider", "globalinfrastructureprovider",
-			[]string{"globalinfrastructureproviders", "gprovider", "gip", "globalprovider", "globalproviders"},
-			"Global infrastructure providers", &providerFields{}),
-		group("Cloud", "cloud", []string{"clouds"}, "Namespaced clouds", &cloudFields{}),
-		group("GlobalCloud", "globalcloud", []string{"globalclouds", "gcloud", "gc"}, "Global clouds", &cloudFields{}),
-	)
-	return cmd
+	return resource.NewTopicCommand(f, "infrastructure", map[string]resource.Custom{
+		"InfrastructureProvider":       {Fields: &providerFields{}},
+		"GlobalInfrastructureProvider": {Fields: &providerFields{}},
+		"Cloud":                        {Fields: &cloudFields{}},
+		"GlobalCloud":                  {Fields: &cloudFields{}},
+	})
 }
 
 type providerFields struct {

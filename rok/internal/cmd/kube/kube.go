@@ -27,13 +27,9 @@ import (
 
 // New returns `rok kube`.
 func New(f *cmdutil.Factory) *cobra.Command {
-	cmd := resource.NewTopic("kube", []string{"kubernetes", "k8s"}, "Kubernetes applications and clusters")
-	appKind := api.MustKind("kubernetes", "Application")
-	cmd.AddCommand(
-		resource.NewGroup(f, resource.Spec{
-			Kind: appKind, Use: "app", Aliases: []string{"application", "apps", "applications"},
-			Short:  "Applications: Kubernetes manifests Krake places on a cluster",
-			Fields: &appFields{in: f.IO.In}, Wait: true,
+	return resource.NewTopicCommand(f, "kubernetes", map[string]resource.Custom{
+		"Application": {
+			Fields: &appFields{in: f.IO.In},
 			Explain: func(ctx context.Context, c *client.Client, obj api.Object) (*placement.Explanation, error) {
 				return c.ExplainSpec(ctx, obj.GetMetadata().Namespace, obj.(*api.Application))
 			},
@@ -44,18 +40,16 @@ func New(f *cmdutil.Factory) *cobra.Command {
 				"list":   "  rok kube app list -A -o wide\n  rok kube app list -l app=echo -w",
 				"update": "  rok kube app update echo-demo -f echo-demo-v2.yaml\n  rok kube app update echo-demo --disable-migration",
 			},
-		}, newRetry(f, appKind), newExplain(f, appKind)),
-		resource.NewGroup(f, resource.Spec{
-			Kind: api.MustKind("kubernetes", "Cluster"), Use: "cluster", Aliases: []string{"clusters", "cl"},
-			Short:  "Clusters: the Kubernetes clusters Krake deploys to",
-			Fields: &clusterFields{}, Create: "register", NameFromFields: true, Wait: true,
+			Extra: func(k api.Kind) []*cobra.Command { return []*cobra.Command{newRetry(f, k), newExplain(f, k)} },
+		},
+		"Cluster": {
+			Fields: &clusterFields{}, NameFromFields: true,
 			Examples: map[string]string{
 				"create": `  rok kube cluster register -k ~/.kube/config -c kind-dev
   rok kube cluster register -k edge.yaml -l location=DE --metric heat 0.5`,
 			},
-		}),
-	)
-	return cmd
+		},
+	})
 }
 
 func newExplain(f *cmdutil.Factory, k api.Kind) *cobra.Command {
