@@ -13,6 +13,7 @@ import (
 	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/internal/backoff"
 )
 
 // Event is one change seen by a watch. The last event of a watch that
@@ -55,7 +56,7 @@ func (r *Resource[T]) Watch(ctx context.Context, opts WatchOptions) <-chan Event
 	go func() {
 		defer close(out)
 		rv := opts.ResourceVersion
-		delay := opts.RetryDelay
+		delay := backoff.New(opts.RetryDelay)
 		for ctx.Err() == nil {
 			if rv == "" {
 				// Pin "now" to a revision, so a reconnect before the first
@@ -66,7 +67,7 @@ func (r *Resource[T]) Watch(ctx context.Context, opts WatchOptions) <-chan Event
 						sendEvent(ctx, out, Event[T]{Err: err})
 						return
 					}
-					if !sleep(ctx, &delay) {
+					if !delay.Wait(ctx) {
 						return
 					}
 					continue
@@ -84,9 +85,9 @@ func (r *Resource[T]) Watch(ctx context.Context, opts WatchOptions) <-chan Event
 			if connected {
 				// The server answered; the stream broke later. Back off
 				// from the start again.
-				delay = opts.RetryDelay
+				delay.Reset()
 			}
-			if !sleep(ctx, &delay) {
+			if !delay.Wait(ctx) {
 				return
 			}
 		}
@@ -103,18 +104,6 @@ func retryable(err error) bool {
 		return apiErr.Status >= 500 && apiErr.Status != http.StatusNotImplemented
 	}
 	return true // broken stream, timeouts
-}
-
-func sleep(ctx context.Context, delay *time.Duration) bool {
-	t := time.NewTimer(*delay)
-	defer t.Stop()
-	*delay = min(*delay*2, 5*time.Second)
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 func sendEvent[T api.Object](ctx context.Context, out chan<- Event[T], ev Event[T]) bool {

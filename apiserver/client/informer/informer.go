@@ -11,6 +11,7 @@ import (
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/internal/backoff"
 )
 
 // Handler hears about changes; it must not block (controllers enqueue).
@@ -74,20 +75,17 @@ func (i *Informer[T]) Synced() <-chan struct{} { return i.synced }
 // (history compacted) leads to a new list, and handlers hear about every
 // difference.
 func (i *Informer[T]) Start(ctx context.Context) error {
-	delay := 100 * time.Millisecond
+	delay := backoff.New(100 * time.Millisecond)
 	for ctx.Err() == nil {
 		list, err := i.resource.ListAll(ctx, client.ListOptions{Limit: 500})
 		if err != nil {
 			i.log.Debug("informer list failed", "kind", i.resource.Kind().Kind, "err", err)
-			select {
-			case <-ctx.Done():
+			if !delay.Wait(ctx) {
 				return nil
-			case <-time.After(delay):
 			}
-			delay = min(delay*2, 5*time.Second)
 			continue
 		}
-		delay = 100 * time.Millisecond
+		delay.Reset()
 		i.replace(list.Items)
 		i.once.Do(func() { close(i.synced) })
 		for ev := range i.resource.Watch(ctx, client.WatchOptions{ResourceVersion: list.Metadata.ResourceVersion}) {

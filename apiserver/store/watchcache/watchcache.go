@@ -19,6 +19,7 @@ import (
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/store"
+	"github.com/krake-go/krake/internal/backoff"
 )
 
 // Options size the cache.
@@ -159,11 +160,11 @@ type watcher struct {
 
 func (kc *kindCache) run(ctx context.Context) {
 	once := sync.Once{}
-	delay := 100 * time.Millisecond
+	delay := backoff.New(100 * time.Millisecond)
 	for ctx.Err() == nil {
 		rev, err := kc.cache.store.Revision(ctx)
 		if err != nil {
-			if !sleep(ctx, &delay) {
+			if !delay.Wait(ctx) {
 				return
 			}
 			continue
@@ -178,7 +179,7 @@ func (kc *kindCache) run(ctx context.Context) {
 		from := kc.head
 		kc.mu.Unlock()
 		once.Do(func() { close(kc.ready) })
-		delay = 100 * time.Millisecond
+		delay.Reset()
 		err = kc.follow(ctx, from)
 		if ctx.Err() != nil {
 			break
@@ -192,7 +193,7 @@ func (kc *kindCache) run(ctx context.Context) {
 			kc.running, kc.head = false, 0
 			kc.mu.Unlock()
 		}
-		if !sleep(ctx, &delay) {
+		if !delay.Wait(ctx) {
 			break
 		}
 	}
@@ -323,17 +324,5 @@ func (r *ring) push(ev store.Event) (evicted store.Event, ok bool) {
 func (r *ring) each(fn func(store.Event)) {
 	for i := range r.n {
 		fn(r.events[(r.start+i)%len(r.events)])
-	}
-}
-
-func sleep(ctx context.Context, delay *time.Duration) bool {
-	t := time.NewTimer(*delay)
-	defer t.Stop()
-	*delay = min(*delay*2, 5*time.Second)
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
