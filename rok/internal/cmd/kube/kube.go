@@ -40,7 +40,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 				"list":   "  rok kube app list -A -o wide\n  rok kube app list -l app=echo -w",
 				"update": "  rok kube app update echo-demo -f echo-demo-v2.yaml\n  rok kube app update echo-demo --disable-migration",
 			},
-			Extra: func(k api.Kind) []*cobra.Command { return []*cobra.Command{newRetry(f, k), newExplain(f, k)} },
+			Extra: func(k api.Kind) []*cobra.Command { return []*cobra.Command{NewCmdRetry(f, k, nil), NewCmdExplain(f, k, nil)} },
 		},
 		"Cluster": {
 			Fields: &clusterFields{}, NameFromFields: true,
@@ -52,8 +52,15 @@ func New(f *cmdutil.Factory) *cobra.Command {
 	})
 }
 
-func newExplain(f *cmdutil.Factory, k api.Kind) *cobra.Command {
-	var format string
+// ExplainOptions are `app explain`'s.
+type ExplainOptions struct {
+	Name   string
+	Format string
+}
+
+// NewCmdExplain returns `app explain NAME`; runF nil runs it for real.
+func NewCmdExplain(f *cmdutil.Factory, k api.Kind, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
+	opts := &ExplainOptions{}
 	cmd := &cobra.Command{
 		Use:   "explain NAME",
 		Short: "Why the application runs where it does: every cluster's verdict and score",
@@ -62,52 +69,73 @@ func newExplain(f *cmdutil.Factory, k api.Kind) *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: cmdutil.CompleteNames(f, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			printer, err := output.New(output.Options{Format: format, TTY: f.IO.IsStdoutTTY()})
-			if err != nil {
-				return &cmdutil.FlagError{Err: err}
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			c, err := f.Client()
-			if err != nil {
-				return err
-			}
-			ns, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			e, err := c.Explain(cmd.Context(), ns, args[0])
-			if err != nil {
-				return err
-			}
-			return printer.PrintExplanation(f.IO.Out, e)
+			return runExplain(cmd.Context(), f, opts)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "output", "o", "table", "output format: table, json, yaml")
+	cmd.Flags().StringVarP(&opts.Format, "output", "o", "table", "output format: table, json, yaml")
 	return cmd
 }
 
-func newRetry(f *cmdutil.Factory, k api.Kind) *cobra.Command {
+func runExplain(ctx context.Context, f *cmdutil.Factory, opts *ExplainOptions) error {
+	printer, err := output.New(output.Options{Format: opts.Format, TTY: f.IO.IsStdoutTTY()})
+	if err != nil {
+		return &cmdutil.FlagError{Err: err}
+	}
+	c, err := f.Client()
+	if err != nil {
+		return err
+	}
+	ns, err := f.Namespace()
+	if err != nil {
+		return err
+	}
+	e, err := c.Explain(ctx, ns, opts.Name)
+	if err != nil {
+		return err
+	}
+	return printer.PrintExplanation(f.IO.Out, e)
+}
+
+// RetryOptions are `app retry`'s.
+type RetryOptions struct{ Name string }
+
+// NewCmdRetry returns `app retry NAME`; runF nil runs it for real.
+func NewCmdRetry(f *cmdutil.Factory, k api.Kind, runF func(context.Context, *RetryOptions) error) *cobra.Command {
+	opts := &RetryOptions{}
 	return &cobra.Command{
 		Use:               "retry NAME",
 		Short:             "Retry a FAILED or DEGRADED application from the start",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: cmdutil.CompleteNames(f, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.Client()
-			if err != nil {
-				return err
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			ns, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			app, err := c.Applications(ns).Subresource(cmd.Context(), args[0], api.SubRetry, nil)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.Out, "application %q is %s again\n", app.Metadata.Name, app.Status.State)
-			return nil
+			return runRetry(cmd.Context(), f, opts)
 		},
 	}
+}
+
+func runRetry(ctx context.Context, f *cmdutil.Factory, opts *RetryOptions) error {
+	c, err := f.Client()
+	if err != nil {
+		return err
+	}
+	ns, err := f.Namespace()
+	if err != nil {
+		return err
+	}
+	app, err := c.Applications(ns).Subresource(ctx, opts.Name, api.SubRetry, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "application %q is %s again\n", app.Metadata.Name, app.Status.State)
+	return nil
 }
 
 // appFields are the application flags of the original rok.
