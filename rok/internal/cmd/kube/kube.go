@@ -40,7 +40,9 @@ func New(f *cmdutil.Factory) *cobra.Command {
 				"list":   "  rok kube app list -A -o wide\n  rok kube app list -l app=echo -w",
 				"update": "  rok kube app update echo-demo -f echo-demo-v2.yaml\n  rok kube app update echo-demo --disable-migration",
 			},
-			Extra: func(k api.Kind) []*cobra.Command { return []*cobra.Command{NewCmdRetry(f, k, nil), NewCmdExplain(f, k, nil)} },
+			Extra: func(k api.Kind) []*cobra.Command {
+				return []*cobra.Command{NewCmdRetry(f, k, nil), NewCmdExplain(f, k, nil)}
+			},
 		},
 		"Cluster": {
 			Fields: &clusterFields{}, NameFromFields: true,
