@@ -79,10 +79,18 @@ type ApplicationSpec struct {
 	Constraints       Constraints `json:"constraints"`
 	Hooks             []string    `json:"hooks"`
 	ShutdownGraceTime int         `json:"shutdown_grace_time"`
-	Backoff           float64     `json:"backoff"`
-	BackoffDelay      float64     `json:"backoff_delay"`
-	BackoffLimit      int         `json:"backoff_limit"`
-	AutoClusterCreate bool        `json:"auto_cluster_create"`
+	// ShutdownFailureStrategy is what happens when the workload does not
+	// call back within the grace time (after the retries): ShutdownDelete
+	// removes its objects anyway, ShutdownGiveUp leaves them and marks the
+	// app DEGRADED.
+	ShutdownFailureStrategy string `json:"shutdown_failure_strategy"`
+	// ShutdownRetryCount is how many more times the shutdown call is made
+	// when a grace time passes without a callback.
+	ShutdownRetryCount int     `json:"shutdown_retry_count"`
+	Backoff            float64 `json:"backoff"`
+	BackoffDelay       float64 `json:"backoff_delay"`
+	BackoffLimit       int     `json:"backoff_limit"`
+	AutoClusterCreate  bool    `json:"auto_cluster_create"`
 }
 
 // Constraints restrict where an application may run.
@@ -117,7 +125,40 @@ type ApplicationStatus struct {
 	LastObservedManifest []RawObject    `json:"last_observed_manifest"`
 	CompleteToken        *string        `json:"complete_token"`
 	ShutdownToken        *string        `json:"shutdown_token"`
+	// Shutdown is the shutdown hook's progress during a delete or a
+	// migration (ours beyond the original; nil when none is under way).
+	Shutdown *ShutdownStatus `json:"shutdown"`
 }
+
+// The shutdown hook's failure strategies.
+const (
+	ShutdownDelete = "delete"
+	ShutdownGiveUp = "give_up"
+)
+
+// ShutdownServiceName is the Service through which Krake reaches a
+// workload with the shutdown hook: it calls PUT http://ADDRESS/shutdown.
+const ShutdownServiceName = "shutdown"
+
+// ShutdownStatus is where a shutdown stands.
+type ShutdownStatus struct {
+	Attempts int   `json:"attempts"` // calls made to the workload
+	Deadline *Time `json:"deadline"` // when the current wait for the callback ends
+	// Outcome is "" while waiting, then ShutdownCalledBack,
+	// ShutdownTimedOut (strategy delete), ShutdownGaveUp or ShutdownSkipped
+	// (the app was FAILED or DEGRADED: nothing to hand over).
+	Outcome string `json:"outcome"`
+	// LastError is why the last call did not reach the workload, if so.
+	LastError string `json:"last_error"`
+}
+
+// The outcomes of a shutdown.
+const (
+	ShutdownCalledBack = "called_back"
+	ShutdownTimedOut   = "timed_out"
+	ShutdownGaveUp     = "gave_up"
+	ShutdownSkipped    = "skipped"
+)
 
 // ObjectHealth is one applied object as last seen on its cluster.
 type ObjectHealth struct {
@@ -218,11 +259,12 @@ func newApplication() Object {
 	return &Application{
 		TypeMeta: TypeMeta{API: "kubernetes", Kind: "Application"},
 		Spec: ApplicationSpec{
-			Constraints:       Constraints{Migration: true},
-			ShutdownGraceTime: 30,
-			Backoff:           1,
-			BackoffDelay:      1,
-			BackoffLimit:      -1,
+			Constraints:             Constraints{Migration: true},
+			ShutdownGraceTime:       30,
+			ShutdownFailureStrategy: ShutdownDelete,
+			Backoff:                 1,
+			BackoffDelay:            1,
+			BackoffLimit:            -1,
 		},
 		Status: ApplicationStatus{State: StatePending},
 	}

@@ -225,8 +225,29 @@ func (v *validator) application(a *Application) {
 	if s.ShutdownGraceTime < 0 {
 		v.add("spec.shutdown_grace_time", "must be zero or more seconds, got %d", s.ShutdownGraceTime)
 	}
+	if st := s.ShutdownFailureStrategy; st != ShutdownDelete && st != ShutdownGiveUp {
+		v.add("spec.shutdown_failure_strategy", "unknown strategy %q: use %q (remove the objects anyway) or %q (keep them, the app becomes DEGRADED)",
+			st, ShutdownDelete, ShutdownGiveUp)
+	}
+	if s.ShutdownRetryCount < 0 {
+		v.add("spec.shutdown_retry_count", "must be zero or more, got %d", s.ShutdownRetryCount)
+	}
+	if slices.Contains(s.Hooks, HookShutdown) && !hasService(s.Manifest, ShutdownServiceName) {
+		v.add("spec.manifest", "the shutdown hook needs a Service named %q in the manifest: Krake calls PUT http://<its address>/shutdown to stop the workload",
+			ShutdownServiceName)
+	}
 	v.backoff("spec", s.Backoff, s.BackoffDelay, s.BackoffLimit)
 	v.state("status.state", a.Status.State, applicationStates)
+}
+
+// hasService reports whether the manifest holds a Service of that name.
+func hasService(manifest []RawObject, name string) bool {
+	for _, raw := range manifest {
+		if apiVersion, kind, n, ok := manifestHeader(raw); ok && apiVersion == "v1" && kind == "Service" && n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // manifestHeader reads apiVersion, kind and metadata.name of one manifest

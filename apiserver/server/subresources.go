@@ -145,6 +145,10 @@ func (s *Server) hookCallback(w http.ResponseWriter, r *http.Request, k api.Kind
 			}
 			return nil
 		}
+		if app.Status.State != api.StateWaitingForCleaning {
+			return titledf(http.StatusConflict, TitleInvalidState, "%s is %s: Krake is not waiting for its shutdown (it calls the workload first, then waits for this callback)",
+				describe(k, ns, name), app.Status.State)
+		}
 		app.Status.State = api.StateReadyForAction
 		return nil
 	}, nil
@@ -164,6 +168,7 @@ func (s *Server) retry(k api.Kind, ns, name string) store.MutateFunc {
 		}
 		app.Status.Reason = nil
 		app.Status.Retries = 0
+		app.Status.Shutdown = nil // a shutdown that gave up starts again
 		app.Status.KubeControllerTriggered = api.NewTimePtr(s.now())
 		return nil
 	}

@@ -69,17 +69,37 @@ func TestHooks_completeAndShutdownCheckTheToken(t *testing.T) {
 	apps := c.Applications(ns)
 	app := createApp(t, c, ns, "job")
 	app.Spec.Hooks = []string{api.HookComplete, api.HookShutdown}
+	if _, err := apps.Update(t.Context(), app, client.WriteOptions{}); !client.IsInvalid(err) || !strings.Contains(err.Error(), `a Service named "shutdown"`) {
+		t.Fatalf("the shutdown hook without a shutdown Service = %v, want a 422 naming the Service", err)
+	}
+	app.Spec.Manifest = append(app.Spec.Manifest, api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service",
+		"metadata": map[string]any{"name": "shutdown"}, "spec": map[string]any{"type": "NodePort", "ports": []any{map[string]any{"port": 80}}}})...)
+	app.Spec.ShutdownFailureStrategy = "shrug"
+	if _, err := apps.Update(t.Context(), app, client.WriteOptions{}); !client.IsInvalid(err) || !strings.Contains(err.Error(), "spec.shutdown_failure_strategy") {
+		t.Fatalf("an unknown strategy = %v, want a 422 naming the field", err)
+	}
+	app.Spec.ShutdownFailureStrategy = api.ShutdownGiveUp
 	app, err := apps.Update(t.Context(), app, client.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	complete, shutdown := "c-token", "s-token"
 	app.Status.CompleteToken, app.Status.ShutdownToken = &complete, &shutdown
-	if _, err := apps.UpdateStatus(t.Context(), app); err != nil {
+	if app, err = apps.UpdateStatus(t.Context(), app); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := apps.Subresource(t.Context(), "job", api.SubComplete, api.HookToken{Token: "wrong"}); !client.IsUnauthorized(err) {
 		t.Errorf("complete with a wrong token = %v, want 401", err)
+	}
+	if _, err := apps.Subresource(t.Context(), "job", api.SubShutdown, api.HookToken{Token: shutdown}); !client.IsConflict(err) {
+		t.Errorf("shutdown while Krake is not waiting for it = %v, want 409", err)
+	}
+	app.Status.State = api.StateWaitingForCleaning
+	if _, err := apps.UpdateStatus(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apps.Subresource(t.Context(), "job", api.SubShutdown, api.HookToken{Token: "wrong"}); !client.IsUnauthorized(err) {
+		t.Errorf("shutdown with a wrong token = %v, want 401", err)
 	}
 	got, err := apps.Subresource(t.Context(), "job", api.SubShutdown, api.HookToken{Token: shutdown})
 	if err != nil || got.Status.State != api.StateReadyForAction {

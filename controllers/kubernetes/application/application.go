@@ -7,6 +7,7 @@ package application
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
@@ -33,6 +34,11 @@ type Options struct {
 	// HookCA is the PEM bundle that verifies the API at HookURL, given to
 	// the workloads (KRAKE_CA_FILE); nil for none.
 	HookCA []byte
+	// ShutdownClient makes the shutdown hook's calls to the workloads;
+	// default: 5 s per call, no redirects.
+	ShutdownClient *http.Client
+	// Now is the clock of the shutdown deadlines (tests); default time.Now.
+	Now func() time.Time
 }
 
 // Controller deploys applications.
@@ -62,6 +68,10 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	if opts.HookURL == "" {
 		opts.HookURL = c.BaseURL()
 	}
+	if opts.ShutdownClient == nil {
+		opts.ShutdownClient = &http.Client{Timeout: 5 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
 	ctrl := newController(apiWriter{c}, inf.Apps, inf.Clusters, kubeclient.NewCache(opts.Timeout), opts, log)
 	ctrl.synced = []<-chan struct{}{inf.Apps.Synced(), inf.Clusters.Synced()}
 	inf.Apps.AddHandler(func(typ string, app *api.Application) {
@@ -83,6 +93,9 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 // newController wires the controller to its dependencies (real ones in
 // New, fakes in tests).
 func newController(w appWriter, apps cache[*api.Application], clusters cache[*api.Cluster], kube kubeSource, opts Options, log *slog.Logger) *Controller {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	ctrl := &Controller{api: w, apps: apps, clusters: clusters, kube: kube, opts: opts, log: log}
 	ctrl.loop = runtime.New("application", ctrl, opts.Workers, log)
 	ctrl.observe = newObserver(ctrl.loop.Enqueue, log)

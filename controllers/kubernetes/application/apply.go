@@ -34,8 +34,8 @@ type applyResult struct {
 func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key runtime.Key, app *api.Application) (applyResult, error) {
 	out := applyResult{services: map[string]string{}, objects: []api.ObjectHealth{}}
 	applied := map[string]bool{}
-	hook := completeHookFor(app, c.opts.HookURL, c.opts.HookCA)
-	hookSecrets := map[string]bool{} // namespaces that have the hook's Secret
+	hooks := hooksFor(app, c.opts.HookURL, c.opts.HookCA)
+	hookSecrets := map[string]bool{} // "secret/namespace" the hooks' Secrets are applied in
 	for i, raw := range app.Spec.Manifest {
 		obj, res, err := c.resourceFor(kube, raw)
 		what := describe(obj)
@@ -46,17 +46,14 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 		case err != nil:
 			return out, fmt.Errorf("%s: %w", what, err) // discovery failed: retried
 		}
-		if _, runsPods := podSpecPath(obj); hook != nil && runsPods {
-			if ns := obj.GetNamespace(); !hookSecrets[ns] {
-				secret := hook.secretIn(ns)
-				if _, err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Apply(ctx, secret.GetName(), secret,
-					metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
-					return out, fmt.Errorf("apply the complete hook's Secret %s/%s: %w", ns, secret.GetName(), err)
+		if _, runsPods := podSpecPath(obj); runsPods {
+			for _, hook := range hooks {
+				if err := c.applyHookSecret(ctx, kube, hook, obj.GetNamespace(), hookSecrets); err != nil {
+					return out, err
 				}
-				hookSecrets[ns] = true
-			}
-			if err := hook.inject(obj); err != nil {
-				return out, &invalidObject{index: i, what: what, err: err}
+				if err := hook.inject(obj); err != nil {
+					return out, &invalidObject{index: i, what: what, err: err}
+				}
 			}
 		}
 		live, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
@@ -175,4 +172,18 @@ func (e *refusedKind) Error() string { return e.msg }
 
 func (e *invalidObject) Error() string {
 	return fmt.Sprintf("spec.manifest[%d] %s: %v", e.index, e.what, e.err)
+}
+
+// applyHookSecret puts the hook's Secret in namespace, once per pass.
+func (c *Controller) applyHookSecret(ctx context.Context, kube *kubeclient.Clients, hook *workloadHook, namespace string, done map[string]bool) error {
+	if done[hook.secret+"/"+namespace] {
+		return nil
+	}
+	secret := hook.secretIn(namespace)
+	if _, err := kube.Dynamic.Resource(secretsResource).Namespace(namespace).Apply(ctx, secret.GetName(), secret,
+		metav1.ApplyOptions{FieldManager: FieldManager, Force: true}); err != nil {
+		return fmt.Errorf("apply the hook's Secret %s/%s: %w", namespace, secret.GetName(), err)
+	}
+	done[hook.secret+"/"+namespace] = true
+	return nil
 }

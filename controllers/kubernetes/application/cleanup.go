@@ -9,14 +9,30 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/controllers/runtime"
 )
 
-// cleanUp removes the application's objects from its cluster, then its
-// finalizer; the record leaves once no finalizer is left.
-func (c *Controller) cleanUp(ctx context.Context, app *api.Application) error {
+// cleanUp shuts the application down when it has the shutdown hook,
+// removes its objects from its cluster, then its finalizer; the record
+// leaves once no finalizer is left.
+func (c *Controller) cleanUp(ctx context.Context, app *api.Application) (runtime.Result, error) {
 	if !slices.Contains(app.Metadata.Finalizers, Finalizer) {
-		return nil
+		return runtime.Result{}, nil
 	}
+	if needsShutdown(app) {
+		step, wait, err := c.shutdown(ctx, app, "delete")
+		switch {
+		case err != nil || step == shutdownStuck:
+			return runtime.Result{}, err
+		case step == shutdownWaiting:
+			return runtime.Result{RequeueAfter: wait}, nil
+		}
+	}
+	return runtime.Result{}, c.remove(ctx, app)
+}
+
+// remove deletes the objects, then the finalizer.
+func (c *Controller) remove(ctx context.Context, app *api.Application) error {
 	if app.Status.State != api.StateDeleting {
 		app.Status.State = api.StateDeleting
 		updated, err := c.api.UpdateStatus(ctx, app)
@@ -71,12 +87,17 @@ func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, app *
 			return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
 		}
 	}
-	// Whether or not the hook is still enabled: it may have been before.
-	secret := completeSecretName(app.Metadata.Name)
-	for ns := range workloadNamespaces {
-		err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Delete(ctx, secret, metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("delete the complete hook's Secret %s/%s from cluster %s: %w", ns, secret, ref.Name, err)
+	// Whether or not a hook is still enabled: it may have been before.
+	for _, hook := range []string{api.HookComplete, api.HookShutdown} {
+		if hook == api.HookShutdown && !slices.Contains(app.Spec.Hooks, hook) && app.Status.ShutdownToken == nil {
+			continue // never had one
+		}
+		secret := hookSecretName(hook, app.Metadata.Name)
+		for ns := range workloadNamespaces {
+			err := kube.Dynamic.Resource(secretsResource).Namespace(ns).Delete(ctx, secret, metav1.DeleteOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("delete the %s hook's Secret %s/%s from cluster %s: %w", hook, ns, secret, ref.Name, err)
+			}
 		}
 	}
 	return nil

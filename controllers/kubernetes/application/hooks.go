@@ -37,12 +37,26 @@ const (
 	caMountPath = "/etc/krake/hook"
 )
 
-// completeHook is what the controller injects for one application.
-type completeHook struct {
-	url    string // where the workload calls back
-	token  string
-	secret string // the Secret's name, in each namespace that runs a workload
-	ca     []byte // PEM bundle verifying the API; nil over plain HTTP
+// The shutdown hook lets a workload hand over its state before Krake
+// removes it (on delete, and on a migration, which then removes the old
+// copy before applying the new one): every container gets
+// KRAKE_SHUTDOWN_URL and KRAKE_SHUTDOWN_TOKEN; Krake calls PUT
+// http://<the "shutdown" Service's address>/shutdown and waits for PUT
+// $KRAKE_SHUTDOWN_URL with {"token": "$KRAKE_SHUTDOWN_TOKEN"}.
+const (
+	EnvShutdownURL   = "KRAKE_SHUTDOWN_URL"
+	EnvShutdownToken = "KRAKE_SHUTDOWN_TOKEN"
+)
+
+// workloadHook is what the controller injects into the workloads for one
+// hook of one application.
+type workloadHook struct {
+	url       string   // where the workload calls back
+	token     string   // what it sends
+	secret    string   // the Secret's name, in each namespace that runs a workload
+	ca        []byte   // PEM bundle verifying the API; nil over plain HTTP
+	urlEnv    string   // the variable holding url
+	tokenEnvs []string // the variables holding the token (from the Secret)
 }
 
 // newHookToken is 256 random bits, hex-encoded.
@@ -52,26 +66,47 @@ func newHookToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// completeHookFor is the hook of app, nil when it does not use the complete
-// hook or has no token yet. apiURL is the API as the workloads reach it,
-// ca the bundle that verifies it (nil for none).
-func completeHookFor(app *api.Application, apiURL string, ca []byte) *completeHook {
+func newCompleteHook(url, token, secret string, ca []byte) *workloadHook {
+	return &workloadHook{url: url, token: token, secret: secret, ca: ca, urlEnv: EnvCompleteURL, tokenEnvs: []string{EnvCompleteToken, EnvToken}}
+}
+
+// hooksFor are the hooks of app that have a token yet. apiURL is the API
+// as the workloads reach it, ca the bundle that verifies it (nil for none).
+func hooksFor(app *api.Application, apiURL string, ca []byte) []*workloadHook {
+	var out []*workloadHook
+	if h := completeHookFor(app, apiURL, ca); h != nil {
+		out = append(out, h)
+	}
+	if slices.Contains(app.Spec.Hooks, api.HookShutdown) && app.Status.ShutdownToken != nil {
+		out = append(out, &workloadHook{url: hookURL(apiURL, app, api.SubShutdown), token: *app.Status.ShutdownToken,
+			secret: hookSecretName(api.HookShutdown, app.Metadata.Name), ca: ca, urlEnv: EnvShutdownURL, tokenEnvs: []string{EnvShutdownToken}})
+	}
+	return out
+}
+
+// completeHookFor is the complete hook of app, nil when it does not use
+// it or has no token yet.
+func completeHookFor(app *api.Application, apiURL string, ca []byte) *workloadHook {
 	if !slices.Contains(app.Spec.Hooks, api.HookComplete) || app.Status.CompleteToken == nil {
 		return nil
 	}
-	return &completeHook{
-		url: strings.TrimRight(apiURL, "/") + "/kubernetes/namespaces/" + url.PathEscape(app.Metadata.Namespace) +
-			"/applications/" + url.PathEscape(app.Metadata.Name) + "/complete",
-		token:  *app.Status.CompleteToken,
-		secret: completeSecretName(app.Metadata.Name),
-		ca:     ca,
-	}
+	return newCompleteHook(hookURL(apiURL, app, api.SubComplete), *app.Status.CompleteToken, completeSecretName(app.Metadata.Name), ca)
 }
 
-// completeSecretName is a valid Kubernetes name for the app's hook Secret
-// (application names may hold '_' and upper case; Kubernetes names not).
-func completeSecretName(app string) string {
-	name := "krake-complete-" + strings.ToLower(strings.ReplaceAll(app, "_", "-"))
+// hookURL is the callback of one hook of app.
+func hookURL(apiURL string, app *api.Application, sub string) string {
+	return strings.TrimRight(apiURL, "/") + "/kubernetes/namespaces/" + url.PathEscape(app.Metadata.Namespace) +
+		"/applications/" + url.PathEscape(app.Metadata.Name) + "/" + sub
+}
+
+// completeSecretName is the complete hook's Secret of app.
+func completeSecretName(app string) string { return hookSecretName(api.HookComplete, app) }
+
+// hookSecretName is a valid Kubernetes name for the Secret of one hook of
+// app (application names may hold '_' and upper case; Kubernetes names
+// not).
+func hookSecretName(hook, app string) string {
+	name := "krake-" + hook + "-" + strings.ToLower(strings.ReplaceAll(app, "_", "-"))
 	if len(name) > 253 {
 		name = name[:253]
 	}
@@ -79,7 +114,7 @@ func completeSecretName(app string) string {
 }
 
 // secretIn is the hook's Secret in namespace.
-func (h *completeHook) secretIn(namespace string) *unstructured.Unstructured {
+func (h *workloadHook) secretIn(namespace string) *unstructured.Unstructured {
 	data := map[string]any{completeSecretKey: base64.StdEncoding.EncodeToString([]byte(h.token))}
 	if len(h.ca) > 0 {
 		data[caSecretKey] = base64.StdEncoding.EncodeToString(h.ca)
@@ -121,7 +156,7 @@ func podSpecPath(obj *unstructured.Unstructured) (path []string, ok bool) {
 // inject gives every container of a workload the hook's variables (and
 // the CA bundle's mount), replacing any of the same name; other kinds are
 // left alone.
-func (h *completeHook) inject(obj *unstructured.Unstructured) error {
+func (h *workloadHook) inject(obj *unstructured.Unstructured) error {
 	specPath, ok := podSpecPath(obj)
 	if !ok {
 		return nil
@@ -140,13 +175,16 @@ func (h *completeHook) inject(obj *unstructured.Unstructured) error {
 			return fmt.Errorf("%s %s: containers[%d] is not an object", obj.GetKind(), obj.GetName(), i)
 		}
 		env, _ := container["env"].([]any)
-		env = withoutNamed(env, EnvCompleteURL, EnvCompleteToken, EnvToken, EnvCAFile)
+		env = withoutNamed(env, append([]string{h.urlEnv, EnvCAFile}, h.tokenEnvs...)...)
 		fromSecret := func(name string) map[string]any {
 			return map[string]any{"name": name, "valueFrom": map[string]any{
 				"secretKeyRef": map[string]any{"name": h.secret, "key": completeSecretKey},
 			}}
 		}
-		env = append(env, map[string]any{"name": EnvCompleteURL, "value": h.url}, fromSecret(EnvCompleteToken), fromSecret(EnvToken))
+		env = append(env, map[string]any{"name": h.urlEnv, "value": h.url})
+		for _, name := range h.tokenEnvs {
+			env = append(env, fromSecret(name))
+		}
 		if len(h.ca) > 0 {
 			env = append(env, map[string]any{"name": EnvCAFile, "value": caMountPath + "/" + caSecretKey})
 			mounts, _ := container["volumeMounts"].([]any)

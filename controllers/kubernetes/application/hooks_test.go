@@ -37,7 +37,7 @@ func envOf(t *testing.T, obj *unstructured.Unstructured) []string {
 }
 
 func TestCompleteHook_injectsIntoEveryWorkloadContainer(t *testing.T) {
-	hook := &completeHook{url: "https://krake:8443/kubernetes/namespaces/ns/applications/job/complete", token: "t0k", secret: "krake-complete-job"}
+	hook := newCompleteHook("https://krake:8443/kubernetes/namespaces/ns/applications/job/complete", "t0k", "krake-complete-job", nil)
 	want := `[{"name":"KRAKE_COMPLETE_URL","value":"https://krake:8443/kubernetes/namespaces/ns/applications/job/complete"},` +
 		`{"name":"KRAKE_COMPLETE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}},` +
 		`{"name":"KRAKE_TOKEN","valueFrom":{"secretKeyRef":{"key":"token","name":"krake-complete-job"}}}]`
@@ -64,7 +64,7 @@ func TestCompleteHook_injectsIntoEveryWorkloadContainer(t *testing.T) {
 }
 
 func TestCompleteHook_keepsOtherVariablesAndReplacesItsOwn(t *testing.T) {
-	hook := &completeHook{url: "http://krake/complete", token: "t", secret: "s"}
+	hook := newCompleteHook("http://krake/complete", "t", "s", nil)
 	obj := object(t, `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"template":{"spec":{"containers":[
 		{"name":"a","env":[{"name":"MODE","value":"batch"},{"name":"KRAKE_COMPLETE_URL","value":"http://stale"}]}]}}}}`)
 	if err := hook.inject(obj); err != nil {
@@ -77,7 +77,7 @@ func TestCompleteHook_keepsOtherVariablesAndReplacesItsOwn(t *testing.T) {
 }
 
 func TestCompleteHook_leavesOtherKindsAlone(t *testing.T) {
-	hook := &completeHook{url: "u", token: "t", secret: "s"}
+	hook := newCompleteHook("u", "t", "s", nil)
 	for _, doc := range []string{
 		`{"apiVersion":"v1","kind":"Service","metadata":{"name":"s"},"spec":{"ports":[{"port":80}]}}`,
 		// A custom resource named like a workload is not one.
@@ -125,7 +125,7 @@ func TestCompleteHookFor(t *testing.T) {
 // naming it; a second injection (every reconcile) adds nothing.
 func TestCompleteHook_caBundle(t *testing.T) {
 	ca := []byte("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
-	hook := &completeHook{url: "https://krake:8443/c", token: "t0k", secret: "krake-complete-job", ca: ca}
+	hook := newCompleteHook("https://krake:8443/c", "t0k", "krake-complete-job", ca)
 	secret := hook.secretIn("ns")
 	data, _, _ := unstructured.NestedStringMap(secret.Object, "data")
 	if got, _ := base64.StdEncoding.DecodeString(data["ca.pem"]); string(got) != string(ca) {

@@ -23,7 +23,7 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	app := api.DeepCopy(cached)
 	if app.Metadata.Deleted != nil {
 		c.observe.forget(key)
-		return runtime.Result{}, c.cleanUp(ctx, app)
+		return c.cleanUp(ctx, app)
 	}
 	if app.Status.ScheduledTo == nil {
 		return runtime.Result{}, nil // the scheduler has not chosen yet
@@ -39,6 +39,11 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	}
 	if app, err = c.ensureFinalizer(ctx, app); app == nil || err != nil {
 		return runtime.Result{}, err
+	}
+	if migrating(app) && needsShutdown(app) {
+		if result, done, err := c.breakBeforeMake(ctx, app); !done || err != nil {
+			return result, err
+		}
 	}
 	if app, err = c.prepareStatus(ctx, app); app == nil || err != nil {
 		return runtime.Result{}, err
@@ -71,13 +76,15 @@ func (c *Controller) ensureFinalizer(ctx context.Context, app *api.Application) 
 }
 
 // prepareStatus writes, before the apply, the state the pass starts in
-// and the complete hook's token, which must exist before a workload can
-// call back; nothing when neither changes. A nil app means it is gone.
+// and the hooks' tokens, which must exist before a workload can call
+// back; nothing when neither changes. A nil app means it is gone.
 func (c *Controller) prepareStatus(ctx context.Context, app *api.Application) (*api.Application, error) {
-	newToken := slices.Contains(app.Spec.Hooks, api.HookComplete) && app.Status.CompleteToken == nil
-	if newToken {
-		token := newHookToken()
-		app.Status.CompleteToken = &token
+	newToken := false
+	for hook, token := range map[string]**string{api.HookComplete: &app.Status.CompleteToken, api.HookShutdown: &app.Status.ShutdownToken} {
+		if slices.Contains(app.Spec.Hooks, hook) && *token == nil {
+			t := newHookToken()
+			*token, newToken = &t, true
+		}
 	}
 	next := stateBeforeApply(app)
 	newState := next != app.Status.State
@@ -92,6 +99,31 @@ func (c *Controller) prepareStatus(ctx context.Context, app *api.Application) (*
 		return nil, ignoreNotFound(err)
 	}
 	return updated, nil
+}
+
+// breakBeforeMake moves an app with the shutdown hook: the old copy is
+// shut down and removed before the new one is applied, since the hook is
+// for stateful workloads that hand over their state. done is false while
+// the shutdown waits (or gave up).
+func (c *Controller) breakBeforeMake(ctx context.Context, app *api.Application) (runtime.Result, bool, error) {
+	step, wait, err := c.shutdown(ctx, app, "migration")
+	switch {
+	case err != nil:
+		return runtime.Result{}, false, err
+	case step == shutdownWaiting:
+		return runtime.Result{RequeueAfter: wait}, false, nil
+	case step == shutdownStuck:
+		return runtime.Result{}, false, nil
+	}
+	from := app.Status.RunningOn
+	if err := c.removeFrom(ctx, from, app); err != nil {
+		return runtime.Result{}, false, err
+	}
+	c.log.Info("application shut down and removed for its migration", "app", key(app), "from", from.Name, "to", app.Status.ScheduledTo.Name)
+	// The old copy is gone: what follows is a create on the new cluster.
+	app.Status.RunningOn, app.Status.Shutdown, app.Status.LastAppliedManifest, app.Status.Services = nil, nil, nil, nil
+	app.Status.State, app.Status.Reason = api.StateMigrating, nil
+	return runtime.Result{}, true, c.writeShutdown(ctx, app)
 }
 
 // applyFailed records a failed apply. What reached the cluster before the

@@ -37,7 +37,10 @@ func (c fakeCache[T]) Get(namespace, name string) (T, bool) {
 
 // recordingWriter records the controller's API writes as "update" (with
 // the finalizers) or "status STATE [REASON]".
-type recordingWriter struct{ writes []string }
+type recordingWriter struct {
+	writes []string
+	last   *api.Application // the last status written
+}
 
 func (w *recordingWriter) Update(_ context.Context, app *api.Application) (*api.Application, error) {
 	w.writes = append(w.writes, fmt.Sprintf("update finalizers=%v", app.Metadata.Finalizers))
@@ -50,6 +53,7 @@ func (w *recordingWriter) UpdateStatus(_ context.Context, app *api.Application) 
 		line += " " + r.Code.String()
 	}
 	w.writes = append(w.writes, line)
+	w.last = api.DeepCopy(app)
 	return api.DeepCopy(app), nil
 }
 

@@ -50,7 +50,7 @@ func stateFor(previous string, health api.ContainerHealth) (string, *api.Reason)
 	}
 	msg := fmt.Sprintf("%d of %d pods ready", health.RunningPods, health.DesiredPods)
 	switch previous {
-	case api.StateCreating, api.StateReconciling:
+	case api.StateCreating, api.StateReconciling, api.StateMigrating:
 		return previous, nil
 	}
 	return api.StateDegraded, &api.Reason{Code: api.ReasonKubernetesError, Message: msg}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/rok/internal/cmd/root"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
@@ -205,18 +207,42 @@ func unknownCommand(cmd *cobra.Command, args []string) error {
 	return &cmdutil.FlagError{Err: errors.New(msg)}
 }
 
+// shutdownValues are the words after --hook-shutdown that are its
+// values, in the grammar's order: a grace time, a strategy, a retry count.
+func shutdownValues(rest []string) []string {
+	isInt := func(s string) bool { _, err := strconv.Atoi(s); return err == nil }
+	fits := []func(string) bool{isInt, func(s string) bool { return s == api.ShutdownDelete || s == api.ShutdownGiveUp }, isInt}
+	var out []string
+	for i, fit := range fits {
+		if i >= len(rest) || !fit(rest[i]) {
+			break
+		}
+		out = append(out, rest[i])
+	}
+	return out
+}
+
 // pairFlags take two values (`--metric NAME WEIGHT`, `-m NAME VALUE`), as
 // in the original rok; pflag takes one, so they are joined as NAME=VALUE.
 var pairFlags = map[string]bool{"--metric": true, "--global-metric": true, "-m": true, "--metrics": true}
 
-// JoinPairFlags rewrites `--metric a 0.5` into `--metric=a=0.5`. The value
-// may be negative (`-m temp -2`).
+// JoinPairFlags rewrites `--metric a 0.5` into `--metric=a=0.5` (the value
+// may be negative: `-m temp -2`), and the original's `--hook-shutdown
+// [GRACE] [STRATEGY] [RETRIES]` into `--hook-shutdown=GRACE,STRATEGY,RETRIES`.
 func JoinPairFlags(args []string) []string {
 	out := make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
 			return append(out, args[i:]...)
+		}
+		if a == "--hook-shutdown" {
+			values := shutdownValues(args[i+1:])
+			if len(values) > 0 {
+				out = append(out, a+"="+strings.Join(values, ","))
+				i += len(values)
+				continue
+			}
 		}
 		if pairFlags[a] && i+2 < len(args) && !strings.HasPrefix(args[i+1], "-") {
 			out = append(out, a+"="+args[i+1]+"="+args[i+2])

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +19,12 @@ import (
 func TestApp(t *testing.T) {
 	r := newRunner(t)
 	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	// The shutdown hook needs the Service through which Krake calls it.
+	withShutdown := writeFile(t, r.cwd, "echo-shutdown.yaml", echoManifest+shutdownService)
 	r.tty = true
-	golden(t, r.stable(r.must("kube", "app", "create", "echo-demo", "-f", manifest,
+	golden(t, r.stable(r.must("kube", "app", "create", "echo-demo", "-f", withShutdown,
 		"-l", "app=echo", "-L", "location in (DE, FR)", "-R", "crontabs.stable.example.com",
-		"-M", "latency < 0.5", "--hook-shutdown=45", "--backoff_limit", "3").stdout))
+		"-M", "latency < 0.5", "--hook-shutdown", "45", "give_up", "2", "--backoff_limit", "3").stdout))
 	r.tty = false
 	r.must("kube", "app", "create", "second", "-f", manifest, "--disable-migration")
 
@@ -50,6 +53,58 @@ func TestApp(t *testing.T) {
 			r.tty = tc.tty
 			golden(t, r.stable(r.must(tc.args...).stdout))
 		})
+	}
+}
+
+const shutdownService = `---
+apiVersion: v1
+kind: Service
+metadata: {name: shutdown}
+spec: {type: NodePort, selector: {app: echo}, ports: [{port: 9000}]}
+`
+
+// TestApp_hookShutdownGrammar: the original's --hook-shutdown [GRACE]
+// [STRATEGY] [RETRIES], in any place on the line, and its errors.
+func TestApp_hookShutdownGrammar(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest+shutdownService)
+	for _, tc := range []struct {
+		args           []string
+		grace, retries int
+		strategy       string
+	}{
+		{[]string{"--hook-shutdown"}, 30, 0, api.ShutdownDelete},
+		{[]string{"--hook-shutdown", "60"}, 60, 0, api.ShutdownDelete},
+		{[]string{"--hook-shutdown", "10", "give_up"}, 10, 0, api.ShutdownGiveUp},
+		{[]string{"--hook-shutdown", "10", "delete", "3"}, 10, 3, api.ShutdownDelete},
+		{[]string{"--hook-shutdown=5,give_up,1"}, 5, 1, api.ShutdownGiveUp},
+	} {
+		name := "app-" + strings.Join(tc.args, "-")
+		name = strings.NewReplacer("=", "-", ",", "-", "_", "-").Replace(name)
+		r.must(append([]string{"kube", "app", "create", "-f", manifest}, append(tc.args, name)...)...)
+		app := r.app(name)
+		s := app.Spec
+		if !slices.Contains(s.Hooks, api.HookShutdown) || s.ShutdownGraceTime != tc.grace || s.ShutdownFailureStrategy != tc.strategy || s.ShutdownRetryCount != tc.retries {
+			t.Errorf("%v: hooks %v grace %d strategy %q retries %d; want shutdown, %d, %q, %d", tc.args,
+				s.Hooks, s.ShutdownGraceTime, s.ShutdownFailureStrategy, s.ShutdownRetryCount, tc.grace, tc.strategy, tc.retries)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--hook-shutdown=x"}, `the grace time "x" is a whole number of seconds`},
+		{[]string{"--hook-shutdown=5,maybe"}, `the strategy "maybe" is delete or give_up`},
+		{[]string{"--hook-shutdown=5,delete,-1"}, `the retry count "-1" is a whole number`},
+	} {
+		res := r.run(append([]string{"kube", "app", "create", "bad", "-f", manifest}, tc.args...)...)
+		if res.code != 2 || !strings.Contains(res.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want a usage error saying %q", tc.args, res.code, res.stderr, tc.want)
+		}
+	}
+	plain := writeFile(t, r.cwd, "plain.yaml", echoManifest)
+	if res := r.run("kube", "app", "create", "no-service", "-f", plain, "--hook-shutdown"); res.code == 0 || !strings.Contains(res.stderr, `a Service named "shutdown"`) {
+		t.Errorf("the hook without a shutdown Service: exit %d, stderr %q; want the 422 naming the Service", res.code, res.stderr)
 	}
 }
 

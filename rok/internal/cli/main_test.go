@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
+	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/server/servertest"
 	"github.com/krake-go/krake/rok/internal/cli"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
@@ -161,3 +163,13 @@ kind: Service
 metadata: {name: echo-demo}
 spec: {type: NodePort, selector: {app: echo}, ports: [{port: 8080}]}
 `
+
+// app reads one application through rok -o json, as a script would.
+func (r *runner) app(name string) *api.Application {
+	r.t.Helper()
+	var app api.Application
+	if err := json.Unmarshal([]byte(r.must("kube", "app", "get", name, "-o", "json").stdout), &app); err != nil {
+		r.t.Fatalf("rok kube app get %s -o json: %v", name, err)
+	}
+	return &app
+}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 
 	json "github.com/go-json-experiment/json/v1"
 	"github.com/spf13/cobra"
@@ -169,7 +170,8 @@ func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.BoolVar(&a.enableMigration, "enable-migration", false, "allow Krake to move the application to a better cluster (default)")
 	fs.BoolVar(&a.disableMigration, "disable-migration", false, "keep the application where it first lands")
 	fs.BoolVar(&a.hookComplete, "hook-complete", false, "enable the complete hook (the workload ends itself)")
-	fs.StringVar(&a.hookShutdown, "hook-shutdown", "", "enable the shutdown hook, with an optional grace time in seconds")
+	fs.StringVar(&a.hookShutdown, "hook-shutdown", "", "enable the shutdown hook: --hook-shutdown [GRACE] [STRATEGY] [RETRIES] "+
+		"(grace seconds, default 30; strategy delete (default) or give_up; retries, default 0); the manifest needs a Service named shutdown")
 	fs.Lookup("hook-shutdown").NoOptDefVal = "30"
 	a.backoff.AddFlags(fs)
 	if update {
@@ -221,14 +223,41 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 		app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookComplete)
 	}
 	if fs.Changed("hook-shutdown") {
-		grace, err := strconv.Atoi(a.hookShutdown)
-		if err != nil || grace < 0 {
-			return cmdutil.FlagErrorf("--hook-shutdown %q: the grace time is a whole number of seconds", a.hookShutdown)
+		if err := applyShutdownHook(app, a.hookShutdown); err != nil {
+			return err
 		}
-		app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookShutdown)
-		app.Spec.ShutdownGraceTime = grace
 	}
 	a.backoff.Apply(fs, &app.Spec.Backoff, &app.Spec.BackoffDelay, &app.Spec.BackoffLimit)
+	return nil
+}
+
+// applyShutdownHook reads --hook-shutdown's GRACE[,STRATEGY[,RETRIES]];
+// what is not given keeps the app's value (on create: the server's
+// default).
+func applyShutdownHook(app *api.Application, value string) error {
+	parts := strings.Split(value, ",")
+	if len(parts) > 3 {
+		return cmdutil.FlagErrorf("--hook-shutdown %q: give at most GRACE STRATEGY RETRIES", value)
+	}
+	grace, err := strconv.Atoi(parts[0])
+	if err != nil || grace < 0 {
+		return cmdutil.FlagErrorf("--hook-shutdown %q: the grace time %q is a whole number of seconds", value, parts[0])
+	}
+	app.Spec.ShutdownGraceTime = grace
+	if len(parts) > 1 {
+		if s := parts[1]; s != api.ShutdownDelete && s != api.ShutdownGiveUp {
+			return cmdutil.FlagErrorf("--hook-shutdown %q: the strategy %q is %s or %s", value, s, api.ShutdownDelete, api.ShutdownGiveUp)
+		}
+		app.Spec.ShutdownFailureStrategy = parts[1]
+	}
+	if len(parts) > 2 {
+		retries, err := strconv.Atoi(parts[2])
+		if err != nil || retries < 0 {
+			return cmdutil.FlagErrorf("--hook-shutdown %q: the retry count %q is a whole number", value, parts[2])
+		}
+		app.Spec.ShutdownRetryCount = retries
+	}
+	app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookShutdown)
 	return nil
 }
 
