@@ -87,7 +87,7 @@ func TestReconcile_shutdownHook(t *testing.T) {
 			wantCalls: 1, wantWrites: []string{"status WAITING_FOR_CLEANING"}, wantRequeue: grace},
 		{name: "migration, called back: the old copy goes, then the new one is applied", app: testApp(withHook(migratingFromC0, waiting(now.Add(time.Second), 1),
 			func(a *api.Application) { a.Status.State = api.StateReadyForAction })),
-			wantWrites: []string{"status READY_FOR_ACTION", "status MIGRATING", "status RUNNING"},
+			wantWrites:  []string{"status READY_FOR_ACTION", "status MIGRATING", "status RUNNING"},
 			wantActions: append(slices.Clone(removal), "apply secrets/"+hookSecretName(api.HookShutdown, "echo"), "apply deployments/echo", "apply services/echo"),
 			wantRequeue: 10 * time.Second},
 	}
