@@ -38,8 +38,9 @@ func (c fakeCache[T]) Get(namespace, name string) (T, bool) {
 // recordingWriter records the controller's API writes as "update" (with
 // the finalizers) or "status STATE [REASON]".
 type recordingWriter struct {
-	writes []string
-	last   *api.Application // the last status written
+	writes    []string
+	last      *api.Application // the last status written
+	statusErr error            // when set, every status write fails with it
 }
 
 func (w *recordingWriter) Update(_ context.Context, app *api.Application) (*api.Application, error) {
@@ -53,6 +54,9 @@ func (w *recordingWriter) UpdateStatus(_ context.Context, app *api.Application) 
 		line += " " + r.Code.String()
 	}
 	w.writes = append(w.writes, line)
+	if w.statusErr != nil {
+		return nil, w.statusErr
+	}
 	w.last = api.DeepCopy(app)
 	return api.DeepCopy(app), nil
 }

@@ -56,16 +56,12 @@ func (c *Controller) shutdown(ctx context.Context, app *api.Application, why str
 		c.log.Info("application shut down by its workload", "app", key(app), "for", why)
 		return shutdownDone, 0, c.writeShutdown(ctx, app)
 	case s == nil:
-		s = &api.ShutdownStatus{}
-		app.Status.Shutdown = s
-		c.callShutdown(ctx, app, s, now)
-		app.Status.State, app.Status.Reason = api.StateWaitingForCleaning, nil
-		return shutdownWaiting, grace(app), c.writeShutdown(ctx, app)
+		app.Status.Shutdown = &api.ShutdownStatus{}
+		return c.claimAndCall(ctx, app, now)
 	case s.Deadline != nil && now.Before(s.Deadline.Time):
 		return shutdownWaiting, s.Deadline.Sub(now), nil
 	case s.Attempts <= app.Spec.ShutdownRetryCount:
-		c.callShutdown(ctx, app, s, now)
-		return shutdownWaiting, grace(app), c.writeShutdown(ctx, app)
+		return c.claimAndCall(ctx, app, now)
 	case app.Spec.ShutdownFailureStrategy == api.ShutdownGiveUp:
 		s.Outcome, s.Deadline = api.ShutdownGaveUp, nil
 		app.Status.State = api.StateDegraded
@@ -97,33 +93,55 @@ func lastError(s *api.ShutdownStatus) string {
 
 func key(app *api.Application) string { return app.Metadata.Namespace + "/" + app.Metadata.Name }
 
-// callShutdown makes one call to the workload and starts its grace time;
-// a call that fails counts too (the workload may be gone already).
-func (c *Controller) callShutdown(ctx context.Context, app *api.Application, s *api.ShutdownStatus, now time.Time) {
+// claimAndCall records the next call and its grace time first, then makes
+// it: the write carries the app's resource_version, so a pass that read a
+// stale copy (the cache not yet holding the last call) fails with a
+// conflict instead of calling the workload twice. A call that fails
+// counts too (the workload may be gone already); its error is recorded.
+func (c *Controller) claimAndCall(ctx context.Context, app *api.Application, now time.Time) (shutdownStep, time.Duration, error) {
+	s := app.Status.Shutdown
 	s.Attempts++
-	s.Deadline = api.NewTimePtr(now.Add(grace(app)))
-	s.LastError = ""
+	s.Deadline, s.LastError = api.NewTimePtr(now.Add(grace(app))), ""
+	app.Status.State, app.Status.Reason = api.StateWaitingForCleaning, nil
+	if err := c.writeShutdown(ctx, app); err != nil {
+		return shutdownWaiting, 0, err
+	}
+	if failed := c.callShutdown(ctx, app); failed != "" {
+		app.Status.Shutdown.LastError = failed
+		if err := c.writeShutdown(ctx, app); err != nil {
+			return shutdownWaiting, 0, err // e.g. the callback came first: the next pass sees it
+		}
+	}
+	return shutdownWaiting, grace(app), nil
+}
+
+// callShutdown makes one call to the workload; it returns why it failed,
+// or "".
+func (c *Controller) callShutdown(ctx context.Context, app *api.Application) string {
 	addr, ok := app.Status.Services[api.ShutdownServiceName]
 	if !ok {
-		s.LastError = `the "shutdown" Service has no address`
-		return
+		return `the "shutdown" Service has no address`
 	}
+	failed := ""
+	defer func() {
+		c.log.Info("application shutdown called", "app", key(app), "address", addr, "call", app.Status.Shutdown.Attempts, "err", failed)
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "http://"+addr+"/shutdown", http.NoBody)
 	if err != nil {
-		s.LastError = err.Error()
-		return
+		failed = err.Error()
+		return failed
 	}
 	resp, err := c.opts.ShutdownClient.Do(req)
 	if err != nil {
-		s.LastError = err.Error()
-		return
+		failed = err.Error()
+		return failed
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		s.LastError = "the workload answered " + resp.Status
+		failed = "the workload answered " + resp.Status
 	}
-	c.log.Info("application shutdown called", "app", key(app), "address", addr, "call", s.Attempts, "err", s.LastError)
+	return failed
 }
 
 func (c *Controller) writeShutdown(ctx context.Context, app *api.Application) error {

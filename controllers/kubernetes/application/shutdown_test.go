@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/controllers/runtime"
 )
 
@@ -132,4 +133,36 @@ func TestReconcile_shutdownHook(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestShutdown_staleCopyDoesNotCallTwice: the call is recorded before it
+// is made, with the app's resource_version; a pass on a stale copy (its
+// write conflicts) makes no call.
+func TestShutdown_staleCopyDoesNotCallTwice(t *testing.T) {
+	var calls atomic.Int32
+	workload := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { calls.Add(1) }))
+	defer workload.Close()
+	app := testApp(func(a *api.Application) {
+		running(a)
+		a.Metadata.Deleted = api.NewTimePtr(time.Now())
+		a.Spec.Hooks = []string{api.HookShutdown}
+		a.Status.Services = map[string]string{api.ShutdownServiceName: strings.TrimPrefix(workload.URL, "http://")}
+	})
+	cl := api.MustKind("kubernetes", "Cluster").New().(*api.Cluster)
+	cl.Metadata.Namespace, cl.Metadata.Name = "ns", "c1"
+	conflict := apierrorsConflict()
+	writer := &recordingWriter{statusErr: conflict}
+	c := newController(writer, fakeCache[*api.Application]{"ns/echo": app}, fakeCache[*api.Cluster]{"ns/c1": cl}, &fakeCluster{},
+		Options{Workers: 1, HookURL: "http://krake", ShutdownClient: workload.Client()}, slog.New(slog.DiscardHandler))
+	defer c.observe.wait()
+	if _, err := c.Reconcile(t.Context(), runtime.Key{Namespace: "ns", Name: "echo"}); err == nil {
+		t.Error("Reconcile on a stale copy returned no error; want the conflict, to come back")
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("the workload was called %d times after the claim failed, want 0", n)
+	}
+}
+
+func apierrorsConflict() error {
+	return &client.APIError{Problem: api.Problem{Status: http.StatusConflict, Title: "TRANSACTION_ERROR"}}
 }

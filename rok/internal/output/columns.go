@@ -68,6 +68,28 @@ func timeField(header, path string) Column {
 	}}
 }
 
+// shutdown shows where the shutdown hook stands during a delete or a
+// migration: the calls made and until when Krake waits, or the outcome.
+func shutdown() Column {
+	deadline := timeField("", "status.shutdown.deadline")
+	return Column{Header: "shutdown", Value: func(d Doc, f Format) string {
+		s, _ := lookup(d, "status.shutdown").(map[string]any)
+		if s == nil {
+			return none
+		}
+		calls := formatValue(s["attempts"], Format{})
+		out, _ := s["outcome"].(string)
+		if out == "" {
+			out = "waiting for the callback until " + deadline.Value(d, f)
+		}
+		text := out + " (calls: " + calls + ")"
+		if e, _ := s["last_error"].(string); e != "" {
+			text += "; last call: " + e
+		}
+		return text
+	}}
+}
+
 // refName shows a reference (scheduled_to, running_on) by name.
 func refName(header, path string) Column {
 	return Column{Header: header, Value: func(d Doc, f Format) string {
@@ -225,7 +247,8 @@ func ColumnsFor(k api.Kind) []Column {
 			wide(field("hooks", "spec.hooks")),
 			wide(refName("scheduled_to", "status.scheduled_to")),
 			wide(timeField("scheduled", "status.scheduled")),
-			wide(refName("running_on", "status.running_on")))
+			wide(refName("running_on", "status.running_on")),
+			wide(shutdown())) // ours, last: the original's rows keep their places
 	case "Cluster":
 		return append(cols, field("state", "status.state"),
 			wide(reason("status.reason")),
