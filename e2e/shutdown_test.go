@@ -103,7 +103,8 @@ spec: {type: NodePort, selector: {app: %[1]s}, ports: [{port: 8080, nodePort: %[
 // them with the app DEGRADED (give_up). A wrong token gets 401.
 func TestShutdownHook(t *testing.T) {
 	kube := framework.StartKube(t, 2)
-	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--reschedule-after", "1s")
+	// --shutdown-grace is the grace time of apps that do not give one.
+	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--reschedule-after", "1s", "--shutdown-grace", "120")
 	rok := newRok(t, krake.URL)
 	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "-l", "location=DE", "--wait", "--timeout", "30s")
 	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[1], "-l", "location=FR", "--wait", "--timeout", "30s")
@@ -134,8 +135,11 @@ func TestShutdownHook(t *testing.T) {
 
 	t.Run("delete with the callback: call, callback, objects removed", func(t *testing.T) {
 		w := listenNodePort(t)
-		rok.must("kube", "app", "create", "keeper", "-f", w.manifest(t, "keeper"), "-L", "location=DE", "--hook-shutdown", "120", "--wait", "--timeout", "30s")
+		rok.must("kube", "app", "create", "keeper", "-f", w.manifest(t, "keeper"), "-L", "location=DE", "--hook-shutdown", "--wait", "--timeout", "30s")
 		app := rok.app("keeper")
+		if s := app.Spec.Shutdown(); s.GraceTime != 120 || s.Strategy != api.ShutdownDelete || s.Retries != 0 {
+			t.Errorf("a bare --hook-shutdown gave %+v, want krakectl's --shutdown-grace 120, delete, 0 retries", s)
+		}
 		if got, want := app.Status.Services[api.ShutdownServiceName], "127.0.0.1:"+strconv.Itoa(w.port); got != want {
 			t.Fatalf("status.services[shutdown] = %q, want %q", got, want)
 		}

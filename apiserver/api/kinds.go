@@ -108,6 +108,9 @@ func (k Kind) Decode(data []byte) (Object, error) {
 // resets api and kind to the kind's own.
 func Normalize(k Kind, obj Object) {
 	fillEmpty(reflect.ValueOf(obj).Elem())
+	if d, ok := obj.(interface{ defaults() }); ok {
+		d.defaults()
+	}
 	if tm := typeMeta(obj); tm != nil {
 		tm.API, tm.Kind = k.API, k.Kind
 	}

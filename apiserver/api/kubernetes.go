@@ -74,19 +74,23 @@ func (a *Application) GetMetadata() *Metadata { return &a.Metadata }
 
 // ApplicationSpec is what the user declares.
 type ApplicationSpec struct {
-	Manifest          []RawObject `json:"manifest"`
-	ObserverSchema    []RawObject `json:"observer_schema"`
-	Constraints       Constraints `json:"constraints"`
-	Hooks             []string    `json:"hooks"`
-	ShutdownGraceTime int         `json:"shutdown_grace_time"`
+	Manifest       []RawObject `json:"manifest"`
+	ObserverSchema []RawObject `json:"observer_schema"`
+	Constraints    Constraints `json:"constraints"`
+	Hooks          []string    `json:"hooks"`
+	// The shutdown hook's settings. A request may leave them out (nil):
+	// the server then fills in its defaults (krakectl --shutdown-grace,
+	// --shutdown-failure-strategy, --shutdown-retries), so a stored object
+	// always has them. ShutdownGraceTime is in seconds.
+	ShutdownGraceTime *int `json:"shutdown_grace_time,omitempty"`
 	// ShutdownFailureStrategy is what happens when the workload does not
 	// call back within the grace time (after the retries): ShutdownDelete
 	// removes its objects anyway, ShutdownGiveUp leaves them and marks the
 	// app DEGRADED.
-	ShutdownFailureStrategy string `json:"shutdown_failure_strategy"`
+	ShutdownFailureStrategy *string `json:"shutdown_failure_strategy,omitempty"`
 	// ShutdownRetryCount is how many more times the shutdown call is made
 	// when a grace time passes without a callback.
-	ShutdownRetryCount int     `json:"shutdown_retry_count"`
+	ShutdownRetryCount *int    `json:"shutdown_retry_count,omitempty"`
 	Backoff            float64 `json:"backoff"`
 	BackoffDelay       float64 `json:"backoff_delay"`
 	BackoffLimit       int     `json:"backoff_limit"`
@@ -129,6 +133,38 @@ type ApplicationStatus struct {
 	// migration (ours beyond the original; nil when none is under way).
 	Shutdown *ShutdownStatus `json:"shutdown"`
 }
+
+// ShutdownDefaults fill the shutdown settings a request leaves out.
+type ShutdownDefaults struct {
+	GraceTime int // seconds
+	Strategy  string
+	Retries   int
+}
+
+// DefaultShutdown is the original's: 30 seconds, delete, no retries.
+var DefaultShutdown = ShutdownDefaults{GraceTime: 30, Strategy: ShutdownDelete, Retries: 0}
+
+// Fill sets the settings s leaves out.
+func (d ShutdownDefaults) Fill(s *ApplicationSpec) {
+	if s.ShutdownGraceTime == nil {
+		s.ShutdownGraceTime = &d.GraceTime
+	}
+	if s.ShutdownFailureStrategy == nil {
+		s.ShutdownFailureStrategy = &d.Strategy
+	}
+	if s.ShutdownRetryCount == nil {
+		s.ShutdownRetryCount = &d.Retries
+	}
+}
+
+// Shutdown is s's settings, DefaultShutdown's where s has none.
+func (s ApplicationSpec) Shutdown() ShutdownDefaults {
+	DefaultShutdown.Fill(&s)
+	return ShutdownDefaults{GraceTime: *s.ShutdownGraceTime, Strategy: *s.ShutdownFailureStrategy, Retries: *s.ShutdownRetryCount}
+}
+
+// defaults fills what the server fills when a request leaves it out.
+func (a *Application) defaults() { DefaultShutdown.Fill(&a.Spec) }
 
 // The shutdown hook's failure strategies.
 const (
@@ -259,12 +295,10 @@ func newApplication() Object {
 	return &Application{
 		TypeMeta: TypeMeta{API: "kubernetes", Kind: "Application"},
 		Spec: ApplicationSpec{
-			Constraints:             Constraints{Migration: true},
-			ShutdownGraceTime:       30,
-			ShutdownFailureStrategy: ShutdownDelete,
-			Backoff:                 1,
-			BackoffDelay:            1,
-			BackoffLimit:            -1,
+			Constraints:  Constraints{Migration: true},
+			Backoff:      1,
+			BackoffDelay: 1,
+			BackoffLimit: -1,
 		},
 		Status: ApplicationStatus{State: StatePending},
 	}

@@ -222,15 +222,16 @@ func (v *validator) application(a *Application) {
 			v.add(fmt.Sprintf("spec.hooks[%d]", i), "unknown hook %q: use %q or %q", h, HookComplete, HookShutdown)
 		}
 	}
-	if s.ShutdownGraceTime < 0 {
-		v.add("spec.shutdown_grace_time", "must be zero or more seconds, got %d", s.ShutdownGraceTime)
+	sd := s.Shutdown()
+	if sd.GraceTime < 0 {
+		v.add("spec.shutdown_grace_time", "must be zero or more seconds, got %d", sd.GraceTime)
 	}
-	if st := s.ShutdownFailureStrategy; st != ShutdownDelete && st != ShutdownGiveUp {
+	if st := sd.Strategy; st != ShutdownDelete && st != ShutdownGiveUp {
 		v.add("spec.shutdown_failure_strategy", "unknown strategy %q: use %q (remove the objects anyway) or %q (keep them, the app becomes DEGRADED)",
 			st, ShutdownDelete, ShutdownGiveUp)
 	}
-	if s.ShutdownRetryCount < 0 {
-		v.add("spec.shutdown_retry_count", "must be zero or more, got %d", s.ShutdownRetryCount)
+	if sd.Retries < 0 {
+		v.add("spec.shutdown_retry_count", "must be zero or more, got %d", sd.Retries)
 	}
 	if slices.Contains(s.Hooks, HookShutdown) && !hasService(s.Manifest, ShutdownServiceName) {
 		v.add("spec.manifest", "the shutdown hook needs a Service named %q in the manifest: Krake calls PUT http://<its address>/shutdown to stop the workload",

@@ -65,7 +65,7 @@ func (s *Server) explainSpec(w http.ResponseWriter, r *http.Request, p httproute
 	if m.Name == "" {
 		m.Name = "dry-run"
 	}
-	api.Normalize(appKind, obj)
+	s.normalize(appKind, obj)
 	if err := api.Validate(appKind, obj); err != nil {
 		return err
 	}

@@ -109,7 +109,7 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		api.ResetStatus(k, obj)
 		now := api.NewTime(s.now())
 		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = s.newUID(), now, now, nil, ""
-		api.Normalize(k, obj)
+		s.normalize(k, obj)
 		if err := api.Validate(k, obj); err != nil {
 			return err
 		}
@@ -399,7 +399,7 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 			}
 		}
 		api.KeepRedacted(body, current) // "REDACTED" sent back keeps the secret
-		api.Normalize(k, body)
+		s.normalize(k, body)
 		before, _ := json.Marshal(current)
 		api.CopySpec(current, body)
 		cm.Labels, cm.InheritLabels, cm.Finalizers, cm.Owners = bm.Labels, bm.InheritLabels, bm.Finalizers, bm.Owners
@@ -515,4 +515,13 @@ func (s *Server) load(ctx context.Context, k api.Kind, namespace, name string) (
 		return nil, err
 	}
 	return item.Decode(k)
+}
+
+// normalize fills what a request left out: the server's defaults
+// (Options.Defaults), then the API's.
+func (s *Server) normalize(k api.Kind, obj api.Object) {
+	if s.defaults != nil {
+		s.defaults(obj)
+	}
+	api.Normalize(k, obj)
 }

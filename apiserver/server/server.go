@@ -50,6 +50,9 @@ type Options struct {
 	// roles; until then only system:masters is served (Krake's own start-up
 	// writes) and everyone else gets 503 with Retry-After, not a wrong 403.
 	AuthorizerReady <-chan struct{}
+	// Defaults, when set, fills in what a create or update leaves out,
+	// before the API's own defaults (krakectl's --shutdown-* flags).
+	Defaults func(api.Object)
 	// NewUID makes metadata.uid; default random UUIDs (tests fix it).
 	NewUID func() string
 	// Stickiness the explain endpoints use, as the scheduler does
@@ -96,6 +99,7 @@ type Server struct {
 	version     string
 	ready       func(ctx context.Context) error
 	authzReady  <-chan struct{}
+	defaults    func(api.Object)
 	newUID      func() string
 	stickiness  float64
 	problemBase string
@@ -138,7 +142,7 @@ func (s *Server) streamContext(ctx context.Context) (context.Context, context.Ca
 func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
-		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready, authzReady: opts.AuthorizerReady,
+		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready, authzReady: opts.AuthorizerReady, defaults: opts.Defaults,
 		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
 	}
 	if s.watcher = opts.Watcher; s.watcher == nil {

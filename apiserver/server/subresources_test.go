@@ -2,11 +2,14 @@ package server_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/apiserver/server"
+	"github.com/krake-go/krake/apiserver/store"
 )
 
 func createApp(t *testing.T, c *client.Client, ns, name string) *api.Application {
@@ -74,11 +77,12 @@ func TestHooks_completeAndShutdownCheckTheToken(t *testing.T) {
 	}
 	app.Spec.Manifest = append(app.Spec.Manifest, api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{"name": "shutdown"}, "spec": map[string]any{"type": "NodePort", "ports": []any{map[string]any{"port": 80}}}})...)
-	app.Spec.ShutdownFailureStrategy = "shrug"
+	shrug, giveUp := "shrug", api.ShutdownGiveUp
+	app.Spec.ShutdownFailureStrategy = &shrug
 	if _, err := apps.Update(t.Context(), app, client.WriteOptions{}); !client.IsInvalid(err) || !strings.Contains(err.Error(), "spec.shutdown_failure_strategy") {
 		t.Fatalf("an unknown strategy = %v, want a 422 naming the field", err)
 	}
-	app.Spec.ShutdownFailureStrategy = api.ShutdownGiveUp
+	app.Spec.ShutdownFailureStrategy = &giveUp
 	app, err := apps.Update(t.Context(), app, client.WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -166,5 +170,55 @@ func TestServiceEndpoints(t *testing.T) {
 	mustStatus(t, r, http.StatusOK)
 	if !strings.Contains(string(r.body), `krake_api_requests_total{code="200",method="GET",route="/me"}`) {
 		t.Errorf("/metrics lacks the request counter for /me")
+	}
+}
+
+// TestDefaults_fillWhatTheRequestLeavesOut: the server's defaults (as
+// krakectl's --shutdown-* set them) fill the shutdown settings a create or
+// an update leaves out, and never override what it gives.
+func TestDefaults_fillWhatTheRequestLeavesOut(t *testing.T) {
+	defaults := api.ShutdownDefaults{GraceTime: 90, Strategy: api.ShutdownGiveUp, Retries: 2}
+	srv := server.New(server.Options{Store: store.New(etcdClient, store.Options{}), Version: "test",
+		Defaults: func(obj api.Object) {
+			if app, ok := obj.(*api.Application); ok {
+				defaults.Fill(&app.Spec)
+			}
+		}})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	c, err := client.New(ts.URL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := namespace(t)
+	shutdownSvc := api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "shutdown"}})
+	app := api.MustKind("kubernetes", "Application").New().(*api.Application)
+	app.Metadata.Name = "left-out"
+	app.Spec.Manifest = shutdownSvc
+	app.Spec.Hooks = []string{api.HookShutdown}
+	got, err := c.Applications(ns).Create(t.Context(), app, client.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Spec.Shutdown(); s != defaults {
+		t.Errorf("settings left out became %+v, want the server's %+v", s, defaults)
+	}
+	grace := 5
+	app.Metadata.Name, app.Spec.ShutdownGraceTime = "given", &grace
+	got, err = c.Applications(ns).Create(t.Context(), app, client.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Spec.Shutdown(); s.GraceTime != 5 || s.Strategy != api.ShutdownGiveUp || s.Retries != 2 {
+		t.Errorf("with a grace time given: %+v, want 5 and the server's strategy and retries", s)
+	}
+	// The shared test server has no defaults of its own: the API's apply.
+	app.Metadata.Name, app.Spec.ShutdownGraceTime = "plain", nil
+	got, err = newClient(t).Applications(ns).Create(t.Context(), app, client.WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := got.Spec.Shutdown(); s != api.DefaultShutdown {
+		t.Errorf("without server defaults: %+v, want the API's %+v", s, api.DefaultShutdown)
 	}
 }

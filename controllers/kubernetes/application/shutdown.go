@@ -60,14 +60,14 @@ func (c *Controller) shutdown(ctx context.Context, app *api.Application, why str
 		return c.claimAndCall(ctx, app, now)
 	case s.Deadline != nil && now.Before(s.Deadline.Time):
 		return shutdownWaiting, s.Deadline.Sub(now), nil
-	case s.Attempts <= app.Spec.ShutdownRetryCount:
+	case s.Attempts <= app.Spec.Shutdown().Retries:
 		return c.claimAndCall(ctx, app, now)
-	case app.Spec.ShutdownFailureStrategy == api.ShutdownGiveUp:
+	case app.Spec.Shutdown().Strategy == api.ShutdownGiveUp:
 		s.Outcome, s.Deadline = api.ShutdownGaveUp, nil
 		app.Status.State = api.StateDegraded
 		app.Status.Reason = &api.Reason{Code: api.ReasonDeleteFailed, Message: fmt.Sprintf(
 			"the shutdown did not complete: no callback within %ds after %d call(s)%s; the objects stay (strategy give_up): "+
-				"rok kube app retry tries again, rok kube app delete --force gives up on them", app.Spec.ShutdownGraceTime, s.Attempts, lastError(s))}
+				"rok kube app retry tries again, rok kube app delete --force gives up on them", app.Spec.Shutdown().GraceTime, s.Attempts, lastError(s))}
 		if why == "migration" {
 			app.Status.Reason.Code = api.ReasonReconcileFailed
 		}
@@ -81,7 +81,7 @@ func (c *Controller) shutdown(ctx context.Context, app *api.Application, why str
 }
 
 func grace(app *api.Application) time.Duration {
-	return time.Duration(app.Spec.ShutdownGraceTime) * time.Second
+	return time.Duration(app.Spec.Shutdown().GraceTime) * time.Second
 }
 
 func lastError(s *api.ShutdownStatus) string {

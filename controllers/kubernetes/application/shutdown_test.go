@@ -38,7 +38,7 @@ func TestReconcile_shutdownHook(t *testing.T) {
 				f(a) // migratingFromC0 runs running again: the hook's fields come after
 			}
 			a.Spec.Hooks = []string{api.HookShutdown}
-			a.Spec.ShutdownGraceTime = int(grace / time.Second)
+			a.Spec.ShutdownGraceTime = ptr(int(grace / time.Second))
 			token := "s-token"
 			a.Status.ShutdownToken = &token
 			a.Status.Services = map[string]string{"echo": "127.0.0.1:30080", api.ShutdownServiceName: addr}
@@ -70,13 +70,13 @@ func TestReconcile_shutdownHook(t *testing.T) {
 			func(a *api.Application) { a.Status.State = api.StateReadyForAction })),
 			wantWrites: []string{"status READY_FOR_ACTION", "status DELETING", "update finalizers=[]"}, wantActions: removal, wantOutcome: api.ShutdownCalledBack},
 		{name: "delete, no callback, a retry left: called again", app: testApp(withHook(deleted, waiting(now.Add(-time.Second), 1),
-			func(a *api.Application) { a.Spec.ShutdownRetryCount = 1 })),
+			func(a *api.Application) { a.Spec.ShutdownRetryCount = ptr(1) })),
 			wantCalls: 1, wantWrites: []string{"status WAITING_FOR_CLEANING"}, wantRequeue: grace},
 		{name: "delete, no callback, strategy delete: the objects go", app: testApp(withHook(deleted, waiting(now.Add(-time.Second), 2),
-			func(a *api.Application) { a.Spec.ShutdownRetryCount = 1 })),
+			func(a *api.Application) { a.Spec.ShutdownRetryCount = ptr(1) })),
 			wantWrites: []string{"status WAITING_FOR_CLEANING", "status DELETING", "update finalizers=[]"}, wantActions: removal, wantOutcome: api.ShutdownTimedOut},
 		{name: "delete, no callback, strategy give_up: DEGRADED, the objects stay", app: testApp(withHook(deleted, waiting(now.Add(-time.Second), 1),
-			func(a *api.Application) { a.Spec.ShutdownFailureStrategy = api.ShutdownGiveUp })),
+			func(a *api.Application) { a.Spec.ShutdownFailureStrategy = ptr(api.ShutdownGiveUp) })),
 			wantWrites: []string{"status DEGRADED DELETE_FAILED"}, wantOutcome: api.ShutdownGaveUp},
 		{name: "delete, gave up before: nothing until retry or --force", app: testApp(withHook(deleted, func(a *api.Application) {
 			a.Status.State = api.StateDegraded
@@ -166,3 +166,5 @@ func TestShutdown_staleCopyDoesNotCallTwice(t *testing.T) {
 func apierrorsConflict() error {
 	return &client.APIError{Problem: api.Problem{Status: http.StatusConflict, Title: "TRANSACTION_ERROR"}}
 }
+
+func ptr[T any](v T) *T { return &v }

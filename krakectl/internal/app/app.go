@@ -20,6 +20,7 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/auth"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/embedetcd"
@@ -124,6 +125,9 @@ type Config struct {
 	MaxRequestsInflight, MaxMutatingInflight int
 	// MaxListItems caps a list page (0: the server's default, 500).
 	MaxListItems int64
+	// Shutdown are the shutdown hook's settings for apps that leave them
+	// out (zero value: api.DefaultShutdown).
+	Shutdown api.ShutdownDefaults
 	// TLS and Auth secure the listener.
 	TLS             TLSConfig
 	Auth            AuthConfig
@@ -196,6 +200,7 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		MaxRequestsInflight: cfg.MaxRequestsInflight,
 		MaxMutatingInflight: cfg.MaxMutatingInflight,
 		MaxListItems:        cfg.MaxListItems,
+		Defaults:            shutdownDefaults(cfg.Shutdown),
 		CORSOrigins:         cfg.CORSOrigins,
 		Store:               st,
 		Logger:              log,
@@ -415,4 +420,17 @@ func isLoopback(listen string) (bool, error) {
 		return false, fmt.Errorf("--listen %q: give host:port, such as 127.0.0.1:8080", listen)
 	}
 	return isLoopbackHost(host), nil
+}
+
+// shutdownDefaults fills an application's shutdown settings the request
+// left out with d (api.DefaultShutdown when d is unset).
+func shutdownDefaults(d api.ShutdownDefaults) func(api.Object) {
+	if d == (api.ShutdownDefaults{}) {
+		d = api.DefaultShutdown
+	}
+	return func(obj api.Object) {
+		if app, ok := obj.(*api.Application); ok {
+			d.Fill(&app.Spec)
+		}
+	}
 }

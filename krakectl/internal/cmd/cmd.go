@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/controllers"
@@ -73,6 +74,7 @@ type serveOptions struct {
 	maxMutating   int
 	encryptionKey string
 	maxListItems  int64
+	shutdown      api.ShutdownDefaults
 	tls           app.TLSConfig
 	auth          app.AuthConfig
 }
@@ -98,6 +100,9 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 		"prefix of the type of every error document (<url>/not-found-error, ...), e.g. your documentation's problems page")
 	f.IntVar(&o.maxInflight, "max-requests-inflight", 400, "read requests served at once (watches not counted); past it: 429 with Retry-After")
 	f.IntVar(&o.maxMutating, "max-mutating-requests-inflight", 200, "writes served at once; past it: 429 with Retry-After")
+	f.IntVar(&o.shutdown.GraceTime, "shutdown-grace", api.DefaultShutdown.GraceTime, "seconds the shutdown hook waits for the workload's callback, for apps that do not set spec.shutdown_grace_time")
+	f.StringVar(&o.shutdown.Strategy, "shutdown-failure-strategy", api.DefaultShutdown.Strategy, "what the shutdown hook does without a callback, for apps that do not say: delete (remove the objects anyway) or give_up (keep them, DEGRADED)")
+	f.IntVar(&o.shutdown.Retries, "shutdown-retries", api.DefaultShutdown.Retries, "how many more times the shutdown hook calls a workload that did not call back, for apps that do not set spec.shutdown_retry_count")
 	f.Int64Var(&o.maxListItems, "max-list-items", 500, "largest list page: a larger ?limit= gets this many and a continue token; lists without a limit are still whole, read a page at a time")
 	f.StringVar(&o.tls.CertFile, "tls-cert", "", "serve HTTPS (TLS 1.2+) with this certificate (PEM; read again when the file changes)")
 	f.StringVar(&o.tls.KeyFile, "tls-key", "", "the key of --tls-cert (PEM)")
@@ -185,6 +190,9 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 	if err := o.checkControllerFlags(); err != nil {
 		return err
 	}
+	if err := checkShutdownDefaults(o.shutdown); err != nil {
+		return err
+	}
 	for _, ep := range o.etcdEndpoints {
 		if !strings.Contains(ep, "://") {
 			return fmt.Errorf("--etcd-endpoints %q: give a URL such as https://10.0.0.1:2379", ep)
@@ -205,6 +213,7 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		MaxRequestsInflight: o.maxInflight,
 		MaxMutatingInflight: o.maxMutating,
 		MaxListItems:        o.maxListItems,
+		Shutdown:            o.shutdown,
 		TLS:                 o.tls,
 		Auth:                o.auth,
 		Controllers:         o.controllers,
@@ -315,4 +324,17 @@ func newVersion(version string, stdout io.Writer) *cobra.Command {
 			fmt.Fprintln(stdout, "krakectl", version)
 		},
 	}
+}
+
+// checkShutdownDefaults validates the --shutdown-* flags at start-up.
+func checkShutdownDefaults(d api.ShutdownDefaults) error {
+	switch {
+	case d.GraceTime < 0:
+		return fmt.Errorf("--shutdown-grace %d: give zero or more seconds", d.GraceTime)
+	case d.Strategy != api.ShutdownDelete && d.Strategy != api.ShutdownGiveUp:
+		return fmt.Errorf("--shutdown-failure-strategy %q: use %s or %s", d.Strategy, api.ShutdownDelete, api.ShutdownGiveUp)
+	case d.Retries < 0:
+		return fmt.Errorf("--shutdown-retries %d: give zero or more", d.Retries)
+	}
+	return nil
 }

@@ -83,10 +83,9 @@ func TestApp_hookShutdownGrammar(t *testing.T) {
 		name = strings.NewReplacer("=", "-", ",", "-", "_", "-").Replace(name)
 		r.must(append([]string{"kube", "app", "create", "-f", manifest}, append(tc.args, name)...)...)
 		app := r.app(name)
-		s := app.Spec
-		if !slices.Contains(s.Hooks, api.HookShutdown) || s.ShutdownGraceTime != tc.grace || s.ShutdownFailureStrategy != tc.strategy || s.ShutdownRetryCount != tc.retries {
-			t.Errorf("%v: hooks %v grace %d strategy %q retries %d; want shutdown, %d, %q, %d", tc.args,
-				s.Hooks, s.ShutdownGraceTime, s.ShutdownFailureStrategy, s.ShutdownRetryCount, tc.grace, tc.strategy, tc.retries)
+		s := app.Spec.Shutdown()
+		if !slices.Contains(app.Spec.Hooks, api.HookShutdown) || s.GraceTime != tc.grace || s.Strategy != tc.strategy || s.Retries != tc.retries {
+			t.Errorf("%v: hooks %v, settings %+v; want shutdown, %d, %q, %d", tc.args, app.Spec.Hooks, s, tc.grace, tc.strategy, tc.retries)
 		}
 	}
 	for _, tc := range []struct {

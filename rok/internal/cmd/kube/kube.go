@@ -172,7 +172,7 @@ func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.BoolVar(&a.hookComplete, "hook-complete", false, "enable the complete hook (the workload ends itself)")
 	fs.StringVar(&a.hookShutdown, "hook-shutdown", "", "enable the shutdown hook: --hook-shutdown [GRACE] [STRATEGY] [RETRIES] "+
 		"(grace seconds, default 30; strategy delete (default) or give_up; retries, default 0); the manifest needs a Service named shutdown")
-	fs.Lookup("hook-shutdown").NoOptDefVal = "30"
+	fs.Lookup("hook-shutdown").NoOptDefVal = "default" // bare: the hook with the server's settings
 	a.backoff.AddFlags(fs)
 	if update {
 		fs.BoolVar(&a.removeLabelC, "remove-existing-label-constraints", false, "drop the label constraints before adding -L ones")
@@ -231,10 +231,14 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 	return nil
 }
 
-// applyShutdownHook reads --hook-shutdown's GRACE[,STRATEGY[,RETRIES]];
-// what is not given keeps the app's value (on create: the server's
-// default).
+// applyShutdownHook reads --hook-shutdown's [GRACE[,STRATEGY[,RETRIES]]];
+// what is not given keeps the app's value (on create: none is sent, and
+// the server's default applies).
 func applyShutdownHook(app *api.Application, value string) error {
+	app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookShutdown)
+	if value == "default" {
+		return nil
+	}
 	parts := strings.Split(value, ",")
 	if len(parts) > 3 {
 		return cmdutil.FlagErrorf("--hook-shutdown %q: give at most GRACE STRATEGY RETRIES", value)
@@ -243,21 +247,20 @@ func applyShutdownHook(app *api.Application, value string) error {
 	if err != nil || grace < 0 {
 		return cmdutil.FlagErrorf("--hook-shutdown %q: the grace time %q is a whole number of seconds", value, parts[0])
 	}
-	app.Spec.ShutdownGraceTime = grace
+	app.Spec.ShutdownGraceTime = &grace
 	if len(parts) > 1 {
 		if s := parts[1]; s != api.ShutdownDelete && s != api.ShutdownGiveUp {
 			return cmdutil.FlagErrorf("--hook-shutdown %q: the strategy %q is %s or %s", value, s, api.ShutdownDelete, api.ShutdownGiveUp)
 		}
-		app.Spec.ShutdownFailureStrategy = parts[1]
+		app.Spec.ShutdownFailureStrategy = &parts[1]
 	}
 	if len(parts) > 2 {
 		retries, err := strconv.Atoi(parts[2])
 		if err != nil || retries < 0 {
 			return cmdutil.FlagErrorf("--hook-shutdown %q: the retry count %q is a whole number", value, parts[2])
 		}
-		app.Spec.ShutdownRetryCount = retries
+		app.Spec.ShutdownRetryCount = &retries
 	}
-	app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookShutdown)
 	return nil
 }
 
