@@ -196,6 +196,9 @@ func TestShutdownHook(t *testing.T) {
 		w.mu.Unlock()
 		rok.must("kube", "app", "create", "mover", "-f", w.manifest(t, "mover"), "-L", "location=DE", "--hook-shutdown", "120", "--wait", "--timeout", "30s")
 		token := tokenOf(old, "mover")
+		if out := rok.must("kube", "app", "explain", "mover"); !strings.Contains(out, "On a move: break-before-make") {
+			t.Errorf("rok kube app explain does not say how the app moves:\n%s", out)
+		}
 		rok.must("kube", "app", "update", "mover", "--remove-existing-label-constraints", "-L", "location=FR")
 		eventually(t, 30*time.Second, "the old copy called, WAITING_FOR_CLEANING", func() (bool, string) {
 			st := state("mover")

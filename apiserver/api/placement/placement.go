@@ -95,6 +95,22 @@ type ClusterVerdict struct {
 type Explanation struct {
 	Chosen   string           `json:"chosen"` // "" when no cluster passed
 	Clusters []ClusterVerdict `json:"clusters"`
+	// Move is how the app moves when a better cluster appears (MoveOf).
+	Move string `json:"move"`
+}
+
+// MoveOf says how app moves to another cluster: not at all without
+// migration; break-before-make with the shutdown hook (the old copy hands
+// over its state and goes before the new one is applied); else
+// make-before-break (the new copy is ready before the old one goes).
+func MoveOf(app *api.Application) string {
+	switch {
+	case !app.Spec.Constraints.Migration:
+		return "stays: migration is disabled (--enable-migration allows it)"
+	case slices.Contains(app.Spec.Hooks, api.HookShutdown):
+		return "break-before-make: the shutdown hook stops the old copy, which is removed before the new one is applied"
+	}
+	return "make-before-break: the new copy is ready before the old one is removed"
 }
 
 // Filter checks one cluster against the app's constraints, in a fixed
@@ -205,7 +221,7 @@ func Explain(app *api.Application, candidates []Candidate, stickiness float64, r
 		return cmp.Compare(b.Score.Total, a.Score.Total)
 	})
 	slices.SortFunc(rejected, func(a, b ClusterVerdict) int { return strings.Compare(a.Cluster, b.Cluster) })
-	e := Explanation{Clusters: append(passed, rejected...)}
+	e := Explanation{Clusters: append(passed, rejected...), Move: MoveOf(app)}
 	if len(passed) > 0 {
 		e.Chosen = passed[0].Cluster
 	}

@@ -198,3 +198,23 @@ func TestExplain_tiesAreRandom(t *testing.T) {
 		}
 	}
 }
+
+func TestMoveOf(t *testing.T) {
+	app := func(migration bool, hooks ...string) *api.Application {
+		a := api.MustKind("kubernetes", "Application").New().(*api.Application)
+		a.Spec.Constraints.Migration, a.Spec.Hooks = migration, hooks
+		return a
+	}
+	for _, tt := range []struct {
+		app  *api.Application
+		want string
+	}{
+		{app(false, api.HookShutdown), "stays"},
+		{app(true, api.HookShutdown), "break-before-make"},
+		{app(true, api.HookComplete), "make-before-break"},
+	} {
+		if got := placement.MoveOf(tt.app); !strings.HasPrefix(got, tt.want) {
+			t.Errorf("migration %v, hooks %v: %q, want %s", tt.app.Spec.Constraints.Migration, tt.app.Spec.Hooks, got, tt.want)
+		}
+	}
+}

@@ -33,5 +33,12 @@ func (p *Printer) PrintExplanation(w io.Writer, e *placement.Explanation) error 
 		_, err := fmt.Fprintln(w, "No cluster in the namespace: register one with rok kube cluster register -k KUBECONFIG.")
 		return err
 	}
-	return p.writeTable(w, header, rows)
+	if err := p.writeTable(w, header, rows); err != nil {
+		return err
+	}
+	if e.Move == "" { // an older server
+		return nil
+	}
+	_, err := fmt.Fprintln(w, "\nOn a move: "+e.Move+".")
+	return err
 }

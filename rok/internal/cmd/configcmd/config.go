@@ -19,7 +19,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(newView(f), newUseContext(f), newSetContext(f))
+	cmd.AddCommand(newView(f), NewCmdUseContext(f, nil), NewCmdSetContext(f, nil))
 	return cmd
 }
 
@@ -61,34 +61,58 @@ func newView(f *cmdutil.Factory) *cobra.Command {
 	}
 }
 
-func newUseContext(f *cmdutil.Factory) *cobra.Command {
+// UseContextOptions are `config use-context`'s.
+type UseContextOptions struct{ Name string }
+
+// NewCmdUseContext returns `config use-context NAME`; runF nil runs it.
+func NewCmdUseContext(f *cmdutil.Factory, runF func(*UseContextOptions) error) *cobra.Command {
+	opts := &UseContextOptions{}
 	return &cobra.Command{
 		Use:               "use-context NAME",
 		Short:             "Make a context the current one",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: cmdutil.CompleteContexts(f),
 		RunE: func(_ *cobra.Command, args []string) error {
-			path := f.Env.Path()
-			file, err := config.Load(path)
-			if err != nil {
-				return err
+			opts.Name = args[0]
+			if runF != nil {
+				return runF(opts)
 			}
-			if _, ok := file.Context(args[0]); !ok {
-				return cmdutil.FlagErrorf("no context %q; create it with `rok config set-context %s --api-url URL`", args[0], args[0])
-			}
-			file.CurrentContext = args[0]
-			if err := file.Save(path); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.Out, "Switched to context %q.\n", args[0])
-			return nil
+			return runUseContext(f, opts)
 		},
 	}
 }
 
-func newSetContext(f *cmdutil.Factory) *cobra.Command {
+func runUseContext(f *cmdutil.Factory, opts *UseContextOptions) error {
+	path := f.Env.Path()
+	file, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	if _, ok := file.Context(opts.Name); !ok {
+		return cmdutil.FlagErrorf("no context %q; create it with `rok config set-context %s --api-url URL`", opts.Name, opts.Name)
+	}
+	file.CurrentContext = opts.Name
+	if err := file.Save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Switched to context %q.\n", opts.Name)
+	return nil
+}
+
+// SetContextOptions are `config set-context`'s: a nil field was not given
+// and keeps the context's value.
+type SetContextOptions struct {
+	Name                     string
+	APIURL, Namespace, Token *string
+	CA, Cert, Key            *string
+	Use                      bool
+}
+
+// NewCmdSetContext returns `config set-context NAME`; runF nil runs it.
+// --api-url and --namespace are rok's global flags.
+func NewCmdSetContext(f *cmdutil.Factory, runF func(*SetContextOptions) error) *cobra.Command {
+	opts := &SetContextOptions{}
 	var tls config.TLS
-	var use bool
 	var token string
 	cmd := &cobra.Command{
 		Use:     "set-context NAME",
@@ -96,55 +120,63 @@ func newSetContext(f *cmdutil.Factory) *cobra.Command {
 		Example: "  rok config set-context lab --api-url https://krake.lab:8443 --namespace team-a --ca ca.pem --use",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := f.Env.Path()
-			file, err := config.Load(path)
-			if err != nil {
-				return err
-			}
-			existing, _ := file.Context(args[0])
-			existing.Name = args[0]
-			fs := cmd.Flags()
-			if fs.Changed("api-url") {
-				existing.APIURL = f.Overrides.APIURL
-			}
-			if fs.Changed("namespace") {
-				existing.Namespace = f.Overrides.Namespace
-			}
-			if fs.Changed("token") {
-				existing.Token = token
-			}
-			if fs.Changed("ca") || fs.Changed("cert") || fs.Changed("key") {
-				if existing.TLS == nil {
-					existing.TLS = &config.TLS{}
+			opts.Name = args[0]
+			given := func(flag string, value *string) *string {
+				if cmd.Flags().Changed(flag) {
+					return value
 				}
-				if fs.Changed("ca") {
-					existing.TLS.CA = tls.CA
-				}
-				if fs.Changed("cert") {
-					existing.TLS.Cert = tls.Cert
-				}
-				if fs.Changed("key") {
-					existing.TLS.Key = tls.Key
-				}
+				return nil
 			}
-			if existing.APIURL == "" {
-				return cmdutil.FlagErrorf("a new context needs --api-url")
+			opts.APIURL, opts.Namespace = given("api-url", &f.Overrides.APIURL), given("namespace", &f.Overrides.Namespace)
+			opts.Token, opts.CA, opts.Cert, opts.Key = given("token", &token), given("ca", &tls.CA), given("cert", &tls.Cert), given("key", &tls.Key)
+			if runF != nil {
+				return runF(opts)
 			}
-			file.SetContext(existing)
-			if use || file.CurrentContext == "" {
-				file.CurrentContext = existing.Name
-			}
-			if err := file.Save(path); err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.Out, "Context %q saved in %s.\n", existing.Name, path)
-			return nil
+			return runSetContext(f, opts)
 		},
 	}
 	cmd.Flags().StringVar(&tls.CA, "ca", "", "CA bundle to verify the API")
 	cmd.Flags().StringVar(&tls.Cert, "cert", "", "client certificate")
 	cmd.Flags().StringVar(&tls.Key, "key", "", "client key")
 	cmd.Flags().StringVar(&token, "token", "", "bearer token (or ROK_TOKEN); stored in the config file, written 0600")
-	cmd.Flags().BoolVar(&use, "use", false, "make it the current context")
+	cmd.Flags().BoolVar(&opts.Use, "use", false, "make it the current context")
 	return cmd
+}
+
+func runSetContext(f *cmdutil.Factory, opts *SetContextOptions) error {
+	path := f.Env.Path()
+	file, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	existing, _ := file.Context(opts.Name)
+	existing.Name = opts.Name
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&existing.APIURL, opts.APIURL)
+	set(&existing.Namespace, opts.Namespace)
+	set(&existing.Token, opts.Token)
+	if opts.CA != nil || opts.Cert != nil || opts.Key != nil {
+		if existing.TLS == nil {
+			existing.TLS = &config.TLS{}
+		}
+		set(&existing.TLS.CA, opts.CA)
+		set(&existing.TLS.Cert, opts.Cert)
+		set(&existing.TLS.Key, opts.Key)
+	}
+	if existing.APIURL == "" {
+		return cmdutil.FlagErrorf("a new context needs --api-url")
+	}
+	file.SetContext(existing)
+	if opts.Use || file.CurrentContext == "" {
+		file.CurrentContext = existing.Name
+	}
+	if err := file.Save(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "Context %q saved in %s.\n", existing.Name, path)
+	return nil
 }
