@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -26,6 +27,18 @@ type applyResult struct {
 	health   api.ContainerHealth
 	objects  []api.ObjectHealth
 	applied  []api.RawObject
+	// serving counts the pods of the workloads that run until stopped
+	// (Deployments, StatefulSets, ReplicaSets): the app is RUNNING when
+	// they are all ready. batch is the run-to-completion workloads.
+	serving struct{ desired, ready int }
+	batch   batchHealth
+}
+
+// batchHealth is what the run-to-completion workloads (Jobs, Pods with
+// restartPolicy Never) report.
+type batchHealth struct {
+	workloads, finished int
+	failed              []string // "Job x: why", one per failed workload
 }
 
 // apply applies every object, deletes those no longer in the manifest,
@@ -82,7 +95,15 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 			ready, _, _ := unstructured.NestedInt64(live.Object, "status", "readyReplicas")
 			out.health.DesiredPods += int(desired)
 			out.health.RunningPods += int(ready)
+			out.serving.desired += int(desired)
+			out.serving.ready += int(ready)
 			oh.Status, oh.Healthy = fmt.Sprintf("%d/%d ready", ready, desired), ready >= desired
+		case "Job":
+			oh.Status, oh.Healthy = out.addJob(live)
+		case "Pod":
+			if policy, _, _ := unstructured.NestedString(live.Object, "spec", "restartPolicy"); policy == "Never" {
+				oh.Status, oh.Healthy = out.addBatchPod(live)
+			}
 		}
 		out.objects = append(out.objects, oh)
 	}
@@ -97,11 +118,70 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 		if err != nil || applied[identity(obj)] {
 			continue
 		}
-		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		if err := res.Delete(ctx, obj.GetName(), cascade); err != nil && !apierrors.IsNotFound(err) {
 			return out, fmt.Errorf("delete %s: %w", describe(obj), err)
 		}
 	}
 	return out, nil
+}
+
+// addJob counts a Job's pods and whether it finished: complete once its
+// completions succeeded, failed once Kubernetes gave up on it (past its
+// backoffLimit, or its deadline).
+func (r *applyResult) addJob(job *unstructured.Unstructured) (status string, healthy bool) {
+	completions, found, _ := unstructured.NestedInt64(job.Object, "spec", "completions")
+	if !found {
+		completions = 1
+	}
+	active, _, _ := unstructured.NestedInt64(job.Object, "status", "active")
+	succeeded, _, _ := unstructured.NestedInt64(job.Object, "status", "succeeded")
+	failedPods, _, _ := unstructured.NestedInt64(job.Object, "status", "failed")
+	r.health.DesiredPods += int(completions)
+	r.health.RunningPods += int(active)
+	r.health.CompletedPods += int(succeeded)
+	r.health.FailedPods += int(failedPods)
+	r.batch.workloads++
+	conditions, _, _ := unstructured.NestedSlice(job.Object, "status", "conditions")
+	for _, c := range conditions {
+		cond, _ := c.(map[string]any)
+		if cond["status"] != "True" {
+			continue
+		}
+		switch cond["type"] {
+		case "Failed":
+			msg, _ := cond["message"].(string)
+			if msg == "" {
+				msg, _ = cond["reason"].(string)
+			}
+			r.batch.failed = append(r.batch.failed, fmt.Sprintf("Job %s failed: %s", job.GetName(), msg))
+			return "failed: " + msg, false
+		case "Complete":
+			r.batch.finished++
+			return fmt.Sprintf("%d/%d completed", succeeded, completions), true
+		}
+	}
+	return fmt.Sprintf("%d/%d completed, %d running", succeeded, completions, active), failedPods == 0
+}
+
+// addBatchPod counts a Pod that runs once (restartPolicy Never).
+func (r *applyResult) addBatchPod(pod *unstructured.Unstructured) (status string, healthy bool) {
+	phase, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
+	r.health.DesiredPods++
+	r.batch.workloads++
+	switch phase {
+	case "Succeeded":
+		r.health.CompletedPods++
+		r.batch.finished++
+		return "completed", true
+	case "Failed":
+		r.health.FailedPods++
+		reason, _, _ := unstructured.NestedString(pod.Object, "status", "reason")
+		r.batch.failed = append(r.batch.failed, fmt.Sprintf("Pod %s failed: %s", pod.GetName(), reason))
+		return "failed: " + reason, false
+	case "Running":
+		r.health.RunningPods++
+	}
+	return strings.ToLower(phase), true
 }
 
 // union is a followed by the objects of b that a lacks (by JSON).

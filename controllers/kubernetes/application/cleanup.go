@@ -83,7 +83,7 @@ func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, app *
 		if _, runsPods := podSpecPath(obj); runsPods {
 			workloadNamespaces[obj.GetNamespace()] = true
 		}
-		if err := res.Delete(ctx, obj.GetName(), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		if err := res.Delete(ctx, obj.GetName(), cascade); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("delete %s from cluster %s: %w", describe(obj), ref.Name, err)
 		}
 	}
@@ -102,3 +102,10 @@ func (c *Controller) removeFrom(ctx context.Context, ref *api.ResourceRef, app *
 	}
 	return nil
 }
+
+// cascade deletes an object with what it owns: a Job's pods too (the
+// Job API's own default orphans them).
+var cascade = func() metav1.DeleteOptions {
+	background := metav1.DeletePropagationBackground
+	return metav1.DeleteOptions{PropagationPolicy: &background}
+}()

@@ -147,7 +147,7 @@ func (c *Controller) applyFailed(ctx context.Context, app *api.Application, foun
 // downtime); until then it records the new copy's health and reports
 // done = false.
 func (c *Controller) finishMigration(ctx context.Context, key runtime.Key, cached, app *api.Application, found applyResult) (done bool, err error) {
-	if found.health.RunningPods < found.health.DesiredPods {
+	if found.serving.ready < found.serving.desired {
 		app.Status.ContainerHealth, app.Status.Objects = found.health, found.objects
 		if !statusEqual(cached.Status, app.Status) {
 			if _, err := c.api.UpdateStatus(ctx, app); err != nil {
@@ -167,15 +167,21 @@ func (c *Controller) finishMigration(ctx context.Context, key runtime.Key, cache
 // writeStatus records what the apply found, when it differs from the
 // cached status, and asks for the next check after Resync.
 func (c *Controller) writeStatus(ctx context.Context, key runtime.Key, cached, app *api.Application, found applyResult) (runtime.Result, error) {
-	app.Status.State, app.Status.Reason = stateFor(app.Status.State, found.health)
-	if app.Status.State == api.StateRunning {
-		app.Status.Retries = 0
-	}
+	state, reason := stateAfterApply(app.Status.State, found)
 	app.Status.RunningOn = app.Status.ScheduledTo
 	app.Status.Services = found.services
 	app.Status.ContainerHealth = found.health
 	app.Status.Objects = found.objects
 	app.Status.LastAppliedManifest = app.Spec.Manifest
+	if state == api.StateFailed {
+		// A workload failed for good: recorded as any failure, so that only
+		// a new manifest (or retry) tries again.
+		return c.fail(ctx, app, state, reason.Code, reason.Message)
+	}
+	app.Status.State, app.Status.Reason = state, reason
+	if state == api.StateRunning {
+		app.Status.Retries = 0
+	}
 	if !statusEqual(cached.Status, app.Status) {
 		if _, err := c.api.UpdateStatus(ctx, app); err != nil {
 			return runtime.Result{}, ignoreNotFound(err)

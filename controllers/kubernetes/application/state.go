@@ -2,6 +2,7 @@ package application
 
 import (
 	"fmt"
+	"strings"
 
 	json "github.com/go-json-experiment/json/v1"
 
@@ -39,6 +40,21 @@ func stateBeforeApply(app *api.Application) string {
 	default:
 		return st
 	}
+}
+
+// stateAfterApply decides the state from what the apply found: FAILED
+// when a run-to-completion workload failed, COMPLETED when the app runs
+// only such workloads and all have finished, else as stateFor says of the
+// workloads that run until stopped.
+func stateAfterApply(previous string, found applyResult) (string, *api.Reason) {
+	b := found.batch
+	switch {
+	case len(b.failed) > 0:
+		return api.StateFailed, &api.Reason{Code: api.ReasonKubernetesError, Message: strings.Join(b.failed, "; ")}
+	case b.workloads > 0 && found.serving.desired == 0 && b.finished == b.workloads:
+		return api.StateCompleted, nil
+	}
+	return stateFor(previous, api.ContainerHealth{DesiredPods: found.serving.desired, RunningPods: found.serving.ready})
 }
 
 // stateFor decides the state once every object is applied: RUNNING when

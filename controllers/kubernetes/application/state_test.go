@@ -108,3 +108,69 @@ func TestServiceAddresses(t *testing.T) {
 		})
 	}
 }
+
+func TestStateAfterApply(t *testing.T) {
+	job := func(completions, active, succeeded int64, condition string) *unstructured.Unstructured {
+		obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "batch/v1", "kind": "Job",
+			"metadata": map[string]any{"name": "work"},
+			"spec":     map[string]any{"completions": completions},
+			"status":   map[string]any{"active": active, "succeeded": succeeded}}}
+		if condition != "" {
+			obj.Object["status"].(map[string]any)["conditions"] = []any{map[string]any{"type": condition, "status": "True", "message": "BackoffLimitExceeded"}}
+		}
+		return obj
+	}
+	pod := func(phase string) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "once"},
+			"spec": map[string]any{"restartPolicy": "Never"}, "status": map[string]any{"phase": phase, "reason": "Error"}}}
+	}
+	tests := []struct {
+		name       string
+		jobs       []*unstructured.Unstructured
+		pods       []*unstructured.Unstructured
+		deployment bool
+		want       string
+		wantReason string
+		wantHealth api.ContainerHealth
+	}{
+		{name: "a Job running: RUNNING", jobs: []*unstructured.Unstructured{job(3, 1, 1, "")}, want: api.StateRunning,
+			wantHealth: api.ContainerHealth{DesiredPods: 3, RunningPods: 1, CompletedPods: 1}},
+		{name: "every Job complete: COMPLETED", jobs: []*unstructured.Unstructured{job(2, 0, 2, "Complete"), job(1, 0, 1, "Complete")},
+			want: api.StateCompleted, wantHealth: api.ContainerHealth{DesiredPods: 3, CompletedPods: 3}},
+		{name: "a Job failed: FAILED with why", jobs: []*unstructured.Unstructured{job(1, 0, 0, "Failed")},
+			want: api.StateFailed, wantReason: "Job work failed: BackoffLimitExceeded", wantHealth: api.ContainerHealth{DesiredPods: 1}},
+		{name: "a Pod that runs once succeeded: COMPLETED", pods: []*unstructured.Unstructured{pod("Succeeded")},
+			want: api.StateCompleted, wantHealth: api.ContainerHealth{DesiredPods: 1, CompletedPods: 1}},
+		{name: "a Pod that runs once failed: FAILED", pods: []*unstructured.Unstructured{pod("Failed")},
+			want: api.StateFailed, wantReason: "Pod once failed: Error", wantHealth: api.ContainerHealth{DesiredPods: 1, FailedPods: 1}},
+		{name: "a complete Job beside a Deployment: the Deployment decides", jobs: []*unstructured.Unstructured{job(1, 0, 1, "Complete")},
+			deployment: true, want: api.StateRunning, wantHealth: api.ContainerHealth{DesiredPods: 3, RunningPods: 2, CompletedPods: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var found applyResult
+			for _, j := range tt.jobs {
+				found.addJob(j)
+			}
+			for _, p := range tt.pods {
+				found.addBatchPod(p)
+			}
+			if tt.deployment {
+				found.serving.desired, found.serving.ready = 2, 2
+				found.health.DesiredPods += 2
+				found.health.RunningPods += 2
+			}
+			got, reason := stateAfterApply(api.StateCreating, found)
+			msg := ""
+			if reason != nil {
+				msg = reason.Message
+			}
+			if got != tt.want || msg != tt.wantReason {
+				t.Errorf("state %s %q, want %s %q", got, msg, tt.want, tt.wantReason)
+			}
+			if found.health != tt.wantHealth {
+				t.Errorf("container health %+v, want %+v", found.health, tt.wantHealth)
+			}
+		})
+	}
+}
