@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/krake-go/krake/apiserver/api"
 )
@@ -132,25 +131,10 @@ func (h *workloadHook) secretIn(namespace string) *unstructured.Unstructured {
 	}}
 }
 
-// podSpecPaths are where each workload kind keeps the pod spec that the
-// hook's variables go into (only the built-in kinds: a custom resource's
-// layout is its own).
-var podSpecPaths = map[schema.GroupKind][]string{
-	{Kind: "Pod"}:                        {"spec"},
-	{Kind: "ReplicationController"}:      {"spec", "template", "spec"},
-	{Group: "apps", Kind: "Deployment"}:  {"spec", "template", "spec"},
-	{Group: "apps", Kind: "StatefulSet"}: {"spec", "template", "spec"},
-	{Group: "apps", Kind: "DaemonSet"}:   {"spec", "template", "spec"},
-	{Group: "apps", Kind: "ReplicaSet"}:  {"spec", "template", "spec"},
-	{Group: "batch", Kind: "Job"}:        {"spec", "template", "spec"},
-	{Group: "batch", Kind: "CronJob"}:    {"spec", "jobTemplate", "spec", "template", "spec"},
-}
-
 // podSpecPath is where obj keeps its pod spec; ok is false for kinds that
-// run no pods.
+// run no pods (api.PodSpecPath: only the built-in workload kinds).
 func podSpecPath(obj *unstructured.Unstructured) (path []string, ok bool) {
-	path, ok = podSpecPaths[obj.GroupVersionKind().GroupKind()]
-	return slices.Clone(path), ok
+	return api.PodSpecPath(obj.GetAPIVersion(), obj.GetKind())
 }
 
 // inject gives every container of a workload the hook's variables (and

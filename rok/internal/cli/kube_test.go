@@ -285,3 +285,66 @@ func TestApp_observerSchema(t *testing.T) {
 		t.Errorf("nameless observer schema: exit %d, stderr %q; want the server's 422 naming the field", res.code, res.stderr)
 	}
 }
+
+// TestApp_inject: -i KEY=VALUE sets the env entries named KEY in every
+// container; a KEY no container has is a usage error.
+func TestApp_inject(t *testing.T) {
+	r := newRunner(t)
+	manifest := writeFile(t, r.cwd, "env.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: env}
+spec:
+  selector: {matchLabels: {app: env}}
+  template:
+    metadata: {labels: {app: env}}
+    spec:
+      initContainers: [{name: init, image: busybox, env: [{name: MODE, value: old}]}]
+      containers:
+      - {name: a, image: busybox, env: [{name: MODE, valueFrom: {configMapKeyRef: {name: c, key: k}}}, {name: OTHER, value: keep}]}
+      - {name: b, image: busybox}
+`)
+	r.must("kube", "app", "create", "env", "-f", manifest, "-i", "MODE=batch")
+	app := r.app("env")
+	var deploy struct {
+		Spec struct {
+			Template struct {
+				Spec struct {
+					InitContainers, Containers []struct {
+						Env []map[string]any `json:"env"`
+					}
+				} `json:"spec"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(app.Spec.Manifest[0], &deploy); err != nil {
+		t.Fatal(err)
+	}
+	pod := deploy.Spec.Template.Spec
+	if got := pod.InitContainers[0].Env[0]; got["value"] != "batch" {
+		t.Errorf("init container MODE = %v, want batch", got)
+	}
+	if got := pod.Containers[0].Env[0]; got["value"] != "batch" || got["valueFrom"] != nil {
+		t.Errorf("container a MODE = %v, want the value batch and no valueFrom", got)
+	}
+	if got := pod.Containers[0].Env[1]; got["value"] != "keep" {
+		t.Errorf("OTHER = %v, want it untouched", got)
+	}
+	if len(pod.Containers[1].Env) != 0 {
+		t.Errorf("container b got env %v, want none (inject sets entries, it adds none)", pod.Containers[1].Env)
+	}
+	for _, tc := range []struct{ arg, want string }{
+		{"NOPE=1", "no container of the manifest has an env entry named NOPE"},
+		{"novalue", `--inject "novalue": use KEY=VALUE`},
+	} {
+		if res := r.run("kube", "app", "create", "bad", "-f", manifest, "-i", tc.arg); res.code != 2 || !strings.Contains(res.stderr, tc.want) {
+			t.Errorf("-i %s: exit %d, stderr %q; want a usage error saying %q", tc.arg, res.code, res.stderr, tc.want)
+		}
+	}
+	r.must("kube", "app", "update", "env", "-i", "MODE=stream")
+	if err := json.Unmarshal(r.app("env").Spec.Manifest[0], &deploy); err != nil {
+		t.Fatal(err)
+	}
+	if got := deploy.Spec.Template.Spec.Containers[0].Env[0]["value"]; got != "stream" {
+		t.Errorf("after update -i MODE=stream, MODE = %v", got)
+	}
+}

@@ -155,6 +155,7 @@ type appFields struct {
 	disableMigration    bool
 	hookComplete        bool
 	hookShutdown        string
+	inject              []string
 	removeLabelC        bool
 	removeResourceC     bool
 	removeMetricC       bool
@@ -164,6 +165,7 @@ func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.StringVarP(&a.file, "file", "f", "", "Kubernetes manifest (multi-document YAML or JSON; - reads stdin)")
 	fs.StringVarP(&a.observerSchema, "observer-schema", "O", "", "observer schema: the fields of each manifest object Krake watches (multi-document YAML)")
 	a.labels.AddFlags(fs, update)
+	fs.StringArrayVarP(&a.inject, "inject", "i", nil, "KEY=VALUE: set the value of the env entries named KEY in every container of the manifest (repeatable)")
 	fs.StringArrayVarP(&a.labelConstraints, "cluster-label-constraint", "L", nil, "cluster label constraint, e.g. 'location in (DE, FR)' (repeatable)")
 	fs.StringArrayVarP(&a.resourceConstraints, "cluster-resource-constraint", "R", nil, "custom resource the cluster must serve, <plural>.<group> (repeatable)")
 	fs.StringArrayVarP(&a.metricConstraints, "cluster-metric-constraint", "M", nil, "cluster metric constraint, e.g. 'latency < 0.5' (repeatable)")
@@ -193,6 +195,20 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 		manifest, err := readManifest(a.file, a.in)
 		if err != nil {
 			return err
+		}
+		app.Spec.Manifest = manifest
+	}
+	for _, kv := range a.inject {
+		key, value, ok := strings.Cut(kv, "=")
+		if !ok || key == "" {
+			return cmdutil.FlagErrorf("--inject %q: use KEY=VALUE", kv)
+		}
+		manifest, n, err := api.InjectEnv(app.Spec.Manifest, key, value)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return cmdutil.FlagErrorf("--inject %s: no container of the manifest has an env entry named %s", kv, key)
 		}
 		app.Spec.Manifest = manifest
 	}
