@@ -234,13 +234,40 @@ func AppFields(a *api.Application, now time.Time, width int, s styles.Styles) []
 		lines = append(lines, field(width, "scheduled to", a.Status.ScheduledTo.Name))
 	}
 	cons := a.Spec.Constraints
+	h := a.Status.ContainerHealth
+	pods := fmt.Sprintf("%d of %d", h.RunningPods, h.DesiredPods)
+	if h.CompletedPods > 0 || h.FailedPods > 0 {
+		pods += fmt.Sprintf(", %d completed, %d failed", h.CompletedPods, h.FailedPods)
+	}
+	if len(a.Spec.Hooks) > 0 {
+		lines = append(lines, field(width, "hooks", strings.Join(a.Spec.Hooks, ", ")))
+	}
+	if s := a.Status.Shutdown; s != nil {
+		lines = append(lines, field(width, "shutdown", shutdownText(s)))
+	}
 	return append(lines,
 		field(width, "services", orNone(Services(a.Status.Services))),
-		field(width, "pods ready", fmt.Sprintf("%d of %d", a.Status.ContainerHealth.RunningPods, a.Status.ContainerHealth.DesiredPods)),
+		field(width, "pods ready", pods),
 		field(width, "labels", orNone(Labels(a.Metadata.Labels))),
 		field(width, "constraints", orNone(strings.Join(slices.Concat(cons.Cluster.Labels, cons.Cluster.CustomResources, cons.Cluster.Metrics), ", "))),
 		field(width, "migration", fmt.Sprint(cons.Migration)),
 		field(width, "created", a.Metadata.Created.Local().Format("2006-01-02 15:04:05")+" ("+Age(now, a.Metadata.Created)+" ago)"))
+}
+
+// shutdownText is where the shutdown hook stands.
+func shutdownText(s *api.ShutdownStatus) string {
+	out := s.Outcome
+	if out == "" {
+		out = "waiting for the callback"
+		if s.Deadline != nil {
+			out += " until " + s.Deadline.Local().Format("15:04:05")
+		}
+	}
+	out += fmt.Sprintf(" (calls: %d)", s.Attempts)
+	if s.LastError != "" {
+		out += "; last call: " + s.LastError
+	}
+	return out
 }
 
 // ClusterFields are the cluster's facts, its nodes and the apps on it.

@@ -74,6 +74,24 @@ func TestRender(t *testing.T) {
 	}
 }
 
+// TestAppFields_hooksJobsAndShutdown: the detail shows the hooks, where a
+// shutdown stands, and completed and failed pods.
+func TestAppFields_hooksJobsAndShutdown(t *testing.T) {
+	a, _ := fixtures()
+	a.Spec.Hooks = []string{api.HookShutdown}
+	a.Status.State = api.StateWaitingForCleaning
+	a.Status.Shutdown = &api.ShutdownStatus{Attempts: 2, Deadline: api.NewTimePtr(clock.Add(30 * time.Second)), LastError: "connection refused"}
+	a.Status.ContainerHealth = api.ContainerHealth{DesiredPods: 3, RunningPods: 1, CompletedPods: 2}
+	text := strings.Join(render.AppFields(a, clock, 120, plain()), "\n")
+	for _, want := range []string{"state              WAITING_FOR_CLEANING", "hooks              shutdown",
+		"shutdown           waiting for the callback until " + clock.Add(30*time.Second).Local().Format("15:04:05") + " (calls: 2); last call: connection refused",
+		"pods ready         1 of 3, 2 completed, 0 failed"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("detail lacks %q:\n%s", want, text)
+		}
+	}
+}
+
 func TestPlacement_beforeAndWithoutAnAnswer(t *testing.T) {
 	if got := render.Placement(nil, nil, false, 80); len(got) != 1 || !strings.Contains(got[0], "asking the API") {
 		t.Errorf("before the answer: %q", got)

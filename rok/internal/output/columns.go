@@ -90,6 +90,18 @@ func shutdown() Column {
 	}}
 }
 
+// containerHealth counts the app's pods.
+func containerHealth() Column {
+	return Column{Header: "container health", Value: func(d Doc, f Format) string {
+		h, _ := lookup(d, "status.container_health").(map[string]any)
+		if h == nil {
+			return none
+		}
+		v := func(k string) string { return formatValue(h[k], Format{}) }
+		return "desired " + v("desired_pods") + ", running " + v("running_pods") + ", completed " + v("completed_pods") + ", failed " + v("failed_pods")
+	}}
+}
+
 // refName shows a reference (scheduled_to, running_on) by name.
 func refName(header, path string) Column {
 	return Column{Header: header, Value: func(d Doc, f Format) string {
@@ -248,7 +260,8 @@ func ColumnsFor(k api.Kind) []Column {
 			wide(refName("scheduled_to", "status.scheduled_to")),
 			wide(timeField("scheduled", "status.scheduled")),
 			wide(refName("running_on", "status.running_on")),
-			wide(shutdown())) // ours, last: the original's rows keep their places
+			// Ours, last: the original's rows keep their places.
+			wide(shutdown()), wide(containerHealth()))
 	case "Cluster":
 		return append(cols, field("state", "status.state"),
 			wide(reason("status.reason")),
