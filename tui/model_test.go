@@ -337,3 +337,20 @@ func BenchmarkFilterKey(b *testing.B) {
 		_ = next.View()
 	}
 }
+
+// TestUpdate_commandPrefix: a prefix of one command runs it; an unknown or
+// ambiguous word says what there is.
+func TestUpdate_commandPrefix(t *testing.T) {
+	m, _ := send(seeded(), keys(":"), keys("cl"), tea.KeyMsg{Type: tea.KeyEnter})
+	if m.overview.focus != clustersPane {
+		t.Errorf(":cl did not focus the clusters")
+	}
+	m, _ = send(m, keys(":"), keys("zz"), tea.KeyMsg{Type: tea.KeyEnter})
+	if !strings.Contains(m.flash, "unknown command :zz (try :apps, :clusters") {
+		t.Errorf("flash = %q", m.flash)
+	}
+	m, _ = send(m, keys(":"), keys("a"), tea.KeyMsg{Type: tea.KeyEnter}) // apps or all
+	if !strings.Contains(m.flash, "unknown command :a ") {
+		t.Errorf(":a is ambiguous (apps, all), flash = %q", m.flash)
+	}
+}

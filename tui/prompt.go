@@ -196,6 +196,16 @@ func (m Model) command(line string) (tea.Model, tea.Cmd) {
 			return c.run(m, fields[1:])
 		}
 	}
+	// A prefix of exactly one command's name is that command (:cl).
+	var match []command
+	for _, c := range commands {
+		if strings.HasPrefix(c.names[0], fields[0]) && len(fields)-1 == c.args {
+			match = append(match, c)
+		}
+	}
+	if len(match) == 1 {
+		return match[0].run(m, fields[1:])
+	}
 	usages := make([]string, len(commands))
 	for i, c := range commands {
 		usages[i] = c.usage
