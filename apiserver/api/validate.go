@@ -216,6 +216,7 @@ func (v *validator) application(a *Application) {
 	// The observer schema names the manifest's objects (and the fields of
 	// each that Krake watches), so its entries identify objects too.
 	v.kubernetesObjects("spec.observer_schema", s.ObserverSchema)
+	v.observerSchema(s.Manifest, s.ObserverSchema)
 	v.constraints("spec.constraints.cluster", s.Constraints.Cluster)
 	for i, h := range s.Hooks {
 		if h != HookComplete && h != HookShutdown {
