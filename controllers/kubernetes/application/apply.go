@@ -69,7 +69,7 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 				}
 			}
 		}
-		live, err := res.Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+		live, err := c.applyObject(ctx, res, obj, raw, app)
 		if err != nil {
 			if apierrors.IsInvalid(err) || apierrors.IsBadRequest(err) || apierrors.IsNotFound(err) {
 				return out, &invalidObject{index: i, what: what, err: err}
