@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
+
 	"github.com/krake-go/krake/e2e/framework"
 )
 
@@ -86,6 +88,23 @@ spec:
 	if l := get("observed", "{.metadata.labels.tier}"); l != "silver" {
 		t.Errorf("after reverting the list the unobserved label is %q, want silver still", l)
 	}
+	eventually(t, 30*time.Second, "status.last_observed_manifest: the observed fields as seen", func() (bool, string) {
+		app := rok.app("observed")
+		if len(app.Status.LastObservedManifest) != 1 {
+			return false, fmt.Sprintf("%d objects", len(app.Status.LastObservedManifest))
+		}
+		var seen struct {
+			Metadata map[string]any `json:"metadata"`
+			Spec     struct {
+				Replicas *int `json:"replicas"`
+			} `json:"spec"`
+		}
+		if err := json.Unmarshal(app.Status.LastObservedManifest[0], &seen); err != nil {
+			return false, err.Error()
+		}
+		_, hasLabels := seen.Metadata["labels"]
+		return seen.Spec.Replicas != nil && *seen.Spec.Replicas == 2 && !hasLabels, string(app.Status.LastObservedManifest[0])
+	})
 	out := rok.must("kube", "app", "get", "observed", "-o", "yaml")
 	if !strings.Contains(out, "observer_schema_list_max_length: 1") {
 		t.Errorf("rok kube app get -o yaml lacks the schema:\n%s", out)

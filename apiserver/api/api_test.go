@@ -91,7 +91,7 @@ func assertNoNullCollections(t *testing.T, path string, v any) {
 	case nil:
 		collections := []string{"manifest", "labels", "finalizers", "owners", "hooks", "services", "nodes", "metrics",
 			"custom_resources", "allowed_values", "rules", "users", "roles", "metrics_reasons", "observer_schema",
-			"last_applied_manifest", "last_observed_manifest"}
+			"last_applied_manifest", "last_observed_manifest", "failed_manifest"}
 		for _, c := range collections {
 			if strings.HasSuffix(path, "."+c) {
 				t.Errorf("%s is null, want an empty list or map", path)

@@ -123,12 +123,18 @@ type ApplicationStatus struct {
 	ContainerHealth         ContainerHealth   `json:"container_health"`
 	// Objects is each applied object's health on its cluster (ours beyond
 	// the original: rok ui shows it).
-	Objects              []ObjectHealth `json:"objects"`
-	Retries              int            `json:"retries"`
-	LastAppliedManifest  []RawObject    `json:"last_applied_manifest"`
-	LastObservedManifest []RawObject    `json:"last_observed_manifest"`
-	CompleteToken        *string        `json:"complete_token"`
-	ShutdownToken        *string        `json:"shutdown_token"`
+	Objects             []ObjectHealth `json:"objects"`
+	Retries             int            `json:"retries"`
+	LastAppliedManifest []RawObject    `json:"last_applied_manifest"`
+	// LastObservedManifest is what Krake last saw on the cluster of the
+	// observed fields of each object (the observer schema's, or, without
+	// one, every field the manifest sets).
+	LastObservedManifest []RawObject `json:"last_observed_manifest"`
+	// FailedManifest is the manifest that last failed for good (ours): the
+	// controller tries again when the manifest differs, or on retry.
+	FailedManifest []RawObject `json:"failed_manifest"`
+	CompleteToken  *string     `json:"complete_token"`
+	ShutdownToken  *string     `json:"shutdown_token"`
 	// Shutdown is the shutdown hook's progress during a delete or a
 	// migration (ours beyond the original; nil when none is under way).
 	Shutdown *ShutdownStatus `json:"shutdown"`

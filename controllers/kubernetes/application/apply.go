@@ -32,6 +32,9 @@ type applyResult struct {
 	// they are all ready. batch is the run-to-completion workloads.
 	serving struct{ desired, ready int }
 	batch   batchHealth
+	// observed is each applied object's observed fields as the cluster
+	// answered them (status.last_observed_manifest).
+	observed []api.RawObject
 }
 
 // batchHealth is what the run-to-completion workloads (Jobs, Pods with
@@ -77,6 +80,7 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 			return out, fmt.Errorf("apply %s: %w", what, err)
 		}
 		out.applied = append(out.applied, raw)
+		out.observed = append(out.observed, observedOf(live, obj, app.Spec.ObserverSchema))
 		id := identity(obj)
 		applied[id] = true
 		c.observe.ensure(ctx, key, app.Status.ScheduledTo.Name+"|"+id, res, obj.GetName())

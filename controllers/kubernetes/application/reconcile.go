@@ -173,6 +173,7 @@ func (c *Controller) writeStatus(ctx context.Context, key runtime.Key, cached, a
 	app.Status.ContainerHealth = found.health
 	app.Status.Objects = found.objects
 	app.Status.LastAppliedManifest = app.Spec.Manifest
+	app.Status.LastObservedManifest = found.observed
 	if state == api.StateFailed {
 		// A workload failed for good: recorded as any failure, so that only
 		// a new manifest (or retry) tries again.
@@ -196,10 +197,10 @@ func (c *Controller) writeStatus(ctx context.Context, key runtime.Key, cached, a
 // fail records a failure in the status, where the user reads it.
 func (c *Controller) fail(ctx context.Context, app *api.Application, state string, code api.ReasonCode, msg string) (runtime.Result, error) {
 	if app.Status.State != state || app.Status.Reason == nil || app.Status.Reason.Message != msg ||
-		!sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest) {
+		!sameManifest(app.Spec.Manifest, app.Status.FailedManifest) {
 		app.Status.State = state
 		app.Status.Reason = &api.Reason{Code: code, Message: msg}
-		app.Status.LastObservedManifest = app.Spec.Manifest // what failed, to try again only when it changes
+		app.Status.FailedManifest = app.Spec.Manifest // what failed, to try again only when it changes
 		if _, err := c.api.UpdateStatus(ctx, app); err != nil {
 			return runtime.Result{}, ignoreNotFound(err)
 		}

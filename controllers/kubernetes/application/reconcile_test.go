@@ -119,6 +119,14 @@ var manifest = api.MustRawObjects(
 	map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "echo"}, "spec": map[string]any{"type": "NodePort"}},
 )
 
+// observedManifest is what the fake cluster holds of the manifest's
+// fields once applied: the same, in the default namespace.
+var observedManifest = api.MustRawObjects(
+	map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "echo", "namespace": "default"},
+		"spec": map[string]any{"replicas": 1, "template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "echo"}}}}}},
+	map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "echo", "namespace": "default"}, "spec": map[string]any{"type": "NodePort"}},
+)
+
 func testApp(mutate func(*api.Application)) *api.Application {
 	app := api.MustKind("kubernetes", "Application").New().(*api.Application)
 	app.Metadata.Namespace, app.Metadata.Name = "ns", "echo"
@@ -137,6 +145,7 @@ func running(app *api.Application) {
 	app.Status.State = api.StateRunning
 	app.Status.RunningOn = app.Status.ScheduledTo
 	app.Status.LastAppliedManifest = manifest
+	app.Status.LastObservedManifest = observedManifest
 	app.Status.Services = map[string]string{"echo": "127.0.0.1:30080"}
 	app.Status.ContainerHealth = api.ContainerHealth{DesiredPods: 1, RunningPods: 1}
 	app.Status.Objects = []api.ObjectHealth{

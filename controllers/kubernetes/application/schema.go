@@ -132,3 +132,18 @@ func projectValue(manifest, schema any, path []string, lists *[]observedList) an
 	}
 	return manifest // a leaf, or a list: whole
 }
+
+// observedOf is what live holds of the fields obj's observer schema
+// observes, or, without a schema, of the fields the manifest object sets.
+func observedOf(live, obj *unstructured.Unstructured, schema []api.RawObject) api.RawObject {
+	fields := schemaFor(schema, obj)
+	if fields == nil {
+		fields = obj.Object
+	}
+	seen, _ := project(live.Object, fields)
+	data, err := json.Marshal(seen)
+	if err != nil {
+		return nil
+	}
+	return data
+}

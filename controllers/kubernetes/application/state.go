@@ -28,7 +28,7 @@ func stateBeforeApply(app *api.Application) string {
 	case st == api.StatePending, st == api.StateDegraded && !applied:
 		// New, or waiting for a cluster until now (the scheduler's back-off).
 		return api.StateCreating
-	case st == api.StateFailed && !sameManifest(app.Spec.Manifest, app.Status.LastObservedManifest):
+	case st == api.StateFailed && !sameManifest(app.Spec.Manifest, app.Status.FailedManifest):
 		// The user changed the manifest after a failure: start over.
 		if applied {
 			return api.StateReconciling

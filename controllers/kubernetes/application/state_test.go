@@ -31,7 +31,7 @@ func TestStateBeforeApply(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			app := &api.Application{Spec: api.ApplicationSpec{Manifest: tt.manifest},
-				Status: api.ApplicationStatus{State: tt.state, LastAppliedManifest: tt.applied, LastObservedManifest: tt.observed}}
+				Status: api.ApplicationStatus{State: tt.state, LastAppliedManifest: tt.applied, FailedManifest: tt.observed}}
 			if got := stateBeforeApply(app); got != tt.want {
 				t.Errorf("stateBeforeApply(%s) = %s, want %s", tt.state, got, tt.want)
 			}
