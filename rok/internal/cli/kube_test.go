@@ -268,6 +268,9 @@ func TestApp_observerSchema(t *testing.T) {
 	if compact.String() != `{"apiVersion":"v1","kind":"Service","metadata":{"name":"echo-demo"},"spec":{"type":null}}` {
 		t.Errorf("observer_schema = %s, want the file's Service", app.Spec.ObserverSchema)
 	}
+	if out := r.must("kube", "app", "get", "observed").stdout; !strings.Contains(out, "Service echo-demo: 1 fields") {
+		t.Errorf("rok kube app get does not sum up the schema:\n%s", out)
+	}
 	second := writeFile(t, r.cwd, "schema2.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: echo-demo}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: echo-demo}\n")
 	r.must("kube", "app", "update", "observed", "--observer-schema", second)
 	if err := json.Unmarshal([]byte(r.must("kube", "app", "get", "observed", "-o", "json").stdout), &app); err != nil {

@@ -90,6 +90,51 @@ func shutdown() Column {
 	}}
 }
 
+// observerSchema names the objects a schema observes, and how many
+// fields of each ("all fields" without a schema).
+func observerSchema() Column {
+	return Column{Header: "observer schema", Value: func(d Doc, f Format) string {
+		list, _ := lookup(d, "spec.observer_schema").([]any)
+		if len(list) == 0 {
+			return "all fields the manifest sets"
+		}
+		parts := make([]string, 0, len(list))
+		for _, item := range list {
+			obj, _ := item.(map[string]any)
+			meta, _ := obj["metadata"].(map[string]any)
+			parts = append(parts, fmt.Sprintf("%v %v: %d fields", obj["kind"], meta["name"], countLeaves(obj)-3))
+		}
+		sep := ", "
+		if f.TTY {
+			sep = "\n"
+		}
+		return strings.Join(parts, sep)
+	}}
+}
+
+// countLeaves counts the observed leaves (apiVersion, kind and
+// metadata.name are three of them), list markers aside.
+func countLeaves(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x[api.ListMinLength]; ok {
+			return 0
+		}
+		n := 0
+		for _, e := range x {
+			n += countLeaves(e)
+		}
+		return n
+	case []any:
+		n := 0
+		for _, e := range x {
+			n += countLeaves(e)
+		}
+		return n
+	}
+	return 1
+}
+
 // containerHealth counts the app's pods.
 func containerHealth() Column {
 	return Column{Header: "container health", Value: func(d Doc, f Format) string {
@@ -261,7 +306,7 @@ func ColumnsFor(k api.Kind) []Column {
 			wide(timeField("scheduled", "status.scheduled")),
 			wide(refName("running_on", "status.running_on")),
 			// Ours, last: the original's rows keep their places.
-			wide(shutdown()), wide(containerHealth()))
+			wide(shutdown()), wide(containerHealth()), wide(observerSchema()))
 	case "Cluster":
 		return append(cols, field("state", "status.state"),
 			wide(reason("status.reason")),
