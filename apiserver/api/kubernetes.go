@@ -76,8 +76,11 @@ func (a *Application) GetMetadata() *Metadata { return &a.Metadata }
 type ApplicationSpec struct {
 	Manifest       []RawObject `json:"manifest"`
 	ObserverSchema []RawObject `json:"observer_schema"`
-	Constraints    Constraints `json:"constraints"`
-	Hooks          []string    `json:"hooks"`
+	// Tosca is a TOSCA service template (a JSON object); when set, the
+	// API translates it and the manifest is the translation.
+	Tosca       RawObject   `json:"tosca,omitempty"`
+	Constraints Constraints `json:"constraints"`
+	Hooks       []string    `json:"hooks"`
 	// The shutdown hook's settings. A request may leave them out (nil):
 	// the server then fills in its defaults (krakectl --shutdown-grace,
 	// --shutdown-failure-strategy, --shutdown-retries), so a stored object

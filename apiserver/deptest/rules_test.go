@@ -47,6 +47,8 @@ func TestRules(t *testing.T) {
 		{pkg: mod + "/apiserver/api/constraint", allow: []string{}, allowWhy: leaf},
 		{pkg: mod + "/apiserver/api/placement", forbid: forbid(pure, mod+"/apiserver/store", mod+"/apiserver/server", mod+"/apiserver/client", mod+"/controllers"),
 			direct: forbid(pure+"; no I/O, no clock", "net/http", "time")},
+		{pkg: mod + "/apiserver/tosca", forbid: forbid("the TOSCA translator is pure: templates in, Kubernetes objects out", mod+"/apiserver/store", mod+"/apiserver/server", mod+"/apiserver/client", mod+"/controllers"),
+			direct: forbid("the TOSCA translator fetches nothing", "net/http")},
 		{pkg: mod + "/apiserver/store", forbid: forbid(storage, mod+"/apiserver/server", mod+"/apiserver/client", mod+"/apiserver/auth", "github.com/julienschmidt/httprouter")},
 		{pkg: mod + "/apiserver/store/watchcache", forbid: forbid(storage, mod+"/apiserver/server", mod+"/apiserver/client", mod+"/apiserver/auth", "github.com/julienschmidt/httprouter")},
 		{pkg: mod + "/apiserver/server", forbid: forbid(serverSide, mod+"/apiserver/client", mod+"/controllers", mod+"/rok", mod+"/tui")},

@@ -110,6 +110,9 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		now := api.NewTime(s.now())
 		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = s.newUID(), now, now, nil, ""
 		s.normalize(k, obj)
+		if err := translateTosca(obj); err != nil {
+			return err
+		}
 		if err := api.Validate(k, obj); err != nil {
 			return err
 		}
@@ -400,6 +403,9 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 		}
 		api.KeepRedacted(body, current) // "REDACTED" sent back keeps the secret
 		s.normalize(k, body)
+		if err := translateTosca(body); err != nil {
+			return err
+		}
 		before, _ := json.Marshal(current)
 		api.CopySpec(current, body)
 		cm.Labels, cm.InheritLabels, cm.Finalizers, cm.Owners = bm.Labels, bm.InheritLabels, bm.Finalizers, bm.Owners

@@ -351,3 +351,56 @@ spec:
 		t.Errorf("after update -i MODE=stream, MODE = %v", got)
 	}
 }
+
+const toscaTemplate = `tosca_definitions_version: tosca_simple_yaml_1_2
+imports: [{ec3_custom_types: https://raw.githubusercontent.com/grycap/ec3/tosca/tosca/custom_types.yaml}]
+topology_template:
+  inputs:
+    replicas: {type: integer, default: 2}
+  node_templates:
+    echo:
+      type: tosca.nodes.indigo.KubernetesObject
+      properties:
+        spec:
+          apiVersion: apps/v1
+          kind: Deployment
+          metadata: {name: echo}
+          spec:
+            replicas: {get_input: replicas}
+            selector: {matchLabels: {app: echo}}
+            template:
+              metadata: {labels: {app: echo}}
+              spec: {containers: [{name: echo, image: registry.k8s.io/echoserver:1.10}]}
+`
+
+// TestApp_tosca: -f with a TOSCA template sets spec.tosca, and the API
+// stores its translation as the manifest; an invalid template is a 422
+// naming the place, with INVALID_TOSCA_MANIFEST.
+func TestApp_tosca(t *testing.T) {
+	r := newRunner(t)
+	r.must("kube", "app", "create", "echo", "-f", writeFile(t, r.cwd, "tosca.yaml", toscaTemplate))
+	app := r.app("echo")
+	if len(app.Spec.Tosca) == 0 || len(app.Spec.Manifest) != 1 {
+		t.Fatalf("tosca %s, manifest %s; want the template and its one object", app.Spec.Tosca, app.Spec.Manifest)
+	}
+	var deploy struct {
+		Kind string `json:"kind"`
+		Spec struct {
+			Replicas int `json:"replicas"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(app.Spec.Manifest[0], &deploy); err != nil || deploy.Kind != "Deployment" || deploy.Spec.Replicas != 2 {
+		t.Errorf("manifest %s (%v), want the Deployment with replicas from the input's default", app.Spec.Manifest[0], err)
+	}
+	changed := strings.Replace(toscaTemplate, "default: 2", "default: 4", 1)
+	r.must("kube", "app", "update", "echo", "-f", writeFile(t, r.cwd, "tosca2.yaml", changed))
+	if err := json.Unmarshal(r.app("echo").Spec.Manifest[0], &deploy); err != nil || deploy.Spec.Replicas != 4 {
+		t.Errorf("after update with a changed input replicas = %d (%v), want 4", deploy.Spec.Replicas, err)
+	}
+	bad := strings.Replace(toscaTemplate, "{get_input: replicas}", "{get_input: nope}", 1)
+	res := r.run("kube", "app", "create", "bad", "-f", writeFile(t, r.cwd, "bad.yaml", bad))
+	if res.code == 0 || !strings.Contains(res.stderr, "spec.tosca.topology_template.node_templates.echo.properties.spec.spec.replicas") ||
+		!strings.Contains(res.stderr, `INVALID_TOSCA_MANIFEST: get_input: no input "nope"`) {
+		t.Errorf("invalid template: exit %d, stderr %q; want the 422 naming the place", res.code, res.stderr)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/client"
+	"github.com/krake-go/krake/apiserver/tosca"
 	"github.com/krake-go/krake/rok/internal/cmd/resource"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
 	"github.com/krake-go/krake/rok/internal/output"
@@ -196,7 +197,11 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 		if err != nil {
 			return err
 		}
-		app.Spec.Manifest = manifest
+		app.Spec.Manifest, app.Spec.Tosca = manifest, nil
+		if template := toscaTemplate(manifest); template != nil {
+			// The API translates it; the manifest is its translation.
+			app.Spec.Manifest, app.Spec.Tosca = nil, template
+		}
 	}
 	for _, kv := range a.inject {
 		key, value, ok := strings.Cut(kv, "=")
@@ -245,6 +250,19 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 	}
 	a.backoff.Apply(fs, &app.Spec.Backoff, &app.Spec.BackoffDelay, &app.Spec.BackoffLimit)
 	return nil
+}
+
+// toscaTemplate is the file's TOSCA service template, when it is one
+// (tosca_definitions_version at the top), else nil.
+func toscaTemplate(docs []api.RawObject) api.RawObject {
+	if len(docs) != 1 {
+		return nil
+	}
+	var doc map[string]any
+	if json.Unmarshal(docs[0], &doc) != nil || !tosca.IsTemplate(doc) {
+		return nil
+	}
+	return docs[0]
 }
 
 // applyShutdownHook reads --hook-shutdown's [GRACE[,STRATEGY[,RETRIES]]];
