@@ -3,6 +3,11 @@
 package e2e
 
 import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,5 +70,52 @@ func TestTOSCA(t *testing.T) {
 	eventually(t, 60*time.Second, "the Deployment scaled to the new input", func() (bool, string) {
 		out, _ := execKubectl(kube, kc, "get", "deployment", "tosca-echo", "-o", "jsonpath={.spec.replicas}")
 		return out == "3", "replicas " + out
+	})
+	rok.must("kube", "app", "delete", "tosca-echo", "--wait", "--timeout", "60s")
+
+	// Templates and CSARs by URL, from a loopback server the test runs.
+	renamed := strings.ReplaceAll(toscaEcho, "tosca-echo", "csar-echo")
+	var csar bytes.Buffer
+	zw := zip.NewWriter(&csar)
+	for name, body := range map[string]string{"TOSCA-Metadata/TOSCA.meta": "TOSCA-Meta-File-Version: 1.0\nEntry-Definitions: Definitions/echo.yaml\n",
+		"Definitions/echo.yaml": renamed} {
+		f, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = f.Write([]byte(body))
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{
+		"/url-echo.yaml": []byte(strings.ReplaceAll(toscaEcho, "tosca-echo", "url-echo")),
+		"/echo.csar":     csar.Bytes(),
+		"/broken.yaml":   []byte(strings.Replace(toscaEcho, "{get_input: replicas}", "{get_input: nope}", 1)),
+	}
+	templates := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(body)
+	}))
+	defer templates.Close()
+	for _, tc := range []struct{ app, path string }{{"url-echo", "/url-echo.yaml"}, {"csar-echo", "/echo.csar"}} {
+		rok.must("kube", "app", "create", tc.app, "-u", templates.URL+tc.path)
+		eventually(t, 60*time.Second, tc.app+" from "+tc.path+" RUNNING", func() (bool, string) {
+			app := rok.app(tc.app)
+			return app.Status.State == api.StateRunning && len(app.Spec.Manifest) == 2, fmt.Sprintf("%s, %d objects", app.Status.State, len(app.Spec.Manifest))
+		})
+	}
+	rok.must("kube", "app", "create", "broken", "-u", templates.URL+"/broken.yaml")
+	eventually(t, 30*time.Second, "broken FAILED with INVALID_TOSCA_MANIFEST", func() (bool, string) {
+		app := rok.app("broken")
+		if app.Status.Reason == nil {
+			return false, app.Status.State
+		}
+		return app.Status.State == api.StateFailed && app.Status.Reason.Code == api.ReasonInvalidToscaManifest &&
+			strings.Contains(app.Status.Reason.Message, `no input "nope"`), app.Status.State + ": " + app.Status.Reason.Message
 	})
 }

@@ -16,6 +16,7 @@ const (
 	StateCompleted          = "COMPLETED"
 	StateWaitingForCleaning = "WAITING_FOR_CLEANING"
 	StateReadyForAction     = "READY_FOR_ACTION"
+	StateTranslating        = "TRANSLATING"
 )
 
 // Cluster states (PENDING is shared with applications).
@@ -76,9 +77,14 @@ func (a *Application) GetMetadata() *Metadata { return &a.Metadata }
 type ApplicationSpec struct {
 	Manifest       []RawObject `json:"manifest"`
 	ObserverSchema []RawObject `json:"observer_schema"`
-	// Tosca is a TOSCA service template (a JSON object); when set, the
-	// API translates it and the manifest is the translation.
-	Tosca       RawObject   `json:"tosca,omitempty"`
+	// Tosca is a TOSCA service template (a JSON object), or the URL of
+	// one (a JSON string); when set, the API translates it (fetching it
+	// first, while the app is TRANSLATING) and the manifest is the
+	// translation.
+	Tosca RawObject `json:"tosca,omitempty"`
+	// CSAR is the URL of a CSAR (a ZIP holding a TOSCA template) the API
+	// fetches and translates, as it does a URL in Tosca.
+	CSAR        string      `json:"csar,omitempty"`
 	Constraints Constraints `json:"constraints"`
 	Hooks       []string    `json:"hooks"`
 	// The shutdown hook's settings. A request may leave them out (nil):
@@ -319,4 +325,23 @@ func newCluster() Object {
 		Spec:     ClusterSpec{Backoff: 1, BackoffDelay: 1, BackoffLimit: -1},
 		Status:   ClusterStatus{State: StatePending},
 	}
+}
+
+// TemplateURL is the URL the API fetches the app's TOSCA template or CSAR
+// from, and whether it is a CSAR; "" when the app has none.
+func TemplateURL(s ApplicationSpec) (url string, csar bool) {
+	if s.CSAR != "" {
+		return s.CSAR, true
+	}
+	var u string
+	if len(s.Tosca) > 0 && s.Tosca[0] == '"' && json.Unmarshal(s.Tosca, &u) == nil {
+		return u, false
+	}
+	return "", false
+}
+
+// FetchesTemplate reports whether the API fetches the app's template.
+func FetchesTemplate(s ApplicationSpec) bool {
+	u, _ := TemplateURL(s)
+	return u != ""
 }

@@ -209,7 +209,7 @@ func (v *validator) kubernetesObjects(field string, list []RawObject) {
 
 func (v *validator) application(a *Application) {
 	s := a.Spec
-	if len(s.Manifest) == 0 {
+	if len(s.Manifest) == 0 && !(a.Status.State == StateTranslating && FetchesTemplate(s)) {
 		v.add("spec.manifest", "required: give at least one Kubernetes object")
 	}
 	v.kubernetesObjects("spec.manifest", s.Manifest)
@@ -371,7 +371,7 @@ func (v *validator) backoff(field string, backoff, delay float64, limit int) {
 
 var (
 	applicationStates = []string{StatePending, StateCreating, StateRunning, StateReconciling, StateMigrating,
-		StateDeleting, StateDeleted, StateDegraded, StateFailed, StateCompleted, StateWaitingForCleaning, StateReadyForAction}
+		StateDeleting, StateDeleted, StateDegraded, StateFailed, StateCompleted, StateWaitingForCleaning, StateReadyForAction, StateTranslating}
 	clusterStates = []string{StatePending, StateConnecting, StateOnline, StateOffline, StateUnhealthy, StateNotReady,
 		StateFailingMetrics, StateDeleting, StateFailed, StateCreating, StateReconciling, StateDegraded}
 )

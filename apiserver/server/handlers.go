@@ -110,8 +110,14 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		now := api.NewTime(s.now())
 		m.UID, m.Created, m.Modified, m.Deleted, m.ResourceVersion = s.newUID(), now, now, nil, ""
 		s.normalize(k, obj)
-		if err := translateTosca(obj); err != nil {
+		fetch, err := translateTosca(obj)
+		if err != nil {
 			return err
+		}
+		if fetch {
+			// The manifest comes from the template the server fetches.
+			app := obj.(*api.Application)
+			app.Spec.Manifest, app.Status.State = nil, api.StateTranslating
 		}
 		if err := api.Validate(k, obj); err != nil {
 			return err
@@ -122,6 +128,9 @@ func (s *Server) create(k api.Kind) handlerFunc {
 		item, err := s.store.Create(r.Context(), k, obj)
 		if err != nil {
 			return storeError(err, k, m.Namespace, m.Name, 0)
+		}
+		if fetch {
+			s.fetchTemplate(m.Namespace, m.Name)
 		}
 		if blocking != nil {
 			return s.waitForState(w, r, k, obj, *blocking)
@@ -372,6 +381,7 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 	}
 	var expected int64
 	var result api.Object
+	refetch := false
 	mutate := func(current api.Object) error {
 		body, err := bodyOf(api.DeepCopy(current))
 		if err != nil {
@@ -403,10 +413,21 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 		}
 		api.KeepRedacted(body, current) // "REDACTED" sent back keeps the secret
 		s.normalize(k, body)
-		if err := translateTosca(body); err != nil {
+		fetch, err := translateTosca(body)
+		if err != nil {
 			return err
 		}
 		before, _ := json.Marshal(current)
+		refetch = false
+		if fetch {
+			// A new URL, or none translated yet: fetch again.
+			app, now := body.(*api.Application), current.(*api.Application)
+			was, _ := api.TemplateURL(now.Spec)
+			is, _ := api.TemplateURL(app.Spec)
+			if refetch = was != is || len(app.Spec.Manifest) == 0; refetch {
+				app.Spec.Manifest, now.Status.State = nil, api.StateTranslating
+			}
+		}
 		api.CopySpec(current, body)
 		cm.Labels, cm.InheritLabels, cm.Finalizers, cm.Owners = bm.Labels, bm.InheritLabels, bm.Finalizers, bm.Owners
 		if err := api.Validate(k, current); err != nil {
@@ -434,6 +455,9 @@ func (s *Server) applyUpdate(w http.ResponseWriter, r *http.Request, k api.Kind,
 		return s.writeObject(w, r, k, result)
 	case err != nil:
 		return storeError(err, k, ns, name, expected)
+	}
+	if refetch {
+		s.fetchTemplate(ns, name)
 	}
 	return s.writeObject(w, r, k, obj)
 }

@@ -90,29 +90,32 @@ type Options struct {
 
 // Server serves the API.
 type Server struct {
-	store       *store.Store
-	watcher     Watcher
-	authn       auth.Authenticator
-	authz       auth.Authorizer
-	log         *slog.Logger
-	now         func() time.Time
-	version     string
-	ready       func(ctx context.Context) error
-	authzReady  <-chan struct{}
-	defaults    func(api.Object)
-	newUID      func() string
-	stickiness  float64
-	problemBase string
-	bodyTimeout time.Duration
-	corsOrigins []string
-	loopback    bool
-	reads       chan struct{} // in-flight slots
-	writes      chan struct{}
-	yamlSlots   chan struct{} // YAML bodies converted at once (memory)
-	maxList     int64
-	ties        *tieBreaker
-	metrics     *requestMetrics
-	gather      prometheus.Gatherer
+	store      *store.Store
+	watcher    Watcher
+	authn      auth.Authenticator
+	authz      auth.Authorizer
+	log        *slog.Logger
+	now        func() time.Time
+	version    string
+	ready      func(ctx context.Context) error
+	authzReady <-chan struct{}
+	defaults   func(api.Object)
+	// background are the template fetches; templateClient makes them.
+	background     sync.WaitGroup
+	templateClient *http.Client
+	newUID         func() string
+	stickiness     float64
+	problemBase    string
+	bodyTimeout    time.Duration
+	corsOrigins    []string
+	loopback       bool
+	reads          chan struct{} // in-flight slots
+	writes         chan struct{}
+	yamlSlots      chan struct{} // YAML bodies converted at once (memory)
+	maxList        int64
+	ties           *tieBreaker
+	metrics        *requestMetrics
+	gather         prometheus.Gatherer
 	// stopping closes when the server shuts down, ending watch streams and
 	// blocking waits so that a graceful shutdown does not hang on them.
 	stopping chan struct{}
@@ -143,7 +146,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		store: opts.Store, authn: opts.Authenticator, authz: opts.Authorizer,
 		log: opts.Logger, now: opts.Now, version: opts.Version, ready: opts.Ready, authzReady: opts.AuthorizerReady, defaults: opts.Defaults,
-		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(),
+		stopping: make(chan struct{}), newUID: opts.NewUID, ties: newTieBreaker(), templateClient: newTemplateClient(),
 	}
 	if s.watcher = opts.Watcher; s.watcher == nil {
 		s.watcher = opts.Store

@@ -142,7 +142,7 @@ func (s *Controller) Start(ctx context.Context) error {
 // Reconcile binds one pending application.
 func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 	app, ok := s.apps.Get(key.Namespace, key.Name)
-	if !ok || app.Metadata.Deleted != nil || (app.Status.ScheduledTo == nil && app.Status.State == api.StateFailed) {
+	if !ok || app.Metadata.Deleted != nil || (app.Status.ScheduledTo == nil && (app.Status.State == api.StateFailed || app.Status.State == api.StateTranslating)) {
 		s.forget(key)
 		return runtime.Result{}, nil
 	}

@@ -260,7 +260,9 @@ func RunAPI(ctx context.Context, cfg Config) error {
 	// Controllers stop first: their watches would hold the server open.
 	stopControllers()
 	<-ctrlDone
-	if err := shutdown(httpServer, serveErr, cfg.ShutdownTimeout, log); err != nil {
+	err = shutdown(httpServer, serveErr, cfg.ShutdownTimeout, log)
+	srv.WaitBackground() // template fetches end with StopStreams
+	if err != nil {
 		return err
 	}
 	log.Info("stopped")

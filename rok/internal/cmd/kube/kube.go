@@ -146,6 +146,7 @@ func runRetry(ctx context.Context, f *cmdutil.Factory, opts *RetryOptions) error
 type appFields struct {
 	in                  io.Reader
 	file                string
+	templateURL         string
 	observerSchema      string
 	labels              resource.Labels
 	backoff             resource.Backoff
@@ -163,7 +164,8 @@ type appFields struct {
 }
 
 func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
-	fs.StringVarP(&a.file, "file", "f", "", "Kubernetes manifest (multi-document YAML or JSON; - reads stdin)")
+	fs.StringVarP(&a.file, "file", "f", "", "Kubernetes manifest, or a TOSCA service template (multi-document YAML or JSON; - reads stdin)")
+	fs.StringVarP(&a.templateURL, "url", "u", "", "URL of a TOSCA template or a CSAR (.csar, .zip) the API fetches and translates")
 	fs.StringVarP(&a.observerSchema, "observer-schema", "O", "", "observer schema: the fields of each manifest object Krake watches (multi-document YAML)")
 	a.labels.AddFlags(fs, update)
 	fs.StringArrayVarP(&a.inject, "inject", "i", nil, "KEY=VALUE: set the value of the env entries named KEY in every container of the manifest (repeatable)")
@@ -189,15 +191,27 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 	if err := resource.Exclusive(fs, "enable-migration", "disable-migration"); err != nil {
 		return err
 	}
-	if a.file == "" && !update {
-		return cmdutil.FlagErrorf("give the application's Kubernetes manifest with -f FILE (or -f - for stdin)")
+	if err := resource.Exclusive(fs, "file", "url"); err != nil {
+		return err
+	}
+	if a.file == "" && a.templateURL == "" && !update {
+		return cmdutil.FlagErrorf("give the application's Kubernetes manifest with -f FILE (or -f - for stdin), or a TOSCA template or CSAR with -u URL")
+	}
+	if a.templateURL != "" {
+		app.Spec.Manifest, app.Spec.Tosca, app.Spec.CSAR = nil, nil, ""
+		if p := strings.ToLower(strings.SplitN(a.templateURL, "?", 2)[0]); strings.HasSuffix(p, ".csar") || strings.HasSuffix(p, ".zip") {
+			app.Spec.CSAR = a.templateURL
+		} else {
+			quoted, _ := json.Marshal(a.templateURL)
+			app.Spec.Tosca = quoted
+		}
 	}
 	if a.file != "" {
 		manifest, err := readManifest(a.file, a.in)
 		if err != nil {
 			return err
 		}
-		app.Spec.Manifest, app.Spec.Tosca = manifest, nil
+		app.Spec.Manifest, app.Spec.Tosca, app.Spec.CSAR = manifest, nil, ""
 		if template := toscaTemplate(manifest); template != nil {
 			// The API translates it; the manifest is its translation.
 			app.Spec.Manifest, app.Spec.Tosca = nil, template
