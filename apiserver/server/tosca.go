@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/store"
 	"github.com/krake-go/krake/apiserver/tosca"
 )
 
@@ -240,4 +241,29 @@ func csarTemplate(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("no TOSCA-Metadata/TOSCA.meta and %d top-level YAML files (want one)", len(top))
 	}
 	return read(top[0])
+}
+
+// ResumeTranslations fetches again the templates of the apps left
+// TRANSLATING (a restart cut their fetch short).
+func (s *Server) ResumeTranslations(ctx context.Context) error {
+	opts := store.ListOptions{Limit: 500}
+	for {
+		page, err := s.store.List(ctx, appKind, "", opts)
+		if err != nil {
+			return err
+		}
+		objs, err := page.Objects(appKind)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			if app := obj.(*api.Application); app.Status.State == api.StateTranslating && api.FetchesTemplate(app.Spec) {
+				s.fetchTemplate(app.Metadata.Namespace, app.Metadata.Name)
+			}
+		}
+		if page.Continue == "" {
+			return nil
+		}
+		opts.Continue = page.Continue
+	}
 }

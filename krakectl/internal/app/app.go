@@ -241,6 +241,9 @@ func RunAPI(ctx context.Context, cfg Config) error {
 		close(authzReady)
 	}
 
+	if err := srv.ResumeTranslations(ctx); err != nil {
+		log.Warn("TRANSLATING applications not resumed", "err", err)
+	}
 	ctrlCtx, stopControllers := context.WithCancel(ctx)
 	defer stopControllers()
 	ctrlDone, err := startControllers(ctrlCtx, cfg, selfClient, log, apiURL)
