@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -93,8 +94,11 @@ func TestTOSCA(t *testing.T) {
 		"/echo.csar":     csar.Bytes(),
 		"/broken.yaml":   []byte(strings.Replace(toscaEcho, "{get_input: replicas}", "{get_input: nope}", 1)),
 	}
+	var mu sync.Mutex // files changes below, while the server reads it
 	templates := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
 		body, ok := files[r.URL.Path]
+		mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -117,5 +121,14 @@ func TestTOSCA(t *testing.T) {
 		}
 		return app.Status.State == api.StateFailed && app.Status.Reason.Code == api.ReasonInvalidToscaManifest &&
 			strings.Contains(app.Status.Reason.Message, `no input "nope"`), app.Status.State + ": " + app.Status.Reason.Message
+	})
+	// Fixed at its URL, a retry fetches it again.
+	mu.Lock()
+	files["/broken.yaml"] = []byte(strings.ReplaceAll(toscaEcho, "tosca-echo", "fixed-echo"))
+	mu.Unlock()
+	rok.must("kube", "app", "retry", "broken")
+	eventually(t, 60*time.Second, "broken RUNNING after the retry", func() (bool, string) {
+		app := rok.app("broken")
+		return app.Status.State == api.StateRunning, app.Status.State
 	})
 }

@@ -216,7 +216,9 @@ func (v *validator) application(a *Application) {
 	// The observer schema names the manifest's objects (and the fields of
 	// each that Krake watches), so its entries identify objects too.
 	v.kubernetesObjects("spec.observer_schema", s.ObserverSchema)
-	v.observerSchema(s.Manifest, s.ObserverSchema)
+	if len(s.Manifest) > 0 { // a fetched template's schema is checked once it is translated
+		v.observerSchema(s.Manifest, s.ObserverSchema)
+	}
 	v.constraints("spec.constraints.cluster", s.Constraints.Cluster)
 	for i, h := range s.Hooks {
 		if h != HookComplete && h != HookShutdown {

@@ -56,6 +56,9 @@ func (s *Server) subresource(k api.Kind, sub string) handlerFunc {
 		case err != nil:
 			return storeError(err, k, ns, name, expected)
 		}
+		if app, ok := obj.(*api.Application); ok && sub == api.SubRetry && app.Status.State == api.StateTranslating {
+			s.fetchTemplate(ns, name)
+		}
 		return s.writeObject(w, r, k, obj)
 	}
 }
@@ -163,8 +166,11 @@ func (s *Server) retry(k api.Kind, ns, name string) store.MutateFunc {
 				describe(k, ns, name), st)
 		}
 		app.Status.State = api.StatePending
-		if app.Metadata.Deleted != nil {
+		switch {
+		case app.Metadata.Deleted != nil:
 			app.Status.State = api.StateDeleting
+		case len(app.Spec.Manifest) == 0 && api.FetchesTemplate(app.Spec):
+			app.Status.State = api.StateTranslating // its template failed: fetch it again
 		}
 		app.Status.Reason = nil
 		app.Status.Retries = 0

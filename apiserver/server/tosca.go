@@ -127,6 +127,13 @@ func (s *Server) fetchTemplate(namespace, name string) {
 			}
 			app.Spec.Manifest = manifest
 			app.Status.State, app.Status.Reason = api.StatePending, nil
+			if err := api.Validate(appKind, app); err != nil {
+				// The translation does not fit the rest of the spec (say,
+				// its observer schema): the app fails, saying why.
+				app.Spec.Manifest = nil
+				app.Status.State = api.StateFailed
+				app.Status.Reason = &api.Reason{Code: api.ReasonInvalidToscaManifest, Message: err.Error()}
+			}
 			return nil
 		})
 		if err != nil && !errors.Is(err, errNoChange) {
