@@ -354,3 +354,26 @@ func TestUpdate_commandPrefix(t *testing.T) {
 		t.Errorf(":a is ambiguous (apps, all), flash = %q", m.flash)
 	}
 }
+
+// TestUpdate_lifecycleStates: the states of TOSCA, the shutdown hook and
+// jobs arrive as transitions like any other, and the list shows them.
+func TestUpdate_lifecycleStates(t *testing.T) {
+	m := seeded()
+	for _, st := range []string{api.StateTranslating, api.StatePending, api.StateRunning, api.StateWaitingForCleaning, api.StateReadyForAction, api.StateCompleted} {
+		m, _ = send(m, appMsg{api.Modified, app("demo", "echo-demo", st, "cluster-1", nil)})
+	}
+	var got []string
+	for _, e := range m.events {
+		if e.Name == "echo-demo" {
+			got = append(got, e.To)
+		}
+	}
+	want := "PENDING,TRANSLATING,PENDING,RUNNING,WAITING_FOR_CLEANING,READY_FOR_ACTION,COMPLETED"
+	if strings.Join(got, ",") != want {
+		t.Errorf("transitions %v, want %s", got, want)
+	}
+	m, _ = send(m, tea.WindowSizeMsg{Width: 120, Height: 30})
+	if view := m.View(); !strings.Contains(view, "COMPLETED") || !strings.Contains(view, "READY_FOR_ACTION → COMPLETED") {
+		t.Errorf("the overview lacks the COMPLETED app or its transition:\n%s", view)
+	}
+}
