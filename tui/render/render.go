@@ -133,6 +133,9 @@ func (c Columns) row(cells []string, styled int, style func(...string) string) s
 // of the width.
 func AppColumns(width int) Columns {
 	name, ns, state, cluster, age := 20, 14, 12, 12, 5
+	if width >= 100 {
+		state = 20 // WAITING_FOR_CLEANING whole, when there is room
+	}
 	rest := width - 2 - name - ns - state - cluster - age - 5
 	if rest < 10 {
 		ns = max(6, ns+rest-10)
