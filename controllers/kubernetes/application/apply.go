@@ -107,6 +107,8 @@ func (c *Controller) apply(ctx context.Context, kube *kubeclient.Clients, key ru
 		case "Pod":
 			if policy, _, _ := unstructured.NestedString(live.Object, "spec", "restartPolicy"); policy == "Never" {
 				oh.Status, oh.Healthy = out.addBatchPod(live)
+			} else {
+				oh.Status, oh.Healthy = out.addServingPod(live)
 			}
 		}
 		out.objects = append(out.objects, oh)
@@ -165,6 +167,23 @@ func (r *applyResult) addJob(job *unstructured.Unstructured) (status string, hea
 		}
 	}
 	return fmt.Sprintf("%d/%d completed, %d running", succeeded, completions, active), failedPods == 0
+}
+
+// addServingPod counts a bare Pod that runs until stopped: ready when
+// Kubernetes says so.
+func (r *applyResult) addServingPod(pod *unstructured.Unstructured) (status string, healthy bool) {
+	r.health.DesiredPods++
+	r.serving.desired++
+	conditions, _, _ := unstructured.NestedSlice(pod.Object, "status", "conditions")
+	for _, c := range conditions {
+		if cond, _ := c.(map[string]any); cond["type"] == "Ready" && cond["status"] == "True" {
+			r.health.RunningPods++
+			r.serving.ready++
+			return "ready", true
+		}
+	}
+	phase, _, _ := unstructured.NestedString(pod.Object, "status", "phase")
+	return "not ready (" + strings.ToLower(phase) + ")", false
 }
 
 // addBatchPod counts a Pod that runs once (restartPolicy Never).

@@ -124,6 +124,15 @@ func TestStateAfterApply(t *testing.T) {
 		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "once"},
 			"spec": map[string]any{"restartPolicy": "Never"}, "status": map[string]any{"phase": phase, "reason": "Error"}}}
 	}
+	servingPod := func(ready bool) *unstructured.Unstructured {
+		status := "False"
+		if ready {
+			status = "True"
+		}
+		return &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "web"},
+			"spec": map[string]any{"restartPolicy": "Always"}, "status": map[string]any{"phase": "Running",
+				"conditions": []any{map[string]any{"type": "Ready", "status": status}}}}}
+	}
 	tests := []struct {
 		name       string
 		jobs       []*unstructured.Unstructured
@@ -143,6 +152,10 @@ func TestStateAfterApply(t *testing.T) {
 			want: api.StateCompleted, wantHealth: api.ContainerHealth{DesiredPods: 1, CompletedPods: 1}},
 		{name: "a Pod that runs once failed: FAILED", pods: []*unstructured.Unstructured{pod("Failed")},
 			want: api.StateFailed, wantReason: "Pod once failed: Error", wantHealth: api.ContainerHealth{DesiredPods: 1, FailedPods: 1}},
+		{name: "a bare Pod that runs until stopped, not ready: not RUNNING yet", pods: []*unstructured.Unstructured{servingPod(false)},
+			want: api.StateCreating, wantHealth: api.ContainerHealth{DesiredPods: 1}},
+		{name: "a bare Pod that runs until stopped, ready: RUNNING", pods: []*unstructured.Unstructured{servingPod(true)},
+			want: api.StateRunning, wantHealth: api.ContainerHealth{DesiredPods: 1, RunningPods: 1}},
 		{name: "a complete Job beside a Deployment: the Deployment decides", jobs: []*unstructured.Unstructured{job(1, 0, 1, "Complete")},
 			deployment: true, want: api.StateRunning, wantHealth: api.ContainerHealth{DesiredPods: 3, RunningPods: 2, CompletedPods: 1}},
 	}
@@ -153,7 +166,11 @@ func TestStateAfterApply(t *testing.T) {
 				found.addJob(j)
 			}
 			for _, p := range tt.pods {
-				found.addBatchPod(p)
+				if policy, _, _ := unstructured.NestedString(p.Object, "spec", "restartPolicy"); policy == "Never" {
+					found.addBatchPod(p)
+				} else {
+					found.addServingPod(p)
+				}
 			}
 			if tt.deployment {
 				found.serving.desired, found.serving.ready = 2, 2
