@@ -64,9 +64,12 @@ func StartKubeComponents(t testing.TB, n int, components string) *KubeEnv {
 	dir := ShortTempDir(t)
 	var lastErr error
 	// Ports are a block from a base; another test or process may hold
-	// some, so try a few bases.
+	// some, so try a few bases. The bases stay below the kernel's
+	// ephemeral ports (32768 and up), where any outgoing connection may
+	// hold a port between the script's check and a server's bind, and
+	// below the NodePort range (30000-32767), which tests listen in.
 	for attempt := 0; attempt < 5; attempt++ {
-		base := 20000 + rand.IntN(400)*100
+		base := 10000 + rand.IntN(190)*100 // the block ends by base+401 < 29302
 		k := &KubeEnv{Dir: filepath.Join(dir, fmt.Sprintf("env%d", attempt)), script: script, Kubectl: kubectl}
 		k.env = append(os.Environ(),
 			"KUBE_TESTENV_DIR="+k.Dir,
