@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,8 +19,7 @@ func TestJobs(t *testing.T) {
 	krake := framework.StartKrake(t, "", "--probe-interval", "1s", "--resync", "2s")
 	rok := newRok(t, krake.URL)
 	rok.must("kube", "cluster", "register", "-k", kube.Kubeconfigs[0], "--wait", "--timeout", "30s")
-	manifest := filepath.Join(t.TempDir(), "job.yaml")
-	if err := os.WriteFile(manifest, []byte(`apiVersion: batch/v1
+	manifest := writeManifest(t, "job.yaml", `apiVersion: batch/v1
 kind: Job
 metadata: {name: batch}
 spec:
@@ -32,9 +29,7 @@ spec:
     spec:
       restartPolicy: Never
       containers: [{name: work, image: registry.k8s.io/echoserver:1.10}]
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	rok.must("kube", "app", "create", "batch", "-f", manifest)
 	eventually(t, 90*time.Second, "COMPLETED with both pods counted", func() (bool, string) {
 		app := rok.app("batch")

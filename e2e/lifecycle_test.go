@@ -17,6 +17,17 @@ import (
 	"github.com/krake-go/krake/e2e/framework"
 )
 
+// writeManifest writes doc to a file of that name in a fresh temporary
+// directory and returns its path, for rok -f.
+func writeManifest(t *testing.T, name, doc string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // eventually polls cond every 200ms until it holds or timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()

@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -26,16 +24,8 @@ func TestObserverSchema(t *testing.T) {
 	rok := newRok(t, krake.URL)
 	kc := kube.Kubeconfigs[0]
 	rok.must("kube", "cluster", "register", "-k", kc, "--wait", "--timeout", "30s")
-	dir := t.TempDir()
-	write := func(name, doc string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
 	deployment := func(name string) string {
-		return write(name+".yaml", fmt.Sprintf(`apiVersion: apps/v1
+		return writeManifest(t, name+".yaml", fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: %[1]s, labels: {tier: gold}}
 spec:
@@ -46,7 +36,7 @@ spec:
     spec: {containers: [{name: main, image: registry.k8s.io/echoserver:1.10}]}
 `, name))
 	}
-	schema := write("schema.yaml", `apiVersion: apps/v1
+	schema := writeManifest(t, "schema.yaml", `apiVersion: apps/v1
 kind: Deployment
 metadata: {name: observed}
 spec:

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,8 +69,7 @@ func (w *workload) callCount() int {
 // Service whatever the others left behind.
 func (w *workload) manifest(t *testing.T, name string) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), name+".yaml")
-	doc := fmt.Sprintf(`apiVersion: v1
+	return writeManifest(t, name+".yaml", fmt.Sprintf(`apiVersion: v1
 kind: Namespace
 metadata: {name: %[1]s}
 ---
@@ -90,11 +87,7 @@ apiVersion: v1
 kind: Service
 metadata: {name: shutdown, namespace: %[1]s}
 spec: {type: NodePort, selector: {app: %[1]s}, ports: [{port: 8080, nodePort: %[2]d}]}
-`, name, w.port)
-	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+`, name, w.port))
 }
 
 // TestShutdownHook: before a delete or a migration Krake calls the

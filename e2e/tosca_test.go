@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -54,20 +52,12 @@ func TestTOSCA(t *testing.T) {
 	rok := newRok(t, krake.URL)
 	kc := kube.Kubeconfigs[0]
 	rok.must("kube", "cluster", "register", "-k", kc, "--wait", "--timeout", "30s")
-	dir := t.TempDir()
-	write := func(name, doc string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
-	rok.must("kube", "app", "create", "tosca-echo", "-f", write("echo.yaml", toscaEcho), "--wait", "--timeout", "60s")
+	rok.must("kube", "app", "create", "tosca-echo", "-f", writeManifest(t, "echo.yaml", toscaEcho), "--wait", "--timeout", "60s")
 	app := rok.app("tosca-echo")
 	if app.Status.State != api.StateRunning || !strings.HasPrefix(app.Status.Services["tosca-echo"], "127.0.0.1:") {
 		t.Fatalf("state %s, services %v; want RUNNING with the Service's address", app.Status.State, app.Status.Services)
 	}
-	rok.must("kube", "app", "update", "tosca-echo", "-f", write("echo2.yaml", strings.Replace(toscaEcho, "default: 1", "default: 3", 1)))
+	rok.must("kube", "app", "update", "tosca-echo", "-f", writeManifest(t, "echo2.yaml", strings.Replace(toscaEcho, "default: 1", "default: 3", 1)))
 	eventually(t, 60*time.Second, "the Deployment scaled to the new input", func() (bool, string) {
 		out, _ := execKubectl(kube, kc, "get", "deployment", "tosca-echo", "-o", "jsonpath={.spec.replicas}")
 		return out == "3", "replicas " + out
