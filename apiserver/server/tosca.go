@@ -96,15 +96,10 @@ func translate(doc map[string]any) ([]api.RawObject, error) {
 // writes the manifest and PENDING, or FAILED with the reason.
 func (s *Server) fetchTemplate(namespace, name string) {
 	s.background.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, stop := s.streamContext(context.Background()) // ends with StopStreams
+		defer stop()
+		ctx, cancel := context.WithTimeout(ctx, time.Minute)
 		defer cancel()
-		go func() {
-			select {
-			case <-s.stopping:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		item, err := s.store.Get(ctx, appKind, namespace, name)
 		if err != nil {
 			return
