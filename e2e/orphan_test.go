@@ -3,10 +3,12 @@
 package e2e
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,10 +49,52 @@ func TestKubeHarness_reapsOrphans(t *testing.T) {
 	if !answers(server) {
 		t.Fatalf("the orphaned cluster at %s is not running; the test proves nothing", server)
 	}
+	// The orphan's processes, by PID: its port alone could be taken again
+	// by the next environment.
+	pids := pidsOf(t, filepath.Dir(filepath.Dir(kubeconfig)))
 	startKubeForOrphan(t) // reaps first
-	if answers(server) {
-		t.Errorf("the orphaned cluster at %s still answers after the next StartKube", server)
+	for name, pid := range pids {
+		if alive(pid) {
+			t.Errorf("the orphaned %s (pid %d) still runs after the next StartKube", name, pid)
+		}
 	}
+}
+
+// pidsOf reads an environment's PID files ("PID BINARY" each), failing
+// unless every process runs.
+func pidsOf(t *testing.T, stateDir string) map[string]int {
+	files, err := filepath.Glob(filepath.Join(stateDir, "pids", "*.pid"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no PID files under %s (%v)", stateDir, err)
+	}
+	pids := map[string]int{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pid, err := strconv.Atoi(strings.Fields(string(data) + " x")[0])
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".pid")
+		if !alive(pid) {
+			t.Fatalf("the orphaned %s (pid %d) is not running; the test proves nothing", name, pid)
+		}
+		pids[name] = pid
+	}
+	return pids
+}
+
+// alive reports whether pid runs and is not a zombie (an orphan's dead
+// process may wait for a reaper that never comes).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	_, rest, ok := strings.Cut(string(stat), ") ")
+	return ok && rest != "" && rest[0] != 'Z' && rest[0] != 'X'
 }
 
 func serverOf(t *testing.T, kubeconfig string) string {

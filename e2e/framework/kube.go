@@ -67,9 +67,11 @@ func StartKubeComponents(t testing.TB, n int, components string) *KubeEnv {
 	// some, so try a few bases. The bases stay below the kernel's
 	// ephemeral ports (32768 and up), where any outgoing connection may
 	// hold a port between the script's check and a server's bind, and
-	// below the NodePort range (30000-32767), which tests listen in.
+	// below the NodePort range (30000-32767), which tests listen in. An
+	// environment spans base+1 to base+401, so bases 500 apart never
+	// interleave two environments' ports.
 	for attempt := 0; attempt < 5; attempt++ {
-		base := 10000 + rand.IntN(190)*100 // the block ends by base+401 < 29302
+		base := 10000 + rand.IntN(38)*500 // the last block ends at 28901
 		k := &KubeEnv{Dir: filepath.Join(dir, fmt.Sprintf("env%d", attempt)), script: script, Kubectl: kubectl}
 		k.env = append(os.Environ(),
 			"KUBE_TESTENV_DIR="+k.Dir,
@@ -195,8 +197,22 @@ func register(t testing.TB, dir string, base int) string {
 	return entry
 }
 
-// reapOrphans stops the environments whose test process is gone.
+// reapOrphans stops the environments whose test process is gone. Reapers
+// take turns under a file lock: without it another test process (make
+// bench beside make test) could take an entry and still be stopping its
+// clusters when this one returns.
 func reapOrphans(t testing.TB, script string) {
+	if err := os.MkdirAll(registryDir(), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := os.OpenFile(registryDir()+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close() // closing releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
 	entries, _ := os.ReadDir(registryDir())
 	for _, e := range entries {
 		path := filepath.Join(registryDir(), e.Name())
