@@ -56,7 +56,7 @@ var Kinds = []Kind{
 		Subresources: []string{SubStatus, SubBinding, SubComplete, SubShutdown, SubRetry}, New: newApplication,
 		ReadyState: StateRunning, Placement: true},
 	{API: "kubernetes", Kind: "Cluster", Plural: "clusters", Namespaced: true,
-		Subresources: []string{SubStatus}, New: newCluster, ReadyState: StateOnline, Secrets: true},
+		Subresources: []string{SubStatus, SubBinding}, New: newCluster, ReadyState: StateOnline, Secrets: true},
 	{API: "core", Kind: "Metric", Plural: "metrics", Namespaced: true, New: newMetric("Metric")},
 	{API: "core", Kind: "GlobalMetric", Plural: "globalmetrics", New: newMetric("GlobalMetric")},
 	{API: "core", Kind: "MetricsProvider", Plural: "metricsproviders", Namespaced: true,

@@ -337,17 +337,25 @@ func readString(dec *jsontext.Decoder) string {
 }
 
 func (v *validator) constraints(field string, c ClusterConstraints) {
-	for i, expr := range c.Labels {
-		if _, err := constraint.ParseLabel(expr); err != nil {
-			v.add(fmt.Sprintf("%s.labels[%d]", field, i), "%s", err.(*constraint.SyntaxError).Reason+" in "+fmt.Sprintf("%q", expr))
-		}
-	}
-	for i, expr := range c.Metrics {
-		if _, err := constraint.ParseMetric(expr); err != nil {
-			v.add(fmt.Sprintf("%s.metrics[%d]", field, i), "%s", err.(*constraint.SyntaxError).Reason+" in "+fmt.Sprintf("%q", expr))
-		}
-	}
+	v.labelConstraints(field+".labels", c.Labels)
+	v.metricConstraints(field+".metrics", c.Metrics)
 	v.customResources(field+".custom_resources", c.CustomResources)
+}
+
+func (v *validator) labelConstraints(field string, exprs []string) {
+	for i, expr := range exprs {
+		if _, err := constraint.ParseLabel(expr); err != nil {
+			v.add(fmt.Sprintf("%s[%d]", field, i), "%s", err.(*constraint.SyntaxError).Reason+" in "+fmt.Sprintf("%q", expr))
+		}
+	}
+}
+
+func (v *validator) metricConstraints(field string, exprs []string) {
+	for i, expr := range exprs {
+		if _, err := constraint.ParseMetric(expr); err != nil {
+			v.add(fmt.Sprintf("%s[%d]", field, i), "%s", err.(*constraint.SyntaxError).Reason+" in "+fmt.Sprintf("%q", expr))
+		}
+	}
 }
 
 func (v *validator) customResources(field string, crds []string) {
@@ -375,7 +383,7 @@ var (
 	applicationStates = []string{StatePending, StateCreating, StateRunning, StateReconciling, StateMigrating,
 		StateDeleting, StateDeleted, StateDegraded, StateFailed, StateCompleted, StateWaitingForCleaning, StateReadyForAction, StateTranslating}
 	clusterStates = []string{StatePending, StateConnecting, StateOnline, StateOffline, StateUnhealthy, StateNotReady,
-		StateFailingMetrics, StateDeleting, StateFailed, StateCreating, StateReconciling, StateDegraded}
+		StateFailingMetrics, StateDeleting, StateFailed, StateCreating, StateReconciling, StateDegraded, StateFailingReconciliation}
 )
 
 func (v *validator) state(field, state string, allowed []string) {
@@ -385,7 +393,13 @@ func (v *validator) state(field, state string, allowed []string) {
 }
 
 func (v *validator) cluster(c *Cluster) {
-	v.kubeconfig("spec.kubeconfig", c.Spec.Kubeconfig)
+	// A cluster Krake creates has no kubeconfig until its infrastructure
+	// is up.
+	if len(c.Spec.Kubeconfig) > 0 || !c.Created() {
+		v.kubeconfig("spec.kubeconfig", c.Spec.Kubeconfig)
+	}
+	v.labelConstraints("spec.constraints.cloud.labels", c.Spec.Constraints.Cloud.Labels)
+	v.metricConstraints("spec.constraints.cloud.metrics", c.Spec.Constraints.Cloud.Metrics)
 	v.customResources("spec.custom_resources", c.Spec.CustomResources)
 	v.metricRefs("spec.metrics", c.Spec.Metrics)
 	v.backoff("spec", c.Spec.Backoff, c.Spec.BackoffDelay, c.Spec.BackoffLimit)
@@ -579,23 +593,59 @@ func (v *validator) roleBinding(b *RoleBinding) {
 }
 
 func (v *validator) infrastructureProvider(p *InfrastructureProvider) {
-	v.polymorphic("spec", p.Spec.Type, map[string]bool{InfrastructureProviderIM: p.Spec.IM != nil})
-	if p.Spec.IM != nil {
-		v.httpURL("spec.im.url", p.Spec.IM.URL)
+	v.polymorphic("spec", p.Spec.Type, map[string]bool{InfrastructureProviderIM: p.Spec.IM != nil,
+		InfrastructureProviderKwok: p.Spec.Kwok != nil})
+	if im := p.Spec.IM; im != nil {
+		v.httpURL("spec.im.url", im.URL)
+		if im.Token == nil && (im.Username == nil || im.Password == nil) {
+			v.add("spec.im", "needs a token, or a username and a password (rok infra provider register --token T, or --username U --password P)")
+		}
 	}
 }
 
 func (v *validator) cloud(c *Cloud) {
-	v.polymorphic("spec", c.Spec.Type, map[string]bool{CloudOpenstack: c.Spec.Openstack != nil})
+	v.polymorphic("spec", c.Spec.Type, map[string]bool{CloudOpenstack: c.Spec.Openstack != nil, CloudKwok: c.Spec.Kwok != nil})
 	if os := c.Spec.Openstack; os != nil {
 		v.httpURL("spec.openstack.url", os.URL)
 		v.required("spec.openstack.auth.password.user.username", os.Auth.Password.User.Username)
 		v.required("spec.openstack.auth.password.project.name", os.Auth.Password.Project.Name)
-		if reason := ValidateName(os.InfrastructureProvider.Name); reason != "" {
-			v.add("spec.openstack.infrastructure_provider.name", "%s", reason)
-		}
-		v.metricRefs("spec.openstack.metrics", os.Metrics)
 	}
+	ref, ok := c.Provider()
+	if !ok {
+		return
+	}
+	field := "spec." + c.Spec.Type
+	if reason := ValidateName(ref.Name); reason != "" {
+		v.add(field+".infrastructure_provider.name", "%s", reason)
+	}
+	v.metricRefs(field+".metrics", c.MetricRefs())
+	if c.Kind == "GlobalCloud" { // it sees no namespace's objects
+		if ref.Namespaced {
+			v.add(field+".infrastructure_provider.namespaced", "a global cloud cannot use a namespaced infrastructure provider; register a global one")
+		}
+		for i, m := range c.MetricRefs() {
+			if m.Namespaced {
+				v.add(fmt.Sprintf("%s.metrics[%d].namespaced", field, i), "a global cloud cannot use the namespaced metric %s; use a global metric", m.Name)
+			}
+		}
+	}
+}
+
+// ValidateCloudBinding checks the body of PUT .../clusters/{name}/binding.
+func ValidateCloudBinding(b *CloudBinding) error {
+	v := &validator{}
+	if b.Cloud.API != "infrastructure" || (b.Cloud.Kind != "Cloud" && b.Cloud.Kind != "GlobalCloud") {
+		v.add("cloud", "must reference an infrastructure/Cloud or infrastructure/GlobalCloud, got %s/%s", b.Cloud.API, b.Cloud.Kind)
+	}
+	if reason := ValidateName(b.Cloud.Name); reason != "" {
+		v.add("cloud.name", "%s", reason)
+	}
+	if b.Cloud.Kind == "Cloud" {
+		if reason := ValidateName(b.Cloud.Namespace); reason != "" {
+			v.add("cloud.namespace", "%s", reason)
+		}
+	}
+	return v.err()
 }
 
 // ValidateBinding checks the body of PUT .../binding.

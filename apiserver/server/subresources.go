@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -26,7 +27,11 @@ func (s *Server) subresource(k api.Kind, sub string) handlerFunc {
 		case api.SubStatus:
 			mutate, expected, err = s.statusUpdate(w, r, k)
 		case api.SubBinding:
-			mutate, err = s.binding(w, r)
+			if k.Kind == "Cluster" {
+				mutate, err = s.cloudBinding(w, r)
+			} else {
+				mutate, err = s.binding(w, r)
+			}
 		case api.SubComplete:
 			mutate, err = s.hookCallback(w, r, k, ns, name, api.HookComplete)
 		case api.SubShutdown:
@@ -114,6 +119,45 @@ func (s *Server) binding(w http.ResponseWriter, r *http.Request) (store.MutateFu
 			return o.API == "kubernetes" && o.Kind == "Cluster"
 		})
 		app.Metadata.Owners = append(app.Metadata.Owners, cluster)
+		return nil
+	}, nil
+}
+
+// cloudBinding records the scheduler's choice of a cloud for a cluster
+// Krake creates: scheduled_to, scheduled, and the cloud as the cluster's
+// owner (deleting the cloud deletes its clusters, as in the original).
+func (s *Server) cloudBinding(w http.ResponseWriter, r *http.Request) (store.MutateFunc, error) {
+	data, err := s.readBody(w, r, false)
+	if err != nil {
+		return nil, err
+	}
+	var b api.CloudBinding
+	if err := decodeJSON(data, &b); err != nil {
+		return nil, err
+	}
+	if err := api.ValidateCloudBinding(&b); err != nil {
+		return nil, err
+	}
+	return func(current api.Object) error {
+		cl := current.(*api.Cluster)
+		switch {
+		case cl.Metadata.Deleted != nil:
+			return errorf(http.StatusConflict, "cluster %q is being deleted and cannot be bound", cl.Metadata.Name)
+		case !cl.Created():
+			return errorf(http.StatusConflict, "cluster %q is registered (it has no TOSCA template): only a cluster Krake creates is bound to a cloud", cl.Metadata.Name)
+		case b.Cloud.Kind == "Cloud" && b.Cloud.Namespace != cl.Metadata.Namespace:
+			return api.FieldErrors{{Field: "cloud.namespace", Reason: fmt.Sprintf("%q is not the cluster's namespace %q", b.Cloud.Namespace, cl.Metadata.Namespace)}}
+		}
+		cloud := b.Cloud
+		if cloud.Kind == "GlobalCloud" {
+			cloud.Namespace = ""
+		}
+		cl.Status.ScheduledTo = &cloud
+		cl.Status.Scheduled = api.NewTimePtr(s.now())
+		cl.Metadata.Owners = slices.DeleteFunc(cl.Metadata.Owners, func(o api.ResourceRef) bool {
+			return o.API == "infrastructure" && (o.Kind == "Cloud" || o.Kind == "GlobalCloud")
+		})
+		cl.Metadata.Owners = append(cl.Metadata.Owners, cloud)
 		return nil
 	}, nil
 }

@@ -24,6 +24,9 @@ type clusterLister interface {
 // metricValues gives a cluster's metrics as placement weighs them.
 type metricValues interface {
 	of(ctx context.Context, cl *api.Cluster) []placement.MetricValue
+	// ofRefs gives any metric references of a namespace ("" for a global
+	// cloud's).
+	ofRefs(ctx context.Context, namespace string, refs []api.MetricRef) []placement.MetricValue
 }
 
 // writer is every API call the scheduler makes.
@@ -31,6 +34,9 @@ type writer interface {
 	Bind(ctx context.Context, app runtime.Key, cluster api.ResourceRef) error
 	UpdateAppStatus(ctx context.Context, app *api.Application) error
 	UpdateClusterStatus(ctx context.Context, cl *api.Cluster) error
+	BindCluster(ctx context.Context, cluster runtime.Key, cloud api.ResourceRef) error
+	UpdateCluster(ctx context.Context, cl *api.Cluster) error
+	UpdateCloudStatus(ctx context.Context, cloud *api.Cloud) error
 }
 
 // apiWriter writes through the Krake API.
@@ -48,5 +54,24 @@ func (w apiWriter) UpdateAppStatus(ctx context.Context, app *api.Application) er
 
 func (w apiWriter) UpdateClusterStatus(ctx context.Context, cl *api.Cluster) error {
 	_, err := w.c.Clusters(cl.Metadata.Namespace).UpdateStatus(ctx, cl)
+	return err
+}
+
+func (w apiWriter) BindCluster(ctx context.Context, cluster runtime.Key, cloud api.ResourceRef) error {
+	_, err := w.c.Clusters(cluster.Namespace).Subresource(ctx, cluster.Name, api.SubBinding, api.CloudBindingTo(cloud))
+	return err
+}
+
+func (w apiWriter) UpdateCluster(ctx context.Context, cl *api.Cluster) error {
+	_, err := w.c.Clusters(cl.Metadata.Namespace).Update(ctx, cl, client.WriteOptions{})
+	return err
+}
+
+func (w apiWriter) UpdateCloudStatus(ctx context.Context, cloud *api.Cloud) error {
+	r := w.c.GlobalClouds()
+	if cloud.Kind == "Cloud" {
+		r = w.c.Clouds(cloud.Metadata.Namespace)
+	}
+	_, err := r.UpdateStatus(ctx, cloud)
 	return err
 }

@@ -61,8 +61,14 @@ func (m *metricSource) synced() []<-chan struct{} {
 // of returns the values of the metrics a cluster is weighed by, fetched
 // from their providers.
 func (m *metricSource) of(ctx context.Context, cl *api.Cluster) []placement.MetricValue {
-	return placement.MetricValues(cl, m.metric, func(ref api.MetricRef, def *api.Metric) (float64, error) {
-		provider, err := m.provider(cl.Metadata.Namespace, ref, def)
+	return m.ofRefs(ctx, cl.Metadata.Namespace, cl.Spec.Metrics)
+}
+
+// ofRefs returns the values of metric references of a namespace ("" for
+// a global cloud's), fetched from their providers.
+func (m *metricSource) ofRefs(ctx context.Context, namespace string, refs []api.MetricRef) []placement.MetricValue {
+	return placement.RefValues(namespace, refs, m.metric, func(ref api.MetricRef, def *api.Metric) (float64, error) {
+		provider, err := m.provider(namespace, ref, def)
 		if err != nil {
 			return 0, err
 		}

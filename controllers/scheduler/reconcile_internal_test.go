@@ -47,6 +47,22 @@ func (f fakeValues) of(_ context.Context, cl *api.Cluster) []placement.MetricVal
 	return out
 }
 
+// ofRefs gives a cloud's metrics by metric name: values[name], or an
+// error for the names in failing.
+func (f fakeValues) ofRefs(_ context.Context, _ string, refs []api.MetricRef) []placement.MetricValue {
+	var out []placement.MetricValue
+	for _, ref := range refs {
+		mv := placement.MetricValue{Name: ref.Name, Weight: ref.Weight, Min: 0, Max: 1}
+		if f.failing[ref.Name] {
+			mv.Err = errors.New("provider down")
+		} else {
+			mv.Value = f.values[ref.Name]
+		}
+		out = append(out, mv)
+	}
+	return out
+}
+
 // recorder records the scheduler's API writes.
 type recorder struct{ writes []string }
 
@@ -62,6 +78,25 @@ func (r *recorder) UpdateAppStatus(_ context.Context, app *api.Application) erro
 
 func (r *recorder) UpdateClusterStatus(_ context.Context, cl *api.Cluster) error {
 	r.writes = append(r.writes, fmt.Sprintf("cluster %s status %s", cl.Metadata.Name, cl.Status.State))
+	return nil
+}
+
+func (r *recorder) BindCluster(_ context.Context, cl runtime.Key, cloud api.ResourceRef) error {
+	r.writes = append(r.writes, "bind cluster "+cl.Name+" to "+cloud.Kind+" "+cloud.Namespace+"/"+cloud.Name)
+	return nil
+}
+
+func (r *recorder) UpdateCluster(_ context.Context, cl *api.Cluster) error {
+	refs := []string{}
+	for _, m := range cl.Spec.Metrics {
+		refs = append(refs, m.Name)
+	}
+	r.writes = append(r.writes, fmt.Sprintf("cluster %s labels %v metrics %v", cl.Metadata.Name, cl.Metadata.Labels, refs))
+	return nil
+}
+
+func (r *recorder) UpdateCloudStatus(_ context.Context, cloud *api.Cloud) error {
+	r.writes = append(r.writes, fmt.Sprintf("cloud %s status %s", cloud.Metadata.Name, cloud.Status.State))
 	return nil
 }
 

@@ -40,6 +40,7 @@ type Controller struct {
 	attempts map[runtime.Key]attempt // guarded by mu
 	settled  map[runtime.Key]settled // guarded by mu
 	homes    map[string]string       // cluster key -> what placement reads of it; guarded by mu
+	clouds   *cloudScheduler         // binds the clusters Krake creates; nil in table tests
 	opts     Options
 	loop     *runtime.Controller
 	log      *slog.Logger
@@ -73,8 +74,20 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	}
 	metrics := newMetricSource(c, log)
 	s := newController(apiWriter{c}, inf.Apps, inf.Clusters, metrics, opts, log)
-	s.run = metrics.run
-	s.synced = append(metrics.synced(), inf.Apps.Synced(), inf.Clusters.Synced())
+	clouds := cloudInformers{clouds: informer.New(c.Clouds(""), log), global: informer.New(c.GlobalClouds(), log)}
+	s.clouds = newCloudScheduler(apiWriter{c}, inf.Clusters, clouds, metrics, opts, log)
+	s.run = func(ctx context.Context) {
+		var wg sync.WaitGroup
+		wg.Go(func() { metrics.run(ctx) })
+		wg.Go(func() { clouds.run(ctx) })
+		wg.Wait()
+	}
+	s.synced = append(append(metrics.synced(), clouds.synced()...), inf.Apps.Synced(), inf.Clusters.Synced())
+	// Clusters Krake creates wait for a cloud; a new or changed cloud may
+	// be the one they need.
+	onCloud := func(string, *api.Cloud) { s.clouds.retryAll() }
+	clouds.clouds.AddHandler(onCloud)
+	clouds.global.AddHandler(onCloud)
 	inf.Apps.AddHandler(func(typ string, app *api.Application) {
 		key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
 		if typ == api.Deleted {
@@ -87,6 +100,9 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	// Only what placement reads counts (labels, custom resources, metrics,
 	// state): a status write of metric values or nodes is not a new home.
 	inf.Clusters.AddHandler(func(typ string, cl *api.Cluster) {
+		if typ != api.Deleted && cl.Created() && (waiting(cl) || cl.Metadata.InheritLabels || cl.Spec.InheritMetrics) {
+			s.clouds.loop.Enqueue(runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name})
+		}
 		if !s.homeChanged(typ, cl) {
 			return
 		}
@@ -136,6 +152,9 @@ func (s *Controller) Start(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wg.Go(func() { s.run(ctx) })
+	if s.clouds != nil {
+		wg.Go(func() { _ = s.clouds.loop.Start(ctx, s.synced...) })
+	}
 	return s.loop.Start(ctx, s.synced...)
 }
 

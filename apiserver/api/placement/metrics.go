@@ -24,10 +24,17 @@ var (
 // reads what the scheduler last recorded on the cluster).
 func MetricValues(cl *api.Cluster, metric func(namespace string, ref api.MetricRef) *api.Metric,
 	value func(ref api.MetricRef, def *api.Metric) (float64, error)) []MetricValue {
-	out := make([]MetricValue, 0, len(cl.Spec.Metrics))
-	for _, ref := range cl.Spec.Metrics {
+	return RefValues(cl.Metadata.Namespace, cl.Spec.Metrics, metric, value)
+}
+
+// RefValues is MetricValues for any metric references of a namespace
+// ("" for a global cloud's): a cluster's or a cloud's.
+func RefValues(namespace string, refs []api.MetricRef, metric func(namespace string, ref api.MetricRef) *api.Metric,
+	value func(ref api.MetricRef, def *api.Metric) (float64, error)) []MetricValue {
+	out := make([]MetricValue, 0, len(refs))
+	for _, ref := range refs {
 		mv := MetricValue{Name: ref.Name, Weight: ref.Weight}
-		def := metric(cl.Metadata.Namespace, ref)
+		def := metric(namespace, ref)
 		if def == nil || def.Spec.Min == nil || def.Spec.Max == nil {
 			mv.Err = fmt.Errorf("%w %s", ErrUnknownMetric, ref.Name)
 			out = append(out, mv)

@@ -86,15 +86,19 @@ type Score struct {
 
 // ClusterVerdict is one line of an explanation.
 type ClusterVerdict struct {
-	Cluster string  `json:"cluster"`
+	Cluster string `json:"cluster"` // the home's name: a cluster, or a cloud
+	// Kind is Cloud or GlobalCloud in a cluster's explanation, "" for an
+	// app's (always a Cluster).
+	Kind    string  `json:"kind,omitempty"`
 	Verdict Verdict `json:"verdict"`
 	Score   *Score  `json:"score,omitempty"`
 }
 
 // Explanation is the whole decision.
 type Explanation struct {
-	Chosen   string           `json:"chosen"` // "" when no cluster passed
-	Clusters []ClusterVerdict `json:"clusters"`
+	Chosen     string           `json:"chosen"`                // "" when no cluster passed
+	ChosenKind string           `json:"chosen_kind,omitempty"` // Cloud or GlobalCloud for a cluster
+	Clusters   []ClusterVerdict `json:"clusters"`
 	// Move is how the app moves when a better cluster appears (MoveOf).
 	Move string `json:"move"`
 }
@@ -117,42 +121,61 @@ func MoveOf(app *api.Application) string {
 // order, and stops at the first that rejects it.
 func Filter(app *api.Application, c Candidate) Verdict {
 	cl := c.Cluster
-	switch {
-	case cl.Metadata.Namespace != app.Metadata.Namespace:
-		return Verdict{Filter: "namespace", Reason: fmt.Sprintf("cluster is in namespace %s, the app in %s", cl.Metadata.Namespace, app.Metadata.Namespace)}
-	case cl.Metadata.Deleted != nil:
-		return Verdict{Filter: "state", Reason: "cluster is being deleted"}
-	case cl.Status.State != api.StateOnline:
-		return Verdict{Filter: "state", Reason: "cluster is " + cl.Status.State + ", not ONLINE"}
-	}
 	cons := app.Spec.Constraints.Cluster
-	for _, expr := range cons.Labels {
+	return filter(app.Metadata.Namespace, home{what: "cluster", namespace: cl.Metadata.Namespace,
+		labels: cl.Metadata.Labels, customResources: cl.Spec.CustomResources, state: cl.Status.State,
+		deleted: cl.Metadata.Deleted != nil}, cons.Labels, cons.CustomResources, cons.Metrics, c.Metrics)
+}
+
+// home is what a filter reads of a place: a cluster for an app, a cloud
+// for a cluster Krake creates.
+type home struct {
+	what            string // "cluster", "cloud"
+	namespace       string // "" for a global cloud, which every namespace sees
+	labels          map[string]string
+	customResources []string
+	state           string
+	deleted         bool
+}
+
+// filter checks a home against constraints: namespace, state, labels,
+// custom resources, metrics, in that order.
+func filter(namespace string, h home, labels, customResources, metricExprs []string, metrics []MetricValue) Verdict {
+	switch {
+	case h.namespace != "" && h.namespace != namespace:
+		return Verdict{Filter: "namespace", Reason: fmt.Sprintf("%s is in namespace %s, not %s", h.what, h.namespace, namespace)}
+	case h.deleted:
+		return Verdict{Filter: "state", Reason: h.what + " is being deleted"}
+	case h.state != api.StateOnline:
+		return Verdict{Filter: "state", Reason: h.what + " is " + h.state + ", not ONLINE"}
+	}
+	for _, expr := range labels {
 		lc, err := constraint.ParseLabel(expr)
 		if err != nil {
 			return Verdict{Filter: "labels", Reason: err.Error()}
 		}
-		if !lc.Match(cl.Metadata.Labels) {
-			return Verdict{Filter: "labels", Reason: lc.Explain(cl.Metadata.Labels)}
+		if !lc.Match(h.labels) {
+			return Verdict{Filter: "labels", Reason: lc.Explain(h.labels)}
 		}
 	}
-	for _, crd := range cons.CustomResources {
-		if !slices.Contains(cl.Spec.CustomResources, crd) {
-			return Verdict{Filter: "custom_resources", Reason: "cluster does not declare custom resource " + crd}
+	for _, crd := range customResources {
+		if !slices.Contains(h.customResources, crd) {
+			return Verdict{Filter: "custom_resources", Reason: h.what + " does not declare custom resource " + crd}
 		}
 	}
-	for _, expr := range cons.Metrics {
+	for _, expr := range metricExprs {
 		mc, err := constraint.ParseMetric(expr)
 		if err != nil {
 			return Verdict{Filter: "metrics", Reason: err.Error()}
 		}
-		i := slices.IndexFunc(c.Metrics, func(m MetricValue) bool { return m.Name == mc.Name })
+		i := slices.IndexFunc(metrics, func(m MetricValue) bool { return m.Name == mc.Name })
 		switch {
 		case i < 0:
-			return Verdict{Filter: "metrics", Reason: "cluster has no metric " + mc.Name}
-		case c.Metrics[i].Err != nil:
-			return Verdict{Filter: "metrics", Reason: fmt.Sprintf("metric %s: %v", mc.Name, c.Metrics[i].Err)}
-		case !mc.Match(c.Metrics[i].Value):
-			return Verdict{Filter: "metrics", Reason: fmt.Sprintf("metric %s is %g, constraint wants %s", mc.Name, c.Metrics[i].Value, mc.String())}
+			return Verdict{Filter: "metrics", Reason: h.what + " has no metric " + mc.Name}
+		case metrics[i].Err != nil:
+			return Verdict{Filter: "metrics", Reason: fmt.Sprintf("metric %s: %v", mc.Name, metrics[i].Err)}
+		case !mc.Match(metrics[i].Value):
+			return Verdict{Filter: "metrics", Reason: fmt.Sprintf("metric %s is %g, constraint wants %s", mc.Name, metrics[i].Value, mc.String())}
 		}
 	}
 	return Verdict{Passed: true}
@@ -173,9 +196,14 @@ func Normalize(value, lo, hi float64) float64 {
 // ScoreOf ranks a cluster that passed the filters. current is the cluster
 // the app runs on (nil when none).
 func ScoreOf(c Candidate, current *api.ResourceRef, stickiness float64) Score {
+	isCurrent := current != nil && current.Namespace == c.Cluster.Metadata.Namespace && current.Name == c.Cluster.Metadata.Name
+	return scoreOf(c.Metrics, isCurrent, stickiness)
+}
+
+func scoreOf(metrics []MetricValue, current bool, stickiness float64) Score {
 	s := Score{Sticky: stickiness}
 	var sum, weights float64
-	for _, m := range c.Metrics {
+	for _, m := range metrics {
 		if m.Err != nil {
 			continue
 		}
@@ -185,7 +213,7 @@ func ScoreOf(c Candidate, current *api.ResourceRef, stickiness float64) Score {
 		weights += m.Weight
 	}
 	s.HasMetrics = weights > 0
-	s.Current = current != nil && current.Namespace == c.Cluster.Metadata.Namespace && current.Name == c.Cluster.Metadata.Name
+	s.Current = current
 	if s.Current {
 		sum += stickiness
 	}
@@ -199,17 +227,30 @@ func ScoreOf(c Candidate, current *api.ResourceRef, stickiness float64) Score {
 // metrics outrank clusters without, then the higher score, ties broken by
 // rng. Clusters are listed in that order, rejected ones last by name.
 func Explain(app *api.Application, candidates []Candidate, stickiness float64, rng *rand.Rand) Explanation {
-	var passed, rejected []ClusterVerdict
-	for _, c := range candidates {
-		v := Filter(app, c)
-		if !v.Passed {
-			rejected = append(rejected, ClusterVerdict{Cluster: c.Cluster.Metadata.Name, Verdict: v})
-			continue
+	verdicts := make([]ClusterVerdict, len(candidates))
+	for i, c := range candidates {
+		verdicts[i] = ClusterVerdict{Cluster: c.Cluster.Metadata.Name, Verdict: Filter(app, c)}
+		if verdicts[i].Verdict.Passed {
+			s := ScoreOf(c, app.Status.ScheduledTo, stickiness)
+			verdicts[i].Score = &s
 		}
-		s := ScoreOf(c, app.Status.ScheduledTo, stickiness)
-		passed = append(passed, ClusterVerdict{Cluster: c.Cluster.Metadata.Name, Verdict: v, Score: &s})
 	}
-	// Shuffle first, then a stable sort: equal clusters end in random order.
+	e := rank(verdicts, rng)
+	e.Move = MoveOf(app)
+	return e
+}
+
+// rank orders verdicts as Explain describes and chooses the first.
+func rank(verdicts []ClusterVerdict, rng *rand.Rand) Explanation {
+	var passed, rejected []ClusterVerdict
+	for _, v := range verdicts {
+		if v.Verdict.Passed {
+			passed = append(passed, v)
+		} else {
+			rejected = append(rejected, v)
+		}
+	}
+	// Shuffle first, then a stable sort: equal homes end in random order.
 	rng.Shuffle(len(passed), func(i, j int) { passed[i], passed[j] = passed[j], passed[i] })
 	slices.SortStableFunc(passed, func(a, b ClusterVerdict) int {
 		if a.Score.HasMetrics != b.Score.HasMetrics {
@@ -220,11 +261,46 @@ func Explain(app *api.Application, candidates []Candidate, stickiness float64, r
 		}
 		return cmp.Compare(b.Score.Total, a.Score.Total)
 	})
-	slices.SortFunc(rejected, func(a, b ClusterVerdict) int { return strings.Compare(a.Cluster, b.Cluster) })
-	e := Explanation{Clusters: append(passed, rejected...), Move: MoveOf(app)}
+	slices.SortFunc(rejected, func(a, b ClusterVerdict) int {
+		return cmp.Or(strings.Compare(a.Cluster, b.Cluster), strings.Compare(a.Kind, b.Kind))
+	})
+	e := Explanation{Clusters: append(passed, rejected...)}
 	if len(passed) > 0 {
-		e.Chosen = passed[0].Cluster
+		e.Chosen, e.ChosenKind = passed[0].Cluster, passed[0].Kind
 	}
+	return e
+}
+
+// CloudCandidate is a cloud (or global cloud) with its metrics.
+type CloudCandidate struct {
+	Cloud   *api.Cloud
+	Metrics []MetricValue
+}
+
+// FilterCloud checks one cloud against the cloud constraints of a cluster
+// Krake creates. A Cloud serves its own namespace, a GlobalCloud every one.
+func FilterCloud(cl *api.Cluster, c CloudCandidate) Verdict {
+	cloud := c.Cloud
+	cons := cl.Spec.Constraints.Cloud
+	return filter(cl.Metadata.Namespace, home{what: "cloud", namespace: cloud.Metadata.Namespace,
+		labels: cloud.Metadata.Labels, state: cloud.Status.State, deleted: cloud.Metadata.Deleted != nil},
+		cons.Labels, nil, cons.Metrics, c.Metrics)
+}
+
+// ExplainCluster chooses the cloud a cluster is created on, as Explain
+// chooses an app's cluster (a created cluster never moves, so there is no
+// stickiness). Each verdict's Kind says Cloud or GlobalCloud.
+func ExplainCluster(cl *api.Cluster, candidates []CloudCandidate, rng *rand.Rand) Explanation {
+	verdicts := make([]ClusterVerdict, len(candidates))
+	for i, c := range candidates {
+		verdicts[i] = ClusterVerdict{Cluster: c.Cloud.Metadata.Name, Kind: c.Cloud.Kind, Verdict: FilterCloud(cl, c)}
+		if verdicts[i].Verdict.Passed {
+			s := scoreOf(c.Metrics, false, 0)
+			verdicts[i].Score = &s
+		}
+	}
+	e := rank(verdicts, rng)
+	e.Move = "stays: a created cluster is not moved to another cloud"
 	return e
 }
 
@@ -236,9 +312,14 @@ func (e Explanation) Summary() string {
 	if len(e.Clusters) == 0 {
 		return "no cluster in the namespace"
 	}
+	noun := "cluster"
 	parts := make([]string, 0, len(e.Clusters))
 	for _, c := range e.Clusters {
-		parts = append(parts, c.Cluster+": "+c.Verdict.Reason)
+		name := c.Cluster
+		if c.Kind != "" { // a cluster's explanation: clouds
+			noun, name = "cloud", c.Kind+" "+c.Cluster
+		}
+		parts = append(parts, name+": "+c.Verdict.Reason)
 	}
-	return "no cluster passed: " + strings.Join(parts, "; ")
+	return "no " + noun + " passed: " + strings.Join(parts, "; ")
 }
