@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/client"
@@ -43,6 +44,17 @@ type writer interface {
 	Delete(ctx context.Context, k api.Kind, namespace, name string) error
 	// Release removes cascade_deletion from an object (gone already is no error).
 	Release(ctx context.Context, k api.Kind, namespace, name string) error
+	// Dependents lists, from the API itself, the objects of every kind
+	// that name owner in metadata.owners.
+	Dependents(ctx context.Context, owner api.ResourceRef) ([]Dependent, error)
+}
+
+// Dependent is an object that names an owner, as the API has it.
+type Dependent struct {
+	Kind      api.Kind
+	Namespace string
+	Name      string
+	Deleted   bool
 }
 
 // apiWriter writes through the Krake API.
@@ -58,6 +70,28 @@ func (w apiWriter) Delete(ctx context.Context, k api.Kind, namespace, name strin
 
 func (w apiWriter) Release(ctx context.Context, k api.Kind, namespace, name string) error {
 	return release(ctx, scoped(w.c, k, namespace), name)
+}
+
+// Dependents lists every kind: in the owner's namespace for a namespaced
+// owner (its dependents live there), everywhere for a global one.
+func (w apiWriter) Dependents(ctx context.Context, owner api.ResourceRef) ([]Dependent, error) {
+	var out []Dependent
+	for _, k := range api.Kinds {
+		r := scoped(w.c, k, "")
+		if owner.Namespace != "" && k.Namespaced {
+			r = scoped(w.c, k, owner.Namespace)
+		}
+		list, err := r.ListAll(ctx, client.ListOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", k.Plural, err)
+		}
+		for _, obj := range list.Items {
+			if m := obj.GetMetadata(); slices.Contains(m.Owners, owner) {
+				out = append(out, Dependent{Kind: k, Namespace: m.Namespace, Name: m.Name, Deleted: m.Deleted != nil})
+			}
+		}
+	}
+	return out, nil
 }
 
 // Controller collects garbage of every kind of the registry.
@@ -158,6 +192,26 @@ func (g *Controller) reconcile(ctx context.Context, k api.Kind, key runtime.Key)
 	}
 	if dependents > 0 {
 		return runtime.Result{}, nil // the dependents' removal enqueues us again
+	}
+	// Each kind's cache follows its own watch: a dependent created just
+	// before the owner's delete may not have reached its cache yet. The
+	// API itself has the last word before the owner goes.
+	live, err := g.api.Dependents(ctx, ref)
+	if err != nil {
+		return runtime.Result{}, fmt.Errorf("check dependents: %w", err)
+	}
+	for _, d := range live {
+		if d.Deleted {
+			continue
+		}
+		if err := g.api.Delete(ctx, d.Kind, d.Namespace, d.Name); err != nil {
+			return runtime.Result{}, fmt.Errorf("delete dependent %s %s: %w", d.Kind.Kind, d.Name, err)
+		}
+	}
+	if len(live) > 0 {
+		// Their events enqueue us again once the caches see them; the
+		// requeue covers an event that came before this pass.
+		return runtime.Result{RequeueAfter: time.Second}, nil
 	}
 	return runtime.Result{}, g.api.Release(ctx, k, key.Namespace, key.Name)
 }

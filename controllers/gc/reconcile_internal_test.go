@@ -29,7 +29,16 @@ func (f fakeCache) Synced() <-chan struct{} {
 	return ch
 }
 
-type recorder struct{ writes []string }
+// recorder records the collector's writes; live is what the API itself
+// holds (by default, what the caches hold).
+type recorder struct {
+	writes []string
+	live   []Dependent
+}
+
+func (r *recorder) Dependents(_ context.Context, owner api.ResourceRef) ([]Dependent, error) {
+	return r.live, nil
+}
 
 func (r *recorder) Delete(_ context.Context, k api.Kind, namespace, name string) error {
 	r.writes = append(r.writes, "delete "+k.Kind+" "+namespace+"/"+name)
@@ -67,6 +76,7 @@ func TestReconcile_table(t *testing.T) {
 		clusters   fakeCache
 		apps       fakeCache
 		metrics    fakeCache
+		live       []Dependent // what the API holds beyond the caches
 		wantWrites []string
 	}{
 		{name: "not deleted: left alone", clusters: fakeCache{object("Cluster", "c1", nil)},
@@ -81,10 +91,15 @@ func TestReconcile_table(t *testing.T) {
 			wantWrites: []string{"delete Application ns/a1", "delete Metric ns/m1"}},
 		{name: "a dependent on its way out: wait, no write", clusters: fakeCache{object("Cluster", "c1", deleting)},
 			apps: fakeCache{object("Application", "a1", func(m *api.Metadata) { ownedBy(m); m.Deleted = api.NewTimePtr(time.Now()) })}},
+		{name: "a dependent the cache has not seen yet: deleted, the owner waits", clusters: fakeCache{object("Cluster", "c1", deleting)},
+			live:       []Dependent{{Kind: api.MustKind("kubernetes", "Application"), Namespace: "ns", Name: "new"}},
+			wantWrites: []string{"delete Application ns/new"}},
+		{name: "an unseen dependent on its way out: the owner waits, no write", clusters: fakeCache{object("Cluster", "c1", deleting)},
+			live: []Dependent{{Kind: api.MustKind("kubernetes", "Application"), Namespace: "ns", Name: "new", Deleted: true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := &recorder{}
+			w := &recorder{live: tt.live}
 			g := &Controller{api: w, sources: map[kindKey]*source{}, log: slog.New(slog.DiscardHandler)}
 			for kind, c := range map[string]fakeCache{"Application": tt.apps, "Cluster": tt.clusters, "Metric": tt.metrics} {
 				k := api.MustKind(map[string]string{"Application": "kubernetes", "Cluster": "kubernetes", "Metric": "core"}[kind], kind)
