@@ -178,6 +178,17 @@ func TestBaseRoles_leastPrivilege(t *testing.T) {
 		{"system:controller-informers", "watch", "kubernetes", "applications", true},
 		{"system:controller-informers", "update", "kubernetes", "applications", false},
 		{"vera", "update", "kubernetes", "applications", false},
+		{"system:scheduler", "update", "kubernetes", "clusters/binding", true},
+		{"system:scheduler", "update", "infrastructure", "clouds/status", true},
+		{"system:scheduler", "update", "infrastructure", "clouds", false},
+		{"system:infrastructure", "get", "infrastructure", "globalinfrastructureproviders/credentials", true},
+		{"system:infrastructure", "get", "infrastructure", "clouds/credentials", true},
+		{"system:infrastructure", "update", "kubernetes", "clusters", true},
+		{"system:infrastructure", "update", "kubernetes", "clusters/status", true},
+		{"system:infrastructure", "update", "kubernetes", "clusters/binding", false},
+		{"system:infrastructure", "delete", "kubernetes", "clusters", false},
+		{"system:infrastructure", "get", "kubernetes", "applications", false},
+		{"system:infrastructure", "update", "infrastructure", "clouds", false},
 	} {
 		if got := allowed(tt.user, tt.verb, tt.api, tt.resource); got != tt.want {
 			t.Errorf("%s %s %s/%s: allowed %v, want %v", tt.user, tt.verb, tt.api, tt.resource, got, tt.want)

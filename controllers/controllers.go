@@ -13,6 +13,8 @@ import (
 
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/controllers/gc"
+	"github.com/krake-go/krake/controllers/infrastructure"
+	"github.com/krake-go/krake/controllers/infrastructure/provider"
 	"github.com/krake-go/krake/controllers/kubernetes/application"
 	"github.com/krake-go/krake/controllers/kubernetes/cluster"
 	"github.com/krake-go/krake/controllers/runtime"
@@ -36,6 +38,11 @@ type Options struct {
 	// HookCA verifies the API at HookURL: the CA bundle workloads get in
 	// KRAKE_CA_FILE (nil over plain HTTP).
 	HookCA []byte
+	// InfraPollInterval is how often the infrastructure controller asks a
+	// provider about an infrastructure being built (default 30s).
+	InfraPollInterval time.Duration
+	// Providers are what infrastructure providers need of this machine.
+	Providers provider.Options
 }
 
 // Runnable is a long-running component.
@@ -56,16 +63,20 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options, in
 	"gc": func(c *client.Client, log *slog.Logger, _ Options, inf *runtime.Informers) Runnable {
 		return gc.New(c, log, inf)
 	},
+	"infrastructure": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
+		return infrastructure.New(c, log, infrastructure.Options{PollInterval: o.InfraPollInterval, Provider: o.Providers}, inf)
+	},
 }
 
 // users are the controllers' identities: each authenticates as its own
 // user, bound to its least-privilege role of bootstrap/base-roles.yaml.
 var users = map[string]string{
-	"cluster":     "system:kubernetes-cluster",
-	"application": "system:kubernetes-application",
-	"scheduler":   "system:scheduler",
-	"gc":          "system:gc",
-	"":            InformersUser,
+	"cluster":        "system:kubernetes-cluster",
+	"application":    "system:kubernetes-application",
+	"scheduler":      "system:scheduler",
+	"gc":             "system:gc",
+	"infrastructure": "system:infrastructure",
+	"":               InformersUser,
 }
 
 // InformersUser is the identity of the informers that controllers in one

@@ -300,6 +300,21 @@ type CloudConstraints struct {
 // template) rather than only using it.
 func (c *Cluster) Created() bool { return len(c.Spec.Tosca) > 0 }
 
+// Building reports whether the infrastructure controller owns a created
+// cluster's state: before the hand-over (CONNECTING), while it changes the
+// infrastructure, and when that failed. The cluster controller probes a
+// cluster only when it is not Building.
+func (c *Cluster) Building() bool {
+	if !c.Created() {
+		return false
+	}
+	switch c.Status.State {
+	case StatePending, StateCreating, StateReconciling, StateFailingReconciliation, StateDeleting, StateFailed:
+		return true
+	}
+	return len(c.Spec.Kubeconfig) == 0
+}
+
 // MetricRef weighs a Metric (namespaced) or GlobalMetric for scoring.
 type MetricRef struct {
 	Name       string  `json:"name"`

@@ -59,24 +59,12 @@ func Translate(doc map[string]any) ([]map[string]any, error) {
 	if !ok || len(nodes) == 0 {
 		return nil, errorf("topology_template.node_templates", "required: at least one node template")
 	}
-	t := &translator{nodes: nodes, inputs: map[string]any{}, declared: declaredTypes(doc)}
-	if inputs, ok := topology["inputs"].(map[string]any); ok {
-		for name, def := range inputs {
-			d, _ := def.(map[string]any)
-			value, has := d["default"]
-			if !has {
-				return nil, errorf("topology_template.inputs."+name, "has no default: Krake has no other way to give inputs")
-			}
-			t.inputs[name] = value
-		}
+	t, err := newTranslator(doc, topology, nodes)
+	if err != nil {
+		return nil, err
 	}
-	names := make([]string, 0, len(nodes))
-	for name := range nodes {
-		names = append(names, name)
-	}
-	sort.Strings(names)
 	var out []map[string]any
-	for _, name := range names {
+	for _, name := range sortedNames(nodes) {
 		path := "topology_template.node_templates." + name
 		node, ok := nodes[name].(map[string]any)
 		if !ok {
@@ -104,6 +92,87 @@ func Translate(doc map[string]any) ([]map[string]any, error) {
 		return nil, errorf("topology_template.node_templates", "no node template of type %s", KubernetesObject)
 	}
 	return out, nil
+}
+
+// newTranslator reads the inputs' defaults, the only values an input
+// can have in Krake.
+func newTranslator(doc, topology, nodes map[string]any) (*translator, error) {
+	t := &translator{nodes: nodes, inputs: map[string]any{}, declared: declaredTypes(doc)}
+	if inputs, ok := topology["inputs"].(map[string]any); ok {
+		for name, def := range inputs {
+			d, _ := def.(map[string]any)
+			value, has := d["default"]
+			if !has {
+				return nil, errorf("topology_template.inputs."+name, "has no default: Krake has no other way to give inputs")
+			}
+			t.inputs[name] = value
+		}
+	}
+	return t, nil
+}
+
+func sortedNames(m map[string]any) []string {
+	names := make([]string, 0, len(m))
+	for name := range m {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// ScalableCount is the number of machines a cluster template asks for:
+// the sum over its node templates of capabilities.scalable.properties.count
+// (functions evaluated), the way IM's Kubernetes templates size their
+// worker nodes. found is false when no node template has a count.
+func ScalableCount(doc map[string]any) (count int, found bool, err error) {
+	version, _ := doc["tosca_definitions_version"].(string)
+	if !slices.Contains(Versions, version) {
+		return 0, false, errorf("tosca_definitions_version", "%q is not one of %s", version, strings.Join(Versions, ", "))
+	}
+	topology, _ := doc["topology_template"].(map[string]any)
+	nodes, _ := topology["node_templates"].(map[string]any)
+	if len(nodes) == 0 {
+		return 0, false, errorf("topology_template.node_templates", "required: at least one node template")
+	}
+	t, err := newTranslator(doc, topology, nodes)
+	if err != nil {
+		return 0, false, err
+	}
+	for _, name := range sortedNames(nodes) {
+		path := "topology_template.node_templates." + name + ".capabilities.scalable.properties.count"
+		node, _ := nodes[name].(map[string]any)
+		caps, _ := node["capabilities"].(map[string]any)
+		scalable, _ := caps["scalable"].(map[string]any)
+		props, _ := scalable["properties"].(map[string]any)
+		raw, has := props["count"]
+		if !has {
+			continue
+		}
+		v, err := t.eval(path, raw, name, 0)
+		if err != nil {
+			return 0, false, err
+		}
+		n, ok := wholeNumber(v)
+		if !ok || n < 0 {
+			return 0, false, errorf(path, "must be a whole number of zero or more, not %v", v)
+		}
+		count, found = count+n, true
+	}
+	return count, found, nil
+}
+
+func wholeNumber(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		if n == float64(int(n)) {
+			return int(n), true
+		}
+	}
+	return 0, false
 }
 
 // declaredTypes are the node types the template may use: its own, and,

@@ -1,7 +1,8 @@
 // Package cluster is the Kubernetes cluster controller: it probes every
 // registered cluster (API reachable, /readyz, node conditions) on an
 // interval and records ONLINE, OFFLINE, UNHEALTHY or NOTREADY with the
-// nodes and a reason.
+// nodes and a reason. A cluster Krake creates is probed from its
+// hand-over (CONNECTING) on.
 package cluster
 
 import (
@@ -95,8 +96,8 @@ func (c *Controller) Start(ctx context.Context) error {
 // Reconcile probes one cluster and records what it found.
 func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Result, error) {
 	cached, ok := c.clusters.Get(key.Namespace, key.Name)
-	if !ok || cached.Metadata.Deleted != nil {
-		return runtime.Result{}, nil
+	if !ok || cached.Metadata.Deleted != nil || cached.Building() {
+		return runtime.Result{}, nil // a cluster being built is the infrastructure controller's
 	}
 	cluster := api.DeepCopy(cached)
 	status := c.probe(ctx, cluster)
