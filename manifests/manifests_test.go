@@ -7,7 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/tosca"
 )
 
 func TestManifests_areValidApplications(t *testing.T) {
@@ -32,5 +35,29 @@ func TestManifests_areValidApplications(t *testing.T) {
 				t.Fatalf("invalid: %v", err)
 			}
 		})
+	}
+}
+
+// TestManifests_kwokCluster: the example cluster template is TOSCA the
+// kwok provider reads (two nodes by default).
+func TestManifests_kwokCluster(t *testing.T) {
+	data, err := os.ReadFile("infrastructure/kwok-cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n, found, err := tosca.ScalableCount(doc)
+	if err != nil || !found || n != 2 {
+		t.Fatalf("node count = %d, %v, %v; want 2", n, found, err)
+	}
+	k := api.MustKind("kubernetes", "Cluster")
+	cl := k.New().(*api.Cluster)
+	cl.Metadata.Name, cl.Metadata.Namespace, cl.Spec.Tosca = "lab", "demo", doc
+	api.Normalize(k, cl)
+	if err := api.Validate(k, cl); err != nil {
+		t.Fatalf("a cluster with this template is invalid: %v", err)
 	}
 }

@@ -151,6 +151,9 @@ type CloudStatus struct {
 	State          string            `json:"state"`
 	Reason         *Reason           `json:"reason"`
 	MetricsReasons map[string]Reason `json:"metrics_reasons"`
+	// MetricValues are the values the scheduler last fetched, by metric
+	// name (ours, as for clusters: explain shows them).
+	MetricValues map[string]float64 `json:"metric_values"`
 }
 
 func newInfrastructureProvider(kind string) func() Object {

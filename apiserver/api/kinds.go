@@ -29,9 +29,13 @@ type Kind struct {
 	// ReadyState is the state a wait for "ready" waits for (?blocking,
 	// rok's --wait): RUNNING, ONLINE; "" for kinds without one.
 	ReadyState string
-	// Placement: the kind has the placement explanation routes
-	// (.../{name}/placement, .../placements).
+	// Placement: the kind has the placement explanation route
+	// (.../{name}/placement): the clusters an app may go to, the clouds a
+	// cluster Krake creates may go to.
 	Placement bool
+	// PlacementDryRun: also .../placements, the explanation for an object
+	// that is not stored.
+	PlacementDryRun bool
 	// Secrets: its objects carry credentials (VisitSecrets finds them),
 	// encrypted at rest and redacted for readers without the right.
 	Secrets bool
@@ -54,9 +58,9 @@ func (k Kind) String() string { return k.API + "/" + k.Kind }
 var Kinds = []Kind{
 	{API: "kubernetes", Kind: "Application", Plural: "applications", Namespaced: true,
 		Subresources: []string{SubStatus, SubBinding, SubComplete, SubShutdown, SubRetry}, New: newApplication,
-		ReadyState: StateRunning, Placement: true},
+		ReadyState: StateRunning, Placement: true, PlacementDryRun: true},
 	{API: "kubernetes", Kind: "Cluster", Plural: "clusters", Namespaced: true,
-		Subresources: []string{SubStatus, SubBinding}, New: newCluster, ReadyState: StateOnline, Secrets: true},
+		Subresources: []string{SubStatus, SubBinding}, New: newCluster, ReadyState: StateOnline, Secrets: true, Placement: true},
 	{API: "core", Kind: "Metric", Plural: "metrics", Namespaced: true, New: newMetric("Metric")},
 	{API: "core", Kind: "GlobalMetric", Plural: "globalmetrics", New: newMetric("GlobalMetric")},
 	{API: "core", Kind: "MetricsProvider", Plural: "metricsproviders", Namespaced: true,

@@ -398,6 +398,9 @@ func (v *validator) cluster(c *Cluster) {
 	if len(c.Spec.Kubeconfig) > 0 || !c.Created() {
 		v.kubeconfig("spec.kubeconfig", c.Spec.Kubeconfig)
 	}
+	if _, ok := c.Spec.Tosca["tosca_definitions_version"]; c.Created() && !ok {
+		v.add("spec.tosca", "is not a TOSCA template: tosca_definitions_version is missing")
+	}
 	v.labelConstraints("spec.constraints.cloud.labels", c.Spec.Constraints.Cloud.Labels)
 	v.metricConstraints("spec.constraints.cloud.metrics", c.Spec.Constraints.Cloud.Metrics)
 	v.customResources("spec.custom_resources", c.Spec.CustomResources)

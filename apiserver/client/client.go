@@ -311,8 +311,14 @@ func (c *Client) Me(ctx context.Context) (Me, error) {
 
 // Explain asks why a stored application is (or would be) placed where.
 func (c *Client) Explain(ctx context.Context, namespace, name string) (*placement.Explanation, error) {
+	return c.ExplainKind(ctx, api.MustKind("kubernetes", "Application"), namespace, name)
+}
+
+// ExplainKind asks why a stored object of a kind with placement (an
+// application on a cluster, a created cluster on a cloud) is placed where.
+func (c *Client) ExplainKind(ctx context.Context, k api.Kind, namespace, name string) (*placement.Explanation, error) {
 	var e placement.Explanation
-	path := "/kubernetes/namespaces/" + url.PathEscape(namespace) + "/applications/" + url.PathEscape(name) + "/placement"
+	path := "/" + k.API + "/namespaces/" + url.PathEscape(namespace) + "/" + k.Plural + "/" + url.PathEscape(name) + "/placement"
 	if err := c.do(ctx, http.MethodGet, path, nil, nil, "", &e); err != nil {
 		return nil, err
 	}

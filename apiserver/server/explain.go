@@ -20,6 +20,8 @@ var (
 	clusterKind      = api.MustKind("kubernetes", "Cluster")
 	metricKind       = api.MustKind("core", "Metric")
 	globalMetricKind = api.MustKind("core", "GlobalMetric")
+	cloudKind        = api.MustKind("infrastructure", "Cloud")
+	globalCloudKind  = api.MustKind("infrastructure", "GlobalCloud")
 )
 
 // tieBreaker is the random source of the explain endpoints' tie-breaks.
@@ -32,19 +34,60 @@ func newTieBreaker() *tieBreaker {
 	return &tieBreaker{rng: rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))}
 }
 
-// explainApplication serves GET .../applications/{name}/placement: every
-// cluster's verdict for a stored application.
-func (s *Server) explainApplication(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
-	ns, name := p.ByName("namespace"), p.ByName("name")
-	obj, err := s.load(r.Context(), appKind, ns, name)
-	if err != nil {
-		return storeError(err, appKind, ns, name, 0)
+// explainStored serves GET .../{name}/placement: for a stored
+// application every cluster's verdict, for a cluster Krake creates every
+// cloud's.
+func (s *Server) explainStored(k api.Kind) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, p httprouter.Params) error {
+		ns, name := p.ByName("namespace"), p.ByName("name")
+		obj, err := s.load(r.Context(), k, ns, name)
+		if err != nil {
+			return storeError(err, k, ns, name, 0)
+		}
+		var e placement.Explanation
+		switch o := obj.(type) {
+		case *api.Application:
+			e, err = s.explain(r.Context(), o)
+		case *api.Cluster:
+			if !o.Created() {
+				return errorf(http.StatusConflict, "cluster %q is registered, not created by Krake: it is not placed on a cloud (rok kube app explain says where apps go)", name)
+			}
+			e, err = s.explainCluster(r.Context(), o)
+		}
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, e)
 	}
-	e, err := s.explain(r.Context(), obj.(*api.Application))
-	if err != nil {
-		return err
+}
+
+// explainCluster runs the cloud placement for a cluster over the clouds of
+// its namespace and the global clouds, with the metric values the
+// scheduler last recorded on them.
+func (s *Server) explainCluster(ctx context.Context, cl *api.Cluster) (placement.Explanation, error) {
+	var candidates []placement.CloudCandidate
+	for _, src := range []struct {
+		kind api.Kind
+		ns   string
+	}{{cloudKind, cl.Metadata.Namespace}, {globalCloudKind, ""}} {
+		res, err := s.store.List(ctx, src.kind, src.ns, store.ListOptions{})
+		if err != nil {
+			return placement.Explanation{}, err
+		}
+		clouds, err := res.Objects(src.kind)
+		if err != nil {
+			return placement.Explanation{}, err
+		}
+		for _, obj := range clouds {
+			cloud := obj.(*api.Cloud)
+			values := placement.RefValues(cloud.Metadata.Namespace, cloud.MetricRefs(), s.metricDef(ctx),
+				recordedValue(cloud.Status.MetricsReasons, cloud.Status.MetricValues))
+			candidates = append(candidates, placement.CloudCandidate{Cloud: cloud, Metrics: values})
+		}
 	}
-	return writeJSON(w, http.StatusOK, e)
+	s.ties.mu.Lock()
+	defer s.ties.mu.Unlock()
+	return placement.ExplainCluster(cl, candidates, s.ties.rng), nil
 }
 
 // explainSpec serves POST .../placements: the verdicts for an application
@@ -101,7 +144,13 @@ func (s *Server) explain(ctx context.Context, app *api.Application) (placement.E
 // them on the cluster (explain fetches nothing), through the same pipeline
 // as the scheduler's decision.
 func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.MetricValue {
-	metric := func(namespace string, ref api.MetricRef) *api.Metric {
+	return placement.MetricValues(cl, s.metricDef(ctx), recordedValue(cl.Status.MetricsReasons, cl.Status.MetricValues))
+}
+
+// metricDef finds the Metric (in namespace) or GlobalMetric a reference
+// names, nil when there is none.
+func (s *Server) metricDef(ctx context.Context) func(namespace string, ref api.MetricRef) *api.Metric {
+	return func(namespace string, ref api.MetricRef) *api.Metric {
 		kind, ns := globalMetricKind, ""
 		if ref.Namespaced {
 			kind, ns = metricKind, namespace
@@ -113,15 +162,19 @@ func (s *Server) metricValues(ctx context.Context, cl *api.Cluster) []placement.
 		def, _ := obj.(*api.Metric)
 		return def
 	}
-	recorded := func(ref api.MetricRef, _ *api.Metric) (float64, error) {
-		if reason := cl.Status.MetricsReasons[ref.Name]; reason.Message != "" {
+}
+
+// recordedValue reads a metric's value as the scheduler last recorded it
+// in a status.
+func recordedValue(reasons map[string]api.Reason, values map[string]float64) func(ref api.MetricRef, _ *api.Metric) (float64, error) {
+	return func(ref api.MetricRef, _ *api.Metric) (float64, error) {
+		if reason := reasons[ref.Name]; reason.Message != "" {
 			return 0, errors.New(reason.Message)
 		}
-		value, fetched := cl.Status.MetricValues[ref.Name]
+		value, fetched := values[ref.Name]
 		if !fetched {
 			return 0, placement.ErrNoValue
 		}
 		return value, nil
 	}
-	return placement.MetricValues(cl, metric, recorded)
 }

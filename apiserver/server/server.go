@@ -272,7 +272,9 @@ func (s *Server) registerKind(k api.Kind, handle func(string, route, handlerFunc
 		// Why this cluster (and not the others): for a stored app, and for
 		// an app spec as a dry run. "placements" is its own collection, as
 		// httprouter forbids a static segment beside :name.
-		handle(http.MethodGet, route{verb: "get", api: k.API, resource: k.Plural + "/placement", path: item + "/placement"}, s.explainApplication)
+		handle(http.MethodGet, route{verb: "get", api: k.API, resource: k.Plural + "/placement", path: item + "/placement"}, s.explainStored(k))
+	}
+	if k.PlacementDryRun {
 		handle(http.MethodPost, route{verb: "get", api: k.API, resource: "placements", path: "/" + k.API + "/namespaces/:namespace/placements"}, s.explainSpec)
 	}
 }

@@ -138,21 +138,23 @@ func (cs *cloudScheduler) decide(ctx context.Context, cl *api.Cluster) placement
 // that changed (FAILING_METRICS with metrics_reasons, or ONLINE again), and
 // returns the cloud as the decision should see it.
 func (cs *cloudScheduler) recordMetrics(ctx context.Context, cached *api.Cloud, values []placement.MetricValue) *api.Cloud {
-	reasons := map[string]api.Reason{}
+	reasons, metricValues := map[string]api.Reason{}, map[string]float64{}
 	for _, v := range values {
 		if v.Err != nil {
 			reasons[v.Name] = placement.ReasonFor(v.Err)
+		} else {
+			metricValues[v.Name] = v.Value
 		}
 	}
 	state := api.StateOnline
 	if len(reasons) > 0 {
 		state = api.StateFailingMetrics
 	}
-	if state == cached.Status.State && maps.Equal(reasons, cached.Status.MetricsReasons) {
+	if state == cached.Status.State && maps.Equal(reasons, cached.Status.MetricsReasons) && maps.Equal(metricValues, cached.Status.MetricValues) {
 		return cached
 	}
 	cloud := api.DeepCopy(cached)
-	cloud.Status.State, cloud.Status.MetricsReasons = state, reasons
+	cloud.Status.State, cloud.Status.MetricsReasons, cloud.Status.MetricValues = state, reasons, metricValues
 	if err := cs.api.UpdateCloudStatus(ctx, cloud); err != nil && !client.IsNotFound(err) {
 		cs.log.Info("record cloud metrics", "cloud", informer.Key(cloud), "err", err)
 	}

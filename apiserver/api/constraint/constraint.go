@@ -60,11 +60,14 @@ func (c Label) Match(labels map[string]string) bool {
 
 // Explain says in words why labels do or do not satisfy the constraint,
 // e.g. `cluster has DE, constraint wants in (FR, IT)`.
-func (c Label) Explain(labels map[string]string) string {
+func (c Label) Explain(labels map[string]string) string { return c.ExplainFor("cluster", labels) }
+
+// ExplainFor is Explain for the labels of what (a cluster, a cloud).
+func (c Label) ExplainFor(what string, labels map[string]string) string {
 	value, ok := labels[c.Key]
-	have := "cluster lacks the label"
+	have := what + " lacks the label"
 	if ok {
-		have = "cluster has " + value
+		have = what + " has " + value
 	}
 	return fmt.Sprintf("label %s: %s, constraint wants %s", c.Key, have, c.wants())
 }

@@ -101,6 +101,9 @@ type Explanation struct {
 	Clusters   []ClusterVerdict `json:"clusters"`
 	// Move is how the app moves when a better cluster appears (MoveOf).
 	Move string `json:"move"`
+	// Home is what was chosen among: "" for clusters (an app's), "cloud"
+	// for a cluster Krake creates.
+	Home string `json:"home,omitempty"`
 }
 
 // MoveOf says how app moves to another cluster: not at all without
@@ -155,7 +158,7 @@ func filter(namespace string, h home, labels, customResources, metricExprs []str
 			return Verdict{Filter: "labels", Reason: err.Error()}
 		}
 		if !lc.Match(h.labels) {
-			return Verdict{Filter: "labels", Reason: lc.Explain(h.labels)}
+			return Verdict{Filter: "labels", Reason: lc.ExplainFor(h.what, h.labels)}
 		}
 	}
 	for _, crd := range customResources {
@@ -300,7 +303,7 @@ func ExplainCluster(cl *api.Cluster, candidates []CloudCandidate, rng *rand.Rand
 		}
 	}
 	e := rank(verdicts, rng)
-	e.Move = "stays: a created cluster is not moved to another cloud"
+	e.Move, e.Home = "stays: a created cluster is not moved to another cloud", "cloud"
 	return e
 }
 

@@ -17,10 +17,13 @@ func (e Explanation) Rows() []Row {
 	rows := make([]Row, 0, len(e.Clusters))
 	for _, c := range e.Clusters {
 		r := Row{Cluster: c.Cluster, Result: "passed", Score: "-"}
+		if c.Kind == "GlobalCloud" {
+			r.Cluster += " (global)"
+		}
 		switch {
 		case !c.Verdict.Passed:
 			r.Result, r.Why = "rejected ("+c.Verdict.Filter+")", []string{c.Verdict.Reason}
-		case c.Cluster == e.Chosen:
+		case c.Cluster == e.Chosen && c.Kind == e.ChosenKind:
 			r.Result = "chosen"
 		}
 		if s := c.Score; s != nil {

@@ -67,6 +67,9 @@ type serveOptions struct {
 	stickiness    float64
 	hookURL       string
 	hookCAFile    string
+	infraPoll     time.Duration
+	kwokTestenv   string
+	kwokDir       string
 	problemBase   string
 	corsOrigins   []string
 	etcdQuota     int64
@@ -140,6 +143,9 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.Float64Var(&o.stickiness, "stickiness", 0.1, "weight of the \"runs here\" term in the score (its weighted mean) of the cluster an application runs on, so apps do not flap (0 for none)")
 	f.StringVar(&o.hookURL, "hook-url", "", "the Krake API as workloads reach it, for the complete hook's callback (default: the API URL the controllers use)")
 	f.StringVar(&o.hookCAFile, "hook-ca-file", "", "CA bundle workloads verify the API with, in their hook Secret and KRAKE_CA_FILE (default over TLS: --client-ca when it signed the API's certificate, else that certificate; for controllers apart: --api-ca-file)")
+	f.DurationVar(&o.infraPoll, "infra-poll-interval", 30*time.Second, "how often the infrastructure controller asks a provider about a cluster being created or changed")
+	f.StringVar(&o.kwokTestenv, "kwok-testenv", "", "the kwok infrastructure provider's script, e2e/kube-testenv.sh of Krake's source tree (its clusters are real control planes on this machine)")
+	f.StringVar(&o.kwokDir, "kwok-dir", "", "where the kwok provider keeps its clusters' state (default: kwok/ in --data-dir)")
 }
 
 // checkControllerFlags refuses flag values the controllers cannot use.
@@ -156,7 +162,28 @@ func (o *serveOptions) checkControllerFlags() error {
 
 func (o *serveOptions) controllerOptions() (controllers.Options, error) {
 	opts := controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule,
-		Stickiness: stickinessOption(o.stickiness), HookURL: o.hookURL}
+		Stickiness: stickinessOption(o.stickiness), HookURL: o.hookURL, InfraPollInterval: o.infraPoll}
+	opts.Providers.KwokTestenv, opts.Providers.KwokDir = o.kwokTestenv, o.kwokDir
+	if o.kwokTestenv != "" {
+		if _, err := os.Stat(o.kwokTestenv); err != nil {
+			return opts, fmt.Errorf("--kwok-testenv: %w", err)
+		}
+		abs, err := filepath.Abs(o.kwokTestenv)
+		if err != nil {
+			return opts, fmt.Errorf("--kwok-testenv: %w", err)
+		}
+		opts.Providers.KwokTestenv = abs
+	}
+	if opts.Providers.KwokDir == "" {
+		dataDir := o.dataDir
+		if dataDir == "" {
+			dataDir = defaultDataDir()
+		}
+		opts.Providers.KwokDir = filepath.Join(dataDir, "kwok")
+	}
+	if abs, err := filepath.Abs(opts.Providers.KwokDir); err == nil {
+		opts.Providers.KwokDir = abs
+	}
 	if o.hookCAFile != "" {
 		ca, err := os.ReadFile(o.hookCAFile)
 		if err != nil {

@@ -404,3 +404,72 @@ func TestApp_tosca(t *testing.T) {
 		t.Errorf("invalid template: exit %d, stderr %q; want the 422 naming the place", res.code, res.stderr)
 	}
 }
+
+const kwokTemplate = `tosca_definitions_version: tosca_simple_yaml_1_0
+topology_template:
+  inputs: {nodes: {type: integer, default: 2}}
+  node_templates:
+    workers: {type: tosca.nodes.Compute, capabilities: {scalable: {properties: {count: {get_input: nodes}}}}}
+`
+
+// TestCluster_create: `cluster create NAME -f TOSCA` stores a cluster for
+// Krake to create, with its cloud constraints and inheritance, as the
+// original rok sends it; mistakes are refused before anything is sent,
+// and explain says which clouds it may go to.
+func TestCluster_create(t *testing.T) {
+	r := newRunner(t)
+	tosca := writeFile(t, r.cwd, "cluster.yaml", kwokTemplate)
+	notTosca := writeFile(t, r.cwd, "app.yaml", echoManifest)
+	out := r.must("kube", "cluster", "create", "lab", "-f", tosca, "-L", "location=DE", "-M", "green > 0.5",
+		"--inherit-labels", "--inherit-metrics", "-o", "json").stdout
+	var cl api.Cluster
+	if err := json.Unmarshal([]byte(out), &cl); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if cl.Spec.Tosca["tosca_definitions_version"] != "tosca_simple_yaml_1_0" || len(cl.Spec.Kubeconfig) != 0 {
+		t.Errorf("spec.tosca %v, kubeconfig %v: want the template and no kubeconfig", cl.Spec.Tosca, cl.Spec.Kubeconfig)
+	}
+	cons := cl.Spec.Constraints.Cloud
+	if !slices.Equal(cons.Labels, []string{"location=DE"}) || !slices.Equal(cons.Metrics, []string{"green > 0.5"}) ||
+		!cl.Metadata.InheritLabels || !cl.Spec.InheritMetrics {
+		t.Errorf("cloud constraints %+v, inherit labels %v metrics %v", cons, cl.Metadata.InheritLabels, cl.Spec.InheritMetrics)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"both -k and -f", []string{"kube", "cluster", "create", "x", "-f", tosca, "-k", tosca}, 2, "kubeconfig"},
+		{"not a template", []string{"kube", "cluster", "create", "x", "-f", notTosca}, 2, "tosca_definitions_version"},
+		{"no name", []string{"kube", "cluster", "create", "-f", tosca}, 2, "rok kube cluster create NAME"},
+		{"cloud constraints on a registered cluster", []string{"kube", "cluster", "register", "-k", writeFile(t, r.cwd, "kc", twoContextKubeconfig), "-L", "a=b"}, 2, "-L and -M"},
+		{"neither", []string{"kube", "cluster", "create", "x"}, 2, "-f FILE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := r.run(tc.args...)
+			if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want %d naming %q", res.code, res.stderr, tc.code, tc.want)
+			}
+		})
+	}
+	// Global objects are seen by every test of the shared server: remove them after.
+	t.Cleanup(func() {
+		r.run("infra", "globalcloud", "delete", "here")
+		r.run("infra", "globalcloud", "delete", "there")
+		r.run("infra", "globalprovider", "delete", "kwok")
+	})
+	r.must("infra", "globalprovider", "register", "kwok", "--type", "kwok")
+	r.must("infra", "globalcloud", "register", "here", "--type", "kwok", "--global-infra-provider", "kwok", "-l", "location=DE")
+	r.must("infra", "globalcloud", "register", "there", "--type", "kwok", "--global-infra-provider", "kwok", "-l", "location=FR")
+	got := r.must("kube", "cluster", "explain", "lab").stdout
+	for _, want := range []string{"cloud\tresult", "here (global)", "there (global)", "rejected (labels)", "cloud has FR"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explain lacks %q:\n%s", want, got)
+		}
+	}
+	// A registered cluster has no cloud to explain.
+	if res := r.run("kube", "cluster", "explain", "one"); res.code == 0 {
+		t.Errorf("explain of a missing cluster succeeded: %q", res.stdout)
+	}
+}

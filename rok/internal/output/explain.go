@@ -18,6 +18,9 @@ func (p *Printer) PrintExplanation(w io.Writer, e *placement.Explanation) error 
 		return writeYAML(w, e)
 	}
 	header := []string{"cluster", "result", "score", "why"}
+	if e.Home == "cloud" {
+		header[0] = "cloud"
+	}
 	if p.opts.NoHeaders {
 		header = nil
 	}
@@ -28,6 +31,10 @@ func (p *Printer) PrintExplanation(w io.Writer, e *placement.Explanation) error 
 	rows := make([][]string, 0, len(e.Clusters))
 	for _, r := range e.Rows() {
 		rows = append(rows, []string{r.Cluster, r.Result, r.Score, strings.Join(r.Why, sep)})
+	}
+	if len(rows) == 0 && e.Home == "cloud" {
+		_, err := fmt.Fprintln(w, "No cloud in the namespace and no global cloud: register one with rok infra cloud register (or globalcloud).")
+		return err
 	}
 	if len(rows) == 0 {
 		_, err := fmt.Fprintln(w, "No cluster in the namespace: register one with rok kube cluster register -k KUBECONFIG.")

@@ -28,7 +28,7 @@ type providerFields struct {
 
 func (p *providerFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	p.labels.AddFlags(fs, update)
-	fs.StringVar(&p.typ, "type", "im", "provider type (im)")
+	fs.StringVar(&p.typ, "type", "im", "provider type: im (Infrastructure Manager), kwok (local clusters on the controller's machine, for trying Krake out)")
 	fs.StringVar(&p.url, "url", "", "Infrastructure Manager URL")
 	fs.StringVar(&p.username, "username", "", "IM user (also --user)")
 	fs.StringVar(&p.password, "password", "", "IM password")
@@ -45,6 +45,18 @@ func optional(fs *pflag.FlagSet, flag string, dst **string, value string) {
 
 func (p *providerFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error {
 	ip := obj.(*api.InfrastructureProvider)
+	if p.typ == api.InfrastructureProviderKwok && (fs.Changed("type") || !update) {
+		for _, flag := range []string{"url", "username", "password", "token"} {
+			if fs.Changed(flag) {
+				return cmdutil.FlagErrorf("--%s is for the im type; a kwok provider has no settings", flag)
+			}
+		}
+		ip.Spec = api.InfrastructureProviderSpec{Type: p.typ, Kwok: &api.KwokProviderSpec{}}
+		return p.labels.Apply(obj, fs)
+	}
+	if ip.Spec.Kwok != nil && !fs.Changed("type") {
+		return p.labels.Apply(obj, fs)
+	}
 	if !update && !fs.Changed("url") {
 		return cmdutil.FlagErrorf("--url is required")
 	}
@@ -73,7 +85,7 @@ type cloudFields struct {
 
 func (c *cloudFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	c.labels.AddFlags(fs, update)
-	fs.StringVar(&c.typ, "type", "openstack", "cloud type (openstack)")
+	fs.StringVar(&c.typ, "type", "openstack", "cloud type: openstack, kwok (this machine, with a kwok provider)")
 	fs.StringVar(&c.url, "url", "", "Keystone URL")
 	fs.StringVar(&c.username, "username", "", "OpenStack user (also --user)")
 	fs.StringVar(&c.password, "password", "", "OpenStack password")
@@ -91,6 +103,9 @@ func (c *cloudFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) erro
 	cloud := obj.(*api.Cloud)
 	if err := resource.Exclusive(fs, "infra-provider", "global-infra-provider"); err != nil {
 		return err
+	}
+	if (c.typ == api.CloudKwok && (fs.Changed("type") || !update)) || (cloud.Spec.Kwok != nil && !fs.Changed("type")) {
+		return c.applyKwok(cloud, fs, update)
 	}
 	if !update {
 		for _, required := range []string{"url", "username", "password", "project"} {
@@ -129,4 +144,32 @@ func (c *cloudFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) erro
 	}
 	os.Metrics = append(os.Metrics, refs...)
 	return c.labels.Apply(obj, fs)
+}
+
+// applyKwok sets a kwok cloud: only its provider and metrics.
+func (c *cloudFields) applyKwok(cloud *api.Cloud, fs *pflag.FlagSet, update bool) error {
+	for _, flag := range []string{"url", "username", "password", "project", "domain-name", "domain-id"} {
+		if fs.Changed(flag) {
+			return cmdutil.FlagErrorf("--%s is for openstack clouds; a kwok cloud is this machine", flag)
+		}
+	}
+	if cloud.Spec.Kwok == nil {
+		if !fs.Changed("infra-provider") && !fs.Changed("global-infra-provider") {
+			return cmdutil.FlagErrorf("give --infra-provider or --global-infra-provider (a provider of type kwok)")
+		}
+		cloud.Spec = api.CloudSpec{Type: api.CloudKwok, Kwok: &api.KwokCloudSpec{}}
+	}
+	kw := cloud.Spec.Kwok
+	if fs.Changed("infra-provider") {
+		kw.InfrastructureProvider = api.ProviderRef{Name: c.infraProvider, Namespaced: true}
+	}
+	if fs.Changed("global-infra-provider") {
+		kw.InfrastructureProvider = api.ProviderRef{Name: c.globalInfraProvider}
+	}
+	refs, err := resource.MetricRefs(c.metrics, c.globalMetrics)
+	if err != nil {
+		return err
+	}
+	kw.Metrics = append(kw.Metrics, refs...)
+	return c.labels.Apply(cloud, fs)
 }

@@ -47,10 +47,14 @@ func New(f *cmdutil.Factory) *cobra.Command {
 			},
 		},
 		"Cluster": {
-			Fields: &clusterFields{}, NameFromFields: true,
+			Fields: &clusterFields{in: f.IO.In}, NameFromFields: true,
 			Examples: map[string]string{
 				"create": `  rok kube cluster register -k ~/.kube/config -c kind-dev
-  rok kube cluster register -k edge.yaml -l location=DE --metric heat 0.5`,
+  rok kube cluster register -k edge.yaml -l location=DE --metric heat 0.5
+  rok kube cluster create lab -f manifests/infrastructure/kwok-cluster.yaml -L location=DE --inherit-labels`,
+			},
+			Extra: func(k api.Kind) []*cobra.Command {
+				return []*cobra.Command{NewCmdExplain(f, k, nil)}
 			},
 		},
 	})
@@ -58,6 +62,7 @@ func New(f *cmdutil.Factory) *cobra.Command {
 
 // ExplainOptions are `app explain`'s.
 type ExplainOptions struct {
+	Kind   api.Kind // Application or Cluster
 	Name   string
 	Format string
 }
@@ -66,10 +71,9 @@ type ExplainOptions struct {
 func NewCmdExplain(f *cmdutil.Factory, k api.Kind, runF func(context.Context, *ExplainOptions) error) *cobra.Command {
 	opts := &ExplainOptions{}
 	cmd := &cobra.Command{
-		Use:   "explain NAME",
-		Short: "Why the application runs where it does: every cluster's verdict and score",
-		Example: `  rok kube app explain echo-demo
-  rok kube app explain echo-demo -o json`,
+		Use:               "explain NAME",
+		Short:             "Why the application runs where it does: every cluster's verdict and score",
+		Example:           "  rok kube app explain echo-demo\n  rok kube app explain echo-demo -o json",
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: cmdutil.CompleteNames(f, k),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -80,6 +84,11 @@ func NewCmdExplain(f *cmdutil.Factory, k api.Kind, runF func(context.Context, *E
 			return runExplain(cmd.Context(), f, opts)
 		},
 	}
+	if k.Kind == "Cluster" {
+		cmd.Short = "Why a cluster Krake creates goes to its cloud: every cloud's verdict and score"
+		cmd.Example = "  rok kube cluster explain lab\n  rok kube cluster explain lab -o json"
+	}
+	opts.Kind = k
 	cmd.Flags().StringVarP(&opts.Format, "output", "o", "table", "output format: table, json, yaml")
 	return cmd
 }
@@ -97,7 +106,7 @@ func runExplain(ctx context.Context, f *cmdutil.Factory, opts *ExplainOptions) e
 	if err != nil {
 		return err
 	}
-	e, err := c.Explain(ctx, ns, opts.Name)
+	e, err := c.ExplainKind(ctx, opts.Kind, ns, opts.Name)
 	if err != nil {
 		return err
 	}
@@ -390,10 +399,24 @@ type clusterFields struct {
 	globalMetrics   []string
 	removeCRs       bool
 	removeMetrics   bool
+	// A cluster Krake creates: its TOSCA template and cloud constraints.
+	in             io.Reader
+	tosca          string
+	cloudLabels    []string
+	cloudMetrics   []string
+	inheritLabels  bool
+	inheritMetrics bool
 }
 
 func (c *clusterFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.StringVarP(&c.kubeconfig, "kubeconfig", "k", "", "kubeconfig of the cluster")
+	fs.StringVarP(&c.tosca, "file", "f", "", "TOSCA template of a cluster for Krake to create on a cloud (instead of -k; - reads stdin)")
+	fs.StringArrayVarP(&c.cloudLabels, "cloud-label-constraint", "L", nil, "label constraint on the cloud a created cluster goes to, e.g. 'location=DE' (repeatable)")
+	fs.StringArrayVarP(&c.cloudMetrics, "cloud-metric-constraint", "M", nil, "metric constraint on the cloud a created cluster goes to, e.g. 'green > 0.5' (repeatable)")
+	if !update {
+		fs.BoolVar(&c.inheritLabels, "inherit-labels", false, "a created cluster takes its cloud's labels (those it has not got)")
+		fs.BoolVar(&c.inheritMetrics, "inherit-metrics", false, "a created cluster takes its cloud's metrics (those it has not got)")
+	}
 	if !update {
 		fs.StringVar(&c.name, "name", "", "name of the cluster (default: the kubeconfig's cluster entry the context points to, as the original)")
 	}
@@ -420,8 +443,18 @@ func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 		cluster.Spec.Metrics = []api.MetricRef{}
 	}
 	cluster.Spec.Metrics = append(cluster.Spec.Metrics, refs...)
-	if c.kubeconfig == "" && !update {
-		return cmdutil.FlagErrorf("give the cluster's kubeconfig with -k FILE")
+	if err := resource.Exclusive(fs, "kubeconfig", "file"); err != nil {
+		return err
+	}
+	if c.kubeconfig == "" && c.tosca == "" && !update {
+		return cmdutil.FlagErrorf("give the cluster's kubeconfig with -k FILE (register a cluster), or a TOSCA template with -f FILE (Krake creates it)")
+	}
+	if c.tosca != "" {
+		if err := c.applyTosca(cluster, fs, update); err != nil {
+			return err
+		}
+	} else if len(c.cloudLabels)+len(c.cloudMetrics) > 0 && !cluster.Created() {
+		return cmdutil.FlagErrorf("-L and -M constrain the cloud of a cluster Krake creates: give its TOSCA template with -f")
 	}
 	if c.name != "" {
 		if n := cluster.Metadata.Name; n != "" && n != c.name {
@@ -444,6 +477,46 @@ func (c *clusterFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) er
 	}
 	cluster.Spec.CustomResources = extend(cluster.Spec.CustomResources, c.customResources, c.removeCRs)
 	c.backoff.Apply(fs, &cluster.Spec.Backoff, &cluster.Spec.BackoffDelay, &cluster.Spec.BackoffLimit)
+	return nil
+}
+
+// applyTosca sets a created cluster's template and cloud constraints.
+func (c *clusterFields) applyTosca(cluster *api.Cluster, fs *pflag.FlagSet, update bool) error {
+	if cluster.Metadata.Name == "" && !update {
+		return cmdutil.FlagErrorf("give the name of the cluster to create: rok kube cluster create NAME -f %s", c.tosca)
+	}
+	var data []byte
+	var err error
+	if c.tosca == "-" {
+		data, err = io.ReadAll(c.in)
+	} else {
+		data, err = os.ReadFile(c.tosca)
+	}
+	if err != nil {
+		return fmt.Errorf("read the TOSCA template: %w", err)
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return fmt.Errorf("%s is not valid YAML: %w", c.tosca, err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(js, &doc); err != nil || doc == nil {
+		return fmt.Errorf("%s is not a YAML mapping", c.tosca)
+	}
+	if _, ok := doc["tosca_definitions_version"]; !ok {
+		return cmdutil.FlagErrorf("%s is not a TOSCA template (it has no tosca_definitions_version); to register a running cluster, give its kubeconfig with -k", c.tosca)
+	}
+	cluster.Spec.Tosca = doc
+	cons := &cluster.Spec.Constraints.Cloud
+	if fs.Changed("cloud-label-constraint") {
+		cons.Labels = c.cloudLabels
+	}
+	if fs.Changed("cloud-metric-constraint") {
+		cons.Metrics = c.cloudMetrics
+	}
+	if !update {
+		cluster.Metadata.InheritLabels, cluster.Spec.InheritMetrics = c.inheritLabels, c.inheritMetrics
+	}
 	return nil
 }
 
