@@ -41,7 +41,23 @@ type Options struct {
 	Provider     provider.Options
 	// ProviderFor replaces provider.For (tests).
 	ProviderFor func(p *api.InfrastructureProvider, cloud *api.Cloud, opts provider.Options) (provider.Provider, error)
+	// Now replaces the clock (tests).
+	Now func() time.Time
 }
+
+// failure is when a cluster whose provider call failed is tried again,
+// and the template that failed: a changed template is tried at once.
+type failure struct {
+	tosca string
+	next  time.Time
+	delay time.Duration
+}
+
+// First and longest pause after a failed provider call.
+const (
+	minRetry = time.Second
+	maxRetry = 5 * time.Minute
+)
 
 // Controller builds and removes clusters' infrastructure.
 type Controller struct {
@@ -53,6 +69,9 @@ type Controller struct {
 	loop     *runtime.Controller
 	opts     Options
 	log      *slog.Logger
+
+	mu       sync.Mutex
+	failures map[runtime.Key]failure // guarded by mu
 }
 
 type clusterCache interface {
@@ -114,6 +133,9 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	if opts.ProviderFor == nil {
 		opts.ProviderFor = provider.For
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
 	own := informers{
 		clouds: informer.New(c.Clouds(""), log), globalClouds: informer.New(c.GlobalClouds(), log),
 		providers: informer.New(c.InfrastructureProviders(""), log), globalProviders: informer.New(c.GlobalInfrastructureProviders(), log),
@@ -140,7 +162,8 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 // newController wires the controller to its dependencies (fakes in tests);
 // opts must hold its defaults.
 func newController(w writer, clusters clusterCache, infra infraCache, opts Options, log *slog.Logger) *Controller {
-	c := &Controller{api: w, clusters: clusters, infra: infra, opts: opts, log: log, run: func(context.Context) {}}
+	c := &Controller{api: w, clusters: clusters, infra: infra, opts: opts, log: log, run: func(context.Context) {},
+		failures: map[runtime.Key]failure{}}
 	c.loop = runtime.New("infrastructure", c, opts.Workers, log)
 	return c
 }
@@ -164,6 +187,11 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		return runtime.Result{}, nil
 	}
 	cl := api.DeepCopy(cached)
+	// After a failed provider call, not before its pause is over (the
+	// failure's own status write comes back as an event at once).
+	if wait := c.pauseAfterFailure(key, cl); wait > 0 {
+		return runtime.Result{RequeueAfter: wait}, nil
+	}
 	if cl.Metadata.Deleted != nil {
 		return c.remove(ctx, cl)
 	}
@@ -172,7 +200,7 @@ func (c *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 	}
 	p, err := c.providerOf(cl)
 	if err != nil {
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailed, provider.ReasonOf(err, api.ReasonInvalidResource))
+		return c.fail(ctx, cl, api.StateFailed, provider.ReasonOf(err, api.ReasonInvalidResource))
 	}
 	if !slices.Contains(cl.Metadata.Finalizers, Finalizer) {
 		cl.Metadata.Finalizers = append(cl.Metadata.Finalizers, Finalizer)
@@ -252,18 +280,61 @@ func (c *Controller) setStatus(ctx context.Context, cl *api.Cluster, mutate func
 	return updated, nil
 }
 
-// fail records state with reason, and returns the error that retries with
-// back-off (none for FAILED, which is terminal).
-func (c *Controller) fail(ctx context.Context, cl *api.Cluster, state string, reason api.Reason) error {
+// fail records state with reason and, unless the state is FAILED (which
+// is terminal), when to try again: after a pause that doubles with each
+// failure of the same template, up to maxRetry.
+func (c *Controller) fail(ctx context.Context, cl *api.Cluster, state string, reason api.Reason) (runtime.Result, error) {
 	from := cl.Status.State
 	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.State, s.Reason = state, &reason }); err != nil && !client.IsNotFound(err) {
-		return fmt.Errorf("record %s: %w", state, err)
+		return runtime.Result{}, fmt.Errorf("record %s: %w", state, err)
 	}
-	c.log.Info("cluster infrastructure", "cluster", informer.Key(cl), "from", from, "to", state, "reason", reason.Message)
+	if from != state {
+		c.log.Info("cluster infrastructure", "cluster", informer.Key(cl), "from", from, "to", state, "reason", reason.Message)
+	}
 	if state == api.StateFailed {
-		return nil
+		return runtime.Result{}, nil
 	}
-	return fmt.Errorf("%s", reason.Message)
+	key := runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name}
+	tosca := toscaKey(cl)
+	c.mu.Lock()
+	f := c.failures[key]
+	if f.tosca != tosca || f.delay == 0 {
+		f = failure{tosca: tosca, delay: minRetry}
+	} else {
+		f.delay = min(2*f.delay, maxRetry)
+	}
+	f.next = c.opts.Now().Add(f.delay)
+	c.failures[key] = f
+	c.mu.Unlock()
+	return runtime.Result{RequeueAfter: f.delay}, nil
+}
+
+func toscaKey(cl *api.Cluster) string {
+	data, _ := json.Marshal(cl.Spec.Tosca)
+	return string(data)
+}
+
+// pauseAfterFailure is how long the cluster still waits after its last
+// failure: none once the template changed or the pause is over.
+func (c *Controller) pauseAfterFailure(key runtime.Key, cl *api.Cluster) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.failures[key]
+	if !ok {
+		return 0
+	}
+	if f.tosca != toscaKey(cl) && cl.Metadata.Deleted == nil {
+		delete(c.failures, key) // a new template: try it now
+		return 0
+	}
+	return f.next.Sub(c.opts.Now())
+}
+
+// succeeded forgets the cluster's failures.
+func (c *Controller) succeeded(cl *api.Cluster) {
+	c.mu.Lock()
+	delete(c.failures, runtime.Key{Namespace: cl.Metadata.Namespace, Name: cl.Metadata.Name})
+	c.mu.Unlock()
 }
 
 func (c *Controller) create(ctx context.Context, cl *api.Cluster, p provider.Provider) (runtime.Result, error) {
@@ -274,7 +345,7 @@ func (c *Controller) create(ctx context.Context, cl *api.Cluster, p provider.Pro
 	c.log.Info("creating cluster infrastructure", "cluster", informer.Key(cl), "cloud", cl.Status.ScheduledTo.Name)
 	id, err := p.Create(ctx, cl)
 	if err != nil {
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailed, provider.ReasonOf(err, api.ReasonCreateFailed))
+		return c.fail(ctx, cl, api.StateFailed, provider.ReasonOf(err, api.ReasonCreateFailed))
 	}
 	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) {
 		s.ClusterID, s.RunningOn, s.LastAppliedTosca = &id, s.ScheduledTo, copyMap(cl.Spec.Tosca)
@@ -294,7 +365,7 @@ func (c *Controller) change(ctx context.Context, cl *api.Cluster, p provider.Pro
 	}
 	c.log.Info("reconciling cluster infrastructure", "cluster", informer.Key(cl))
 	if err := p.Reconcile(ctx, cl); err != nil {
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonReconcileFailed))
+		return c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonReconcileFailed))
 	}
 	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.LastAppliedTosca = copyMap(cl.Spec.Tosca) }); err != nil {
 		return runtime.Result{}, fmt.Errorf("record the applied template: %w", err)
@@ -304,7 +375,7 @@ func (c *Controller) change(ctx context.Context, cl *api.Cluster, p provider.Pro
 
 func (c *Controller) reconfigure(ctx context.Context, cl *api.Cluster, p provider.Provider) (runtime.Result, error) {
 	if err := p.Reconfigure(ctx, cl); err != nil {
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonReconfigureFailed))
+		return c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonReconfigureFailed))
 	}
 	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.State = api.StateReconciling }); err != nil {
 		return runtime.Result{}, fmt.Errorf("record RECONCILING: %w", err)
@@ -325,14 +396,14 @@ func (c *Controller) poll(ctx context.Context, cl *api.Cluster, p provider.Provi
 		})
 		return runtime.Result{RequeueAfter: soon}, err
 	case err != nil:
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonRetrieveFailed))
+		return c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonRetrieveFailed))
 	}
 	switch state {
 	case provider.Unconfigured:
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailingReconciliation,
+		return c.fail(ctx, cl, api.StateFailingReconciliation,
 			api.Reason{Code: api.ReasonReconcileFailed, Message: "the provider reports the infrastructure unconfigured; reconfiguring it"})
 	case provider.Failed:
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailed,
+		return c.fail(ctx, cl, api.StateFailed,
 			api.Reason{Code: api.ReasonReconcileFailed, Message: "the provider reports the infrastructure failed; delete the cluster"})
 	case provider.Configured:
 	default:
@@ -340,7 +411,7 @@ func (c *Controller) poll(ctx context.Context, cl *api.Cluster, p provider.Provi
 	}
 	kc, err := p.Kubeconfig(ctx, cl)
 	if err != nil {
-		return runtime.Result{}, c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonRetrieveFailed))
+		return c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonRetrieveFailed))
 	}
 	if !sameJSON(kc, cl.Spec.Kubeconfig) {
 		cl.Spec.Kubeconfig = kc
@@ -353,6 +424,7 @@ func (c *Controller) poll(ctx context.Context, cl *api.Cluster, p provider.Provi
 	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.State, s.Reason = api.StateConnecting, nil }); err != nil {
 		return runtime.Result{}, fmt.Errorf("record CONNECTING: %w", err)
 	}
+	c.succeeded(cl)
 	c.log.Info("cluster infrastructure ready", "cluster", informer.Key(cl))
 	return runtime.Result{}, nil
 }
@@ -369,7 +441,7 @@ func (c *Controller) remove(ctx context.Context, cl *api.Cluster) (runtime.Resul
 	if cl.Status.ClusterID != nil && cl.Status.ScheduledTo != nil {
 		p, err := c.providerOf(cl)
 		if err != nil {
-			return runtime.Result{}, c.fail(ctx, cl, api.StateDeleting, provider.ReasonOf(err, api.ReasonDeleteFailed))
+			return c.fail(ctx, cl, api.StateDeleting, provider.ReasonOf(err, api.ReasonDeleteFailed))
 		}
 		updated, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.State = api.StateDeleting })
 		if err != nil {
@@ -377,7 +449,7 @@ func (c *Controller) remove(ctx context.Context, cl *api.Cluster) (runtime.Resul
 		}
 		cl = updated
 		if err := p.Delete(ctx, cl); err != nil {
-			return runtime.Result{}, c.fail(ctx, cl, api.StateDeleting, provider.ReasonOf(err, api.ReasonDeleteFailed))
+			return c.fail(ctx, cl, api.StateDeleting, provider.ReasonOf(err, api.ReasonDeleteFailed))
 		}
 		if _, err := p.State(ctx, cl); !provider.IsNotFound(err) {
 			return runtime.Result{RequeueAfter: c.opts.PollInterval}, nil // still going
@@ -388,6 +460,7 @@ func (c *Controller) remove(ctx context.Context, cl *api.Cluster) (runtime.Resul
 	if _, err := c.api.Update(ctx, cl); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("release: %w", err)
 	}
+	c.succeeded(cl)
 	return runtime.Result{}, nil
 }
 

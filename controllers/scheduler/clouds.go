@@ -33,9 +33,15 @@ type cloudScheduler struct {
 	loop     *runtime.Controller
 
 	mu       sync.Mutex
-	rng      *rand.Rand              // guarded by mu
-	attempts map[runtime.Key]attempt // guarded by mu
+	rng      *rand.Rand                // guarded by mu
+	attempts map[runtime.Key]attempt   // guarded by mu
+	bound    map[runtime.Key]time.Time // bound by this scheduler, not yet seen in the cache; guarded by mu
 }
+
+// boundGrace is how long a binding this scheduler made may take to reach
+// its cache before the cluster is weighed again: an event from before the
+// binding must not bind it a second time (perhaps elsewhere).
+const boundGrace = 10 * time.Second
 
 type clusterCache interface {
 	Get(namespace, name string) (*api.Cluster, bool)
@@ -67,7 +73,8 @@ func (c cloudInformers) synced() []<-chan struct{} {
 
 func newCloudScheduler(w writer, clusters clusterCache, clouds cloudLister, values metricValues, opts Options, log *slog.Logger) *cloudScheduler {
 	cs := &cloudScheduler{api: w, clusters: clusters, clouds: clouds, values: values, now: opts.Now, log: log,
-		rng: rand.New(rand.NewPCG(opts.Rand.Uint64(), opts.Rand.Uint64())), attempts: map[runtime.Key]attempt{}}
+		rng: rand.New(rand.NewPCG(opts.Rand.Uint64(), opts.Rand.Uint64())), attempts: map[runtime.Key]attempt{},
+		bound: map[runtime.Key]time.Time{}}
 	cs.loop = runtime.New("scheduler-clouds", cs, 1, log)
 	return cs
 }
@@ -99,6 +106,12 @@ func (cs *cloudScheduler) Reconcile(ctx context.Context, key runtime.Key) (runti
 		cs.forget(key)
 		return runtime.Result{}, cs.inherit(ctx, cl)
 	}
+	cs.mu.Lock()
+	at, justBound := cs.bound[key]
+	cs.mu.Unlock()
+	if wait := at.Add(boundGrace).Sub(cs.now()); justBound && wait > 0 {
+		return runtime.Result{RequeueAfter: min(wait, time.Second)}, nil
+	}
 	decision := cs.decide(ctx, cl)
 	if decision.Chosen == "" {
 		why := decision.Summary()
@@ -115,6 +128,9 @@ func (cs *cloudScheduler) Reconcile(ctx context.Context, key runtime.Key) (runti
 	if err := cs.api.BindCluster(ctx, key, ref); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("bind cluster: %w", err)
 	}
+	cs.mu.Lock()
+	cs.bound[key] = cs.now()
+	cs.mu.Unlock()
 	cs.log.Info("bound cluster", "cluster", key.String(), "cloud", ref.Kind+"/"+ref.Name)
 	return runtime.Result{}, nil // the binding's event brings it back for inherit
 }
@@ -244,5 +260,6 @@ func (cs *cloudScheduler) noCloud(ctx context.Context, key runtime.Key, cl *api.
 func (cs *cloudScheduler) forget(key runtime.Key) {
 	cs.mu.Lock()
 	delete(cs.attempts, key)
+	delete(cs.bound, key)
 	cs.mu.Unlock()
 }

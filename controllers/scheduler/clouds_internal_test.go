@@ -74,7 +74,8 @@ func TestCloudScheduler_table(t *testing.T) {
 			cluster: createdCluster(nil),
 			clouds:  fakeClouds{cloud("ns", "dirty", nil, "coal"), cloud("ns", "clean", nil, "green")},
 			values:  fakeValues{values: map[string]float64{"coal": 0.1, "green": 0.9}},
-			want:    []string{"bind cluster made to Cloud ns/clean"}},
+			// The values are recorded on the clouds (explain reads them).
+			want: []string{"cloud dirty status ONLINE", "cloud clean status ONLINE", "bind cluster made to Cloud ns/clean"}},
 		{name: "label constraints filter; a global cloud serves every namespace",
 			cluster: createdCluster(func(cl *api.Cluster) { cl.Spec.Constraints.Cloud.Labels = []string{"location=DE"} }),
 			clouds: fakeClouds{cloud("ns", "fr", map[string]string{"location": "FR"}),
@@ -88,7 +89,7 @@ func TestCloudScheduler_table(t *testing.T) {
 			cluster: createdCluster(func(cl *api.Cluster) { cl.Spec.Constraints.Cloud.Metrics = []string{"green > 0.5"} }),
 			clouds:  fakeClouds{cloud("ns", "low", nil, "green"), cloud("ns", "down", nil, "blue")},
 			values:  fakeValues{values: map[string]float64{"green": 0.2}, failing: map[string]bool{"blue": true}},
-			want:    []string{"cloud down status FAILING_METRICS", "cluster made status PENDING"}},
+			want:    []string{"cloud low status ONLINE", "cloud down status FAILING_METRICS", "cluster made status PENDING"}},
 		{name: "a registered cluster is not this scheduler's",
 			cluster: createdCluster(func(cl *api.Cluster) { cl.Spec.Tosca = nil }),
 			clouds:  fakeClouds{cloud("ns", "any", nil)},

@@ -251,12 +251,12 @@ func (k *kwok) Reconfigure(ctx context.Context, cl *api.Cluster) error {
 	if err != nil {
 		return err
 	}
-	if out, err := k.run(ctx, dir, nil, "down"); err != nil {
-		return Errorf(api.ReasonReconfigureFailed, "kwok: stopping the cluster: %v: %s", err, lastLines(out, 3))
-	}
-	nodes, err := kwokNodes(cl)
+	nodes, err := kwokNodes(cl) // before the cluster goes: a bad template keeps it as it is
 	if err != nil {
 		return err
+	}
+	if out, err := k.run(ctx, dir, nil, "down"); err != nil {
+		return Errorf(api.ReasonReconfigureFailed, "kwok: stopping the cluster: %v: %s", err, lastLines(out, 3))
 	}
 	base := 10000 + rand.IntN(38)*500
 	if out, err := k.run(ctx, dir, []string{"KUBE_TESTENV_NODES=" + strconv.Itoa(nodes), "KUBE_TESTENV_PORT_BASE=" + strconv.Itoa(base)}, "up", "1"); err != nil {

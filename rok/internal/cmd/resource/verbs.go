@@ -310,18 +310,28 @@ func NewCmdUpdate(f *cmdutil.Factory, spec Spec, runF func(context.Context, *Upd
 
 func runUpdate(ctx context.Context, f *cmdutil.Factory, opts *UpdateOptions) error {
 	return write(ctx, f, opts.Kind, opts.Write, opts.Name, func(ctx context.Context, res *client.Resource[api.Object], wo client.WriteOptions) (api.Object, error) {
-		current, err := res.Get(ctx, opts.Name)
-		if err != nil {
-			return nil, err
+		// current carries its resource_version: a concurrent change (a
+		// controller writing the status, say) makes the update fail with a
+		// conflict instead of undoing it; the flags are then applied again
+		// to the object as it is now, a few times.
+		for attempt := 1; ; attempt++ {
+			current, err := res.Get(ctx, opts.Name)
+			if err != nil {
+				return nil, err
+			}
+			if err := opts.Apply(current); err != nil {
+				return nil, err
+			}
+			updated, err := res.Update(ctx, current, wo)
+			if !client.IsConflict(err) || attempt == updateAttempts {
+				return updated, err
+			}
 		}
-		// current carries its resource_version: a concurrent change makes
-		// this update fail with a conflict instead of undoing it.
-		if err := opts.Apply(current); err != nil {
-			return nil, err
-		}
-		return res.Update(ctx, current, wo)
 	})
 }
+
+// updateAttempts bounds update's retries after a conflict.
+const updateAttempts = 5
 
 // DeleteOptions are `delete`'s.
 type DeleteOptions struct {
