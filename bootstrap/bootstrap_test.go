@@ -124,8 +124,8 @@ func TestTenantTemplate(t *testing.T) {
 
 // TestBaseRoles_leastPrivilege: compiled by the real RBAC, each
 // controller may do its job and nothing beyond: the gc deletes every kind
-// but reads no secret, the scheduler binds but deletes nothing, the
-// viewer sees no credentials.
+// but reads no secret, the scheduler binds and deletes only the clusters
+// it made, the viewer sees no credentials.
 func TestBaseRoles_leastPrivilege(t *testing.T) {
 	var roles []*api.Role
 	var bindings []*api.RoleBinding
@@ -167,7 +167,8 @@ func TestBaseRoles_leastPrivilege(t *testing.T) {
 		{"system:scheduler", "update", "kubernetes", "applications/binding", true},
 		{"system:scheduler", "update", "kubernetes", "applications/status", true},
 		{"system:scheduler", "list", "core", "globalmetricsproviders", true},
-		{"system:scheduler", "delete", "kubernetes", "clusters", false},
+		{"system:scheduler", "delete", "kubernetes", "clusters", true}, // the unused ones it made
+		{"system:scheduler", "delete", "kubernetes", "applications", false},
 		{"system:scheduler", "update", "kubernetes", "applications", false},
 		{"system:kubernetes-application", "get", "kubernetes", "clusters/credentials", true},
 		{"system:kubernetes-application", "update", "kubernetes", "applications/status", true},

@@ -43,6 +43,12 @@ type Options struct {
 	InfraPollInterval time.Duration
 	// Providers are what infrastructure providers need of this machine.
 	Providers provider.Options
+	// AutoClusterTemplate is the TOSCA template of the clusters the
+	// scheduler makes for apps with auto_cluster_create (nil: none).
+	AutoClusterTemplate map[string]any
+	// AutoClusterRetention is how long a made cluster no app uses is kept
+	// (default 10m).
+	AutoClusterRetention time.Duration
 }
 
 // Runnable is a long-running component.
@@ -58,7 +64,8 @@ var builders = map[string]func(c *client.Client, log *slog.Logger, o Options, in
 		return application.New(c, log, application.Options{Resync: o.Resync, HookURL: o.HookURL, HookCA: o.HookCA}, inf)
 	},
 	"scheduler": func(c *client.Client, log *slog.Logger, o Options, inf *runtime.Informers) Runnable {
-		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness}, inf)
+		return scheduler.New(c, log, scheduler.Options{RescheduleAfter: o.RescheduleAfter, Stickiness: o.Stickiness,
+			AutoClusterTemplate: o.AutoClusterTemplate, AutoClusterRetention: o.AutoClusterRetention}, inf)
 	},
 	"gc": func(c *client.Client, log *slog.Logger, _ Options, inf *runtime.Informers) Runnable {
 		return gc.New(c, log, inf)

@@ -275,7 +275,7 @@ func HealthOf(state string) Health {
 	switch state {
 	case StateRunning, StateOnline, StateCompleted:
 		return HealthGood
-	case StateFailed, StateOffline, StateUnhealthy, StateNotReady, StateFailingMetrics, StateDegraded:
+	case StateFailed, StateOffline, StateUnhealthy, StateNotReady, StateFailingMetrics, StateDegraded, StateFailingReconciliation:
 		return HealthBad
 	}
 	return HealthBusy

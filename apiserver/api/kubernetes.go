@@ -17,6 +17,9 @@ const (
 	StateWaitingForCleaning = "WAITING_FOR_CLEANING"
 	StateReadyForAction     = "READY_FOR_ACTION"
 	StateTranslating        = "TRANSLATING"
+	// WAITING_FOR_CLUSTER_CREATION: no cluster suits the app, and the
+	// scheduler creates one for it on a cloud (auto_cluster_create).
+	StateWaitingForClusterCreation = "WAITING_FOR_CLUSTER_CREATION"
 )
 
 // Cluster states (PENDING is shared with applications).
@@ -150,6 +153,9 @@ type ApplicationStatus struct {
 	// Shutdown is the shutdown hook's progress during a delete or a
 	// migration (ours beyond the original; nil when none is under way).
 	Shutdown *ShutdownStatus `json:"shutdown"`
+	// AutoClusterCreateStarted names the cluster the scheduler created for
+	// the app (auto_cluster_create) while the app waits for it.
+	AutoClusterCreateStarted *string `json:"auto_cluster_create_started"`
 }
 
 // ShutdownDefaults fill the shutdown settings a request leaves out.

@@ -381,7 +381,8 @@ func (v *validator) backoff(field string, backoff, delay float64, limit int) {
 
 var (
 	applicationStates = []string{StatePending, StateCreating, StateRunning, StateReconciling, StateMigrating,
-		StateDeleting, StateDeleted, StateDegraded, StateFailed, StateCompleted, StateWaitingForCleaning, StateReadyForAction, StateTranslating}
+		StateDeleting, StateDeleted, StateDegraded, StateFailed, StateCompleted, StateWaitingForCleaning, StateReadyForAction, StateTranslating,
+		StateWaitingForClusterCreation}
 	clusterStates = []string{StatePending, StateConnecting, StateOnline, StateOffline, StateUnhealthy, StateNotReady,
 		StateFailingMetrics, StateDeleting, StateFailed, StateCreating, StateReconciling, StateDegraded, StateFailingReconciliation}
 )

@@ -113,6 +113,7 @@ func (s *Server) binding(w http.ResponseWriter, r *http.Request) (store.MutateFu
 		app.Status.ScheduledTo = &cluster
 		app.Status.Scheduled = api.NewTimePtr(s.now())
 		app.Status.KubeControllerTriggered = nil
+		app.Status.AutoClusterCreateStarted = nil // bound: no longer waiting for a created cluster
 		// The app belongs to the cluster it is bound to, and only that one:
 		// a re-binding (migration) moves the owner too.
 		app.Metadata.Owners = slices.DeleteFunc(app.Metadata.Owners, func(o api.ResourceRef) bool {

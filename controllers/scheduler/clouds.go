@@ -24,18 +24,27 @@ import (
 // copies the cloud's labels and metrics into the cluster when the cluster
 // inherits them. The infrastructure controller takes it from there.
 type cloudScheduler struct {
-	api      writer
-	clusters clusterCache
-	clouds   cloudLister
-	values   metricValues
-	now      func() time.Time
-	log      *slog.Logger
-	loop     *runtime.Controller
+	api       writer
+	clusters  clusterCache
+	clouds    cloudLister
+	values    metricValues
+	apps      appLister // for the retention of generated clusters; nil: none
+	retention time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+	loop      *runtime.Controller
 
 	mu       sync.Mutex
 	rng      *rand.Rand                // guarded by mu
 	attempts map[runtime.Key]attempt   // guarded by mu
 	bound    map[runtime.Key]time.Time // bound by this scheduler, not yet seen in the cache; guarded by mu
+	// emptySince is when a generated cluster was last seen without apps;
+	// guarded by mu.
+	emptySince map[runtime.Key]time.Time
+}
+
+type appLister interface {
+	List() []*api.Application
 }
 
 // boundGrace is how long a binding this scheduler made may take to reach
@@ -74,7 +83,7 @@ func (c cloudInformers) synced() []<-chan struct{} {
 func newCloudScheduler(w writer, clusters clusterCache, clouds cloudLister, values metricValues, opts Options, log *slog.Logger) *cloudScheduler {
 	cs := &cloudScheduler{api: w, clusters: clusters, clouds: clouds, values: values, now: opts.Now, log: log,
 		rng: rand.New(rand.NewPCG(opts.Rand.Uint64(), opts.Rand.Uint64())), attempts: map[runtime.Key]attempt{},
-		bound: map[runtime.Key]time.Time{}}
+		bound: map[runtime.Key]time.Time{}, emptySince: map[runtime.Key]time.Time{}, retention: opts.AutoClusterRetention}
 	cs.loop = runtime.New("scheduler-clouds", cs, 1, log)
 	return cs
 }
@@ -104,7 +113,10 @@ func (cs *cloudScheduler) Reconcile(ctx context.Context, key runtime.Key) (runti
 	}
 	if cl.Status.ScheduledTo != nil {
 		cs.forget(key)
-		return runtime.Result{}, cs.inherit(ctx, cl)
+		if err := cs.inherit(ctx, cl); err != nil {
+			return runtime.Result{}, err
+		}
+		return cs.retain(ctx, key, cl)
 	}
 	cs.mu.Lock()
 	at, justBound := cs.bound[key]

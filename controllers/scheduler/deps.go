@@ -37,6 +37,8 @@ type writer interface {
 	BindCluster(ctx context.Context, cluster runtime.Key, cloud api.ResourceRef) error
 	UpdateCluster(ctx context.Context, cl *api.Cluster) error
 	UpdateCloudStatus(ctx context.Context, cloud *api.Cloud) error
+	CreateCluster(ctx context.Context, cl *api.Cluster) error
+	DeleteCluster(ctx context.Context, cl *api.Cluster) error
 }
 
 // apiWriter writes through the Krake API.
@@ -73,5 +75,15 @@ func (w apiWriter) UpdateCloudStatus(ctx context.Context, cloud *api.Cloud) erro
 		r = w.c.Clouds(cloud.Metadata.Namespace)
 	}
 	_, err := r.UpdateStatus(ctx, cloud)
+	return err
+}
+
+func (w apiWriter) CreateCluster(ctx context.Context, cl *api.Cluster) error {
+	_, err := w.c.Clusters(cl.Metadata.Namespace).Create(ctx, cl, client.WriteOptions{})
+	return err
+}
+
+func (w apiWriter) DeleteCluster(ctx context.Context, cl *api.Cluster) error {
+	_, err := w.c.Clusters(cl.Metadata.Namespace).Delete(ctx, cl.Metadata.Name, client.WriteOptions{})
 	return err
 }

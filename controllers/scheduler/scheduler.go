@@ -37,10 +37,11 @@ type Controller struct {
 	run      func(ctx context.Context)
 	synced   []<-chan struct{}
 	now      func() time.Time
-	attempts map[runtime.Key]attempt // guarded by mu
-	settled  map[runtime.Key]settled // guarded by mu
-	homes    map[string]string       // cluster key -> what placement reads of it; guarded by mu
-	clouds   *cloudScheduler         // binds the clusters Krake creates; nil in table tests
+	attempts map[runtime.Key]attempt        // guarded by mu
+	settled  map[runtime.Key]settled        // guarded by mu
+	homes    map[string]string              // cluster key -> what placement reads of it; guarded by mu
+	clouds   *cloudScheduler                // binds the clusters Krake creates; nil in table tests
+	started  map[runtime.Key]startedCluster // app -> the cluster made for it, until bound; guarded by mu
 	opts     Options
 	loop     *runtime.Controller
 	log      *slog.Logger
@@ -55,6 +56,12 @@ type Options struct {
 	// the cluster an app runs on (default placement.DefaultStickiness;
 	// negative means none).
 	Stickiness float64
+	// AutoClusterTemplate is the TOSCA template of the clusters made for
+	// apps with auto_cluster_create (nil: none are made).
+	AutoClusterTemplate map[string]any
+	// AutoClusterRetention is how long a made cluster that no app uses is
+	// kept (default 10m).
+	AutoClusterRetention time.Duration
 	// Now and Rand replace the clock and the tie-break randomness (tests).
 	Now  func() time.Time
 	Rand *rand.Rand
@@ -64,6 +71,9 @@ type Options struct {
 func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informers) *Controller {
 	if opts.RescheduleAfter == 0 {
 		opts.RescheduleAfter = time.Minute
+	}
+	if opts.AutoClusterRetention == 0 {
+		opts.AutoClusterRetention = 10 * time.Minute
 	}
 	opts.Stickiness = placement.EffectiveStickiness(opts.Stickiness)
 	if opts.Now == nil {
@@ -76,6 +86,7 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 	s := newController(apiWriter{c}, inf.Apps, inf.Clusters, metrics, opts, log)
 	clouds := cloudInformers{clouds: informer.New(c.Clouds(""), log), global: informer.New(c.GlobalClouds(), log)}
 	s.clouds = newCloudScheduler(apiWriter{c}, inf.Clusters, clouds, metrics, opts, log)
+	s.clouds.apps = inf.Apps
 	s.run = func(ctx context.Context) {
 		var wg sync.WaitGroup
 		wg.Go(func() { metrics.run(ctx) })
@@ -92,6 +103,7 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 		key := runtime.Key{Namespace: app.Metadata.Namespace, Name: app.Metadata.Name}
 		if typ == api.Deleted {
 			s.forget(key)
+			s.setStarted(key, "")
 			return
 		}
 		s.loop.Enqueue(key)
@@ -121,7 +133,8 @@ func New(c *client.Client, log *slog.Logger, opts Options, inf *runtime.Informer
 // fakes in tests); opts must hold its defaults.
 func newController(w writer, apps appCache, clusters clusterLister, values metricValues, opts Options, log *slog.Logger) *Controller {
 	s := &Controller{api: w, apps: apps, clusters: clusters, values: values, log: log, rng: opts.Rand,
-		now: opts.Now, attempts: map[runtime.Key]attempt{}, settled: map[runtime.Key]settled{}, homes: map[string]string{}, opts: opts}
+		now: opts.Now, attempts: map[runtime.Key]attempt{}, settled: map[runtime.Key]settled{}, homes: map[string]string{}, opts: opts,
+		started: map[runtime.Key]startedCluster{}}
 	s.run = func(context.Context) {}
 	s.loop = runtime.New("scheduler", s, 2, log)
 	return s
@@ -169,10 +182,14 @@ func (s *Controller) Reconcile(ctx context.Context, key runtime.Key) (runtime.Re
 		return s.reschedule(ctx, key, app)
 	}
 	decision := s.decide(ctx, app)
+	if decision.Chosen == "" && app.Spec.AutoClusterCreate {
+		return s.autoCluster(ctx, key, app, decision.Summary())
+	}
 	if decision.Chosen == "" {
 		return s.noCandidate(ctx, key, app, decision.Summary())
 	}
 	s.forget(key)
+	s.setStarted(key, "")
 	ref := api.ClusterRef(key.Namespace, decision.Chosen)
 	if err := s.api.Bind(ctx, key, ref); err != nil && !client.IsNotFound(err) {
 		return runtime.Result{}, fmt.Errorf("bind: %w", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"sigs.k8s.io/yaml"
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
@@ -70,6 +71,8 @@ type serveOptions struct {
 	infraPoll     time.Duration
 	kwokTestenv   string
 	kwokDir       string
+	autoTemplate  string
+	autoRetention time.Duration
 	problemBase   string
 	corsOrigins   []string
 	etcdQuota     int64
@@ -146,6 +149,8 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.infraPoll, "infra-poll-interval", 30*time.Second, "how often the infrastructure controller asks a provider about a cluster being created or changed")
 	f.StringVar(&o.kwokTestenv, "kwok-testenv", "", "the kwok infrastructure provider's script, e2e/kube-testenv.sh of Krake's source tree (its clusters are real control planes on this machine)")
 	f.StringVar(&o.kwokDir, "kwok-dir", "", "where the kwok provider keeps its clusters' state (default: kwok/ in --data-dir)")
+	f.StringVar(&o.autoTemplate, "auto-cluster-template", "", "TOSCA template (YAML) of the clusters the scheduler makes for applications with auto_cluster_create that no cluster suits")
+	f.DurationVar(&o.autoRetention, "auto-cluster-retention", 10*time.Minute, "how long a cluster made for applications is kept once none uses it")
 }
 
 // checkControllerFlags refuses flag values the controllers cannot use.
@@ -164,6 +169,14 @@ func (o *serveOptions) controllerOptions() (controllers.Options, error) {
 	opts := controllers.Options{ProbeInterval: o.probeInterval, Resync: o.resync, RescheduleAfter: o.reschedule,
 		Stickiness: stickinessOption(o.stickiness), HookURL: o.hookURL, InfraPollInterval: o.infraPoll}
 	opts.Providers.KwokTestenv, opts.Providers.KwokDir = o.kwokTestenv, o.kwokDir
+	opts.AutoClusterRetention = o.autoRetention
+	if o.autoTemplate != "" {
+		tmpl, err := readClusterTemplate(o.autoTemplate)
+		if err != nil {
+			return opts, fmt.Errorf("--auto-cluster-template: %w", err)
+		}
+		opts.AutoClusterTemplate = tmpl
+	}
 	if o.kwokTestenv != "" {
 		if _, err := os.Stat(o.kwokTestenv); err != nil {
 			return opts, fmt.Errorf("--kwok-testenv: %w", err)
@@ -364,4 +377,20 @@ func checkShutdownDefaults(d api.ShutdownDefaults) error {
 		return fmt.Errorf("--shutdown-retries %d: give zero or more", d.Retries)
 	}
 	return nil
+}
+
+// readClusterTemplate reads a cluster's TOSCA template (YAML or JSON).
+func readClusterTemplate(path string) (map[string]any, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s is not YAML: %w", path, err)
+	}
+	if _, ok := doc["tosca_definitions_version"]; !ok {
+		return nil, fmt.Errorf("%s is not a TOSCA template (it has no tosca_definitions_version)", path)
+	}
+	return doc, nil
 }

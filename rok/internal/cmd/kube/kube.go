@@ -164,6 +164,7 @@ type appFields struct {
 	metricConstraints   []string
 	enableMigration     bool
 	disableMigration    bool
+	autoClusterCreate   bool
 	hookComplete        bool
 	hookShutdown        string
 	inject              []string
@@ -183,6 +184,7 @@ func (a *appFields) AddFlags(fs *pflag.FlagSet, update bool) {
 	fs.StringArrayVarP(&a.metricConstraints, "cluster-metric-constraint", "M", nil, "cluster metric constraint, e.g. 'latency < 0.5' (repeatable)")
 	fs.BoolVar(&a.enableMigration, "enable-migration", false, "allow Krake to move the application to a better cluster (default)")
 	fs.BoolVar(&a.disableMigration, "disable-migration", false, "keep the application where it first lands")
+	fs.BoolVar(&a.autoClusterCreate, "auto-cluster-create", false, "when no cluster suits the application, create one on a cloud that does (krakectl --auto-cluster-template)")
 	fs.BoolVar(&a.hookComplete, "hook-complete", false, "enable the complete hook (the workload ends itself)")
 	fs.StringVar(&a.hookShutdown, "hook-shutdown", "", "enable the shutdown hook: --hook-shutdown [GRACE] [STRATEGY] [RETRIES] "+
 		"(grace seconds, default 30; strategy delete (default) or give_up; retries, default 0); the manifest needs a Service named shutdown")
@@ -262,6 +264,9 @@ func (a *appFields) Apply(obj api.Object, fs *pflag.FlagSet, update bool) error 
 	}
 	if a.disableMigration {
 		app.Spec.Constraints.Migration = false
+	}
+	if fs.Changed("auto-cluster-create") {
+		app.Spec.AutoClusterCreate = a.autoClusterCreate
 	}
 	if a.hookComplete {
 		app.Spec.Hooks = addOnce(app.Spec.Hooks, api.HookComplete)
