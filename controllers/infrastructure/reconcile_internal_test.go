@@ -65,7 +65,9 @@ func (r *recorder) call(name string) error {
 	return r.err[name]
 }
 
-func (r *recorder) Create(context.Context, *api.Cluster) (string, error) { return "id1", r.call("create") }
+func (r *recorder) Create(context.Context, *api.Cluster) (string, error) {
+	return "id1", r.call("create")
+}
 func (r *recorder) State(context.Context, *api.Cluster) (provider.State, error) {
 	return r.state, r.call("state")
 }
@@ -154,7 +156,9 @@ func TestReconcile_table(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{state: tt.state, err: tt.err}
 			opts := Options{PollInterval: 30 * time.Second, Workers: 1, Now: time.Now,
-				ProviderFor: func(*api.InfrastructureProvider, *api.Cloud, provider.Options) (provider.Provider, error) { return rec, nil }}
+				ProviderFor: func(*api.InfrastructureProvider, *api.Cloud, provider.Options) (provider.Provider, error) {
+					return rec, nil
+				}}
 			c := newController(rec, fakeClusters{"ns/lab": tt.cluster}, fakeInfra{clouds: map[string]*api.Cloud{"/here": cloud}}, opts, slog.New(slog.DiscardHandler))
 			res, err := c.Reconcile(context.Background(), runtime.Key{Namespace: "ns", Name: "lab"})
 			if err != nil {
@@ -182,7 +186,9 @@ func TestReconcile_failurePauses(t *testing.T) {
 		cl.Spec.Tosca = map[string]any{"tosca_definitions_version": "tosca_simple_yaml_1_0", "n": 99.0}
 	})
 	opts := Options{PollInterval: 30 * time.Second, Workers: 1, Now: func() time.Time { return now },
-		ProviderFor: func(*api.InfrastructureProvider, *api.Cloud, provider.Options) (provider.Provider, error) { return rec, nil }}
+		ProviderFor: func(*api.InfrastructureProvider, *api.Cloud, provider.Options) (provider.Provider, error) {
+			return rec, nil
+		}}
 	cloud := &api.Cloud{Metadata: api.Metadata{Name: "here"}, Spec: api.CloudSpec{Type: "kwok", Kwok: &api.KwokCloudSpec{InfrastructureProvider: api.ProviderRef{Name: "kwok"}}}}
 	c := newController(rec, fakeClusters{"ns/lab": cl}, fakeInfra{clouds: map[string]*api.Cloud{"/here": cloud}}, opts, slog.New(slog.DiscardHandler))
 	key := runtime.Key{Namespace: "ns", Name: "lab"}
