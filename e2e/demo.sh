@@ -27,6 +27,12 @@ fi
 
 running() { [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
+# Clusters Krake creates itself (the kwok infrastructure provider) keep
+# their state in DIR/kwok, one directory each.
+kwokdir="$(mkdir -p "$dir/kwok" && cd "$dir/kwok" && pwd)"
+infra=(--kwok-testenv "$kube" --kwok-dir "$kwokdir"
+  --auto-cluster-template manifests/infrastructure/kwok-cluster.yaml)
+
 case $cmd in
 up)
   mkdir -p "$dir"
@@ -48,9 +54,9 @@ up)
         echo "\$ krakectl config generate --dir $secdir --listen $addr"
         "$bin/krakectl" config generate --dir "$secdir" --listen "$addr" | sed -n '1,7p'
       fi
-      nohup "$bin/krakectl" serve --config "$secdir/krake.yaml" --listen "$addr" >"$log" 2>&1 &
+      nohup "$bin/krakectl" serve --config "$secdir/krake.yaml" --listen "$addr" "${infra[@]}" >"$log" 2>&1 &
     else
-      nohup "$bin/krakectl" serve --listen "$addr" --data-dir "$dir/data" >"$log" 2>&1 &
+      nohup "$bin/krakectl" serve --listen "$addr" --data-dir "$dir/data" "${infra[@]}" >"$log" 2>&1 &
     fi
     echo $! >"$pidfile"
     for _ in $(seq 1 600); do
@@ -120,6 +126,14 @@ Krake's API is at $url. Try ($( [[ $secure == 1 ]] && echo "alias rok='$rok_hint
   $r kube app delete echo-demo --wait   # removed from the cluster, then from Krake
   source <($r completion bash)         # then: rok kube app get <TAB>
 
+Let Krake create a cluster itself, on this machine (no cloud account needed):
+  $r infra globalprovider register kwok --type kwok
+  $r infra globalcloud register local --type kwok --global-infra-provider kwok -l location=DE
+  $r kube cluster create lab -f manifests/infrastructure/kwok-cluster.yaml -L location=DE --inherit-labels --wait --timeout 3m
+  $r kube cluster explain lab          # why that cloud
+  $r kube cluster update lab -f FILE   # a changed node count scales it
+  $r kube cluster delete lab           # its apps go first, then its processes
+
 Stop everything with: make demo-down
 TXT
   ;;
@@ -136,6 +150,11 @@ down)
     echo "Krake is not running."
   fi
   $kube down >/dev/null 2>&1 && echo "The local clusters are stopped." || true
+  # Clusters Krake created and did not delete: stopped by their PID files.
+  for env in "$kwokdir"/*/; do
+    [[ -d $env ]] || continue
+    KUBE_TESTENV_DIR="${env%/}" $kube down >/dev/null 2>&1 && echo "Stopped the cluster Krake created in ${env%/}." || true
+  done
   ;;
 *)
   echo "usage: demo.sh up|down DIR ADDR" >&2

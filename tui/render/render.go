@@ -287,8 +287,22 @@ func ClusterFields(c *api.Cluster, appsOn []*api.Application, width int, s style
 	lines = append(lines,
 		field(width, "labels", orNone(Labels(c.Metadata.Labels))),
 		field(width, "custom resources", orNone(strings.Join(c.Spec.CustomResources, ", "))),
-		field(width, "metrics", orNone(strings.Join(metrics, ", "))),
-		"", s.Title.Render("NODES"))
+		field(width, "metrics", orNone(strings.Join(metrics, ", "))))
+	if c.Created() { // Krake builds it: where, and as what
+		cloud := "not placed yet"
+		for _, ref := range []*api.ResourceRef{c.Status.RunningOn, c.Status.ScheduledTo} {
+			if ref != nil {
+				cloud = ref.Kind + " " + ref.Name
+				break
+			}
+		}
+		infra := "not created yet"
+		if id := c.Status.ClusterID; id != nil {
+			infra = *id
+		}
+		lines = append(lines, field(width, "cloud", cloud), field(width, "infrastructure", infra))
+	}
+	lines = append(lines, "", s.Title.Render("NODES"))
 	for _, n := range c.Status.Nodes {
 		ready := "Unknown"
 		for _, cond := range n.Conditions {

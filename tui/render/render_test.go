@@ -112,3 +112,29 @@ func TestFit(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterFields_created: a cluster Krake creates shows its cloud and
+// its infrastructure, or that it has none yet.
+func TestClusterFields_created(t *testing.T) {
+	_, c := fixtures()
+	c.Spec.Tosca = map[string]any{"tosca_definitions_version": "tosca_simple_yaml_1_0"}
+	text := strings.Join(render.ClusterFields(c, nil, 120, plain()), "\n")
+	for _, want := range []string{"cloud              not placed yet", "infrastructure     not created yet"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("detail lacks %q:\n%s", want, text)
+		}
+	}
+	id := "92deea031a40"
+	c.Status.RunningOn = &api.ResourceRef{API: "infrastructure", Kind: "GlobalCloud", Name: "local"}
+	c.Status.ClusterID = &id
+	text = strings.Join(render.ClusterFields(c, nil, 120, plain()), "\n")
+	for _, want := range []string{"cloud              GlobalCloud local", "infrastructure     92deea031a40"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("detail lacks %q:\n%s", want, text)
+		}
+	}
+	_, registered := fixtures()
+	if text := strings.Join(render.ClusterFields(registered, nil, 120, plain()), "\n"); strings.Contains(text, "infrastructure") {
+		t.Errorf("a registered cluster shows infrastructure:\n%s", text)
+	}
+}

@@ -47,6 +47,28 @@ func field(header, path string) Column {
 
 func wide(c Column) Column { c.Wide = true; return c }
 
+// byType picks the column of the object's spec.type among polymorphic
+// specs (openstack, kwok, ...): col of the path with that type's key.
+func byType(header string, col func(header, path string) Column, inner string) Column {
+	return Column{Header: header, Value: func(d Doc, f Format) string {
+		typ, _ := lookup(d, "spec.type").(string)
+		return col(header, "spec."+typ+"."+inner).Value(d, f)
+	}}
+}
+
+// cloudOf is the cloud a created cluster runs on, else the one it is
+// bound to (kind and name: a Cloud and a GlobalCloud may share a name).
+func cloudOf() Column {
+	return Column{Header: "cloud", Value: func(d Doc, f Format) string {
+		for _, path := range []string{"status.running_on", "status.scheduled_to"} {
+			if ref, _ := lookup(d, path).(map[string]any); ref != nil {
+				return fmt.Sprintf("%v/%v", ref["kind"], ref["name"])
+			}
+		}
+		return none
+	}}
+}
+
 func timeField(header, path string) Column {
 	return Column{Header: header, Value: func(d Doc, f Format) string {
 		s, _ := lookup(d, path).(string)
@@ -313,7 +335,9 @@ func ColumnsFor(k api.Kind) []Column {
 			wide(field("custom_resources", "spec.custom_resources")),
 			wide(metricRefs("metrics", "spec.metrics")),
 			wide(field("failing_metrics", "status.metrics_reasons")),
-			wide(nodes()))
+			wide(nodes()),
+			// Ours, last: a cluster Krake creates.
+			wide(cloudOf()), wide(field("infrastructure", "status.cluster_id")))
 	case "Metric", "GlobalMetric":
 		return append(cols, field("min", "spec.min"), field("max", "spec.max"),
 			field("provider", "spec.provider.name"), wide(field("metric", "spec.provider.metric")),
@@ -329,8 +353,8 @@ func ColumnsFor(k api.Kind) []Column {
 	case "Cloud", "GlobalCloud":
 		return append(cols, field("type", "spec.type"), field("state", "status.state"),
 			wide(field("url", "spec.openstack.url")),
-			wide(field("infra_provider", "spec.openstack.infrastructure_provider.name")),
-			wide(metricRefs("metrics", "spec.openstack.metrics")),
+			wide(byType("infra_provider", field, "infrastructure_provider.name")),
+			wide(byType("metrics", metricRefs, "metrics")),
 			wide(reason("status.reason")))
 	}
 	return cols
