@@ -27,8 +27,8 @@ func (s *Server) subresource(k api.Kind, sub string) handlerFunc {
 		case api.SubStatus:
 			mutate, expected, err = s.statusUpdate(w, r, k)
 		case api.SubBinding:
-			if k.Kind == "Cluster" {
-				mutate, err = s.cloudBinding(w, r)
+			if _, cluster := k.New().(*api.Cluster); cluster {
+				mutate, err = s.cloudBinding(w, r) // a created cluster's cloud
 			} else {
 				mutate, err = s.binding(w, r)
 			}

@@ -84,7 +84,7 @@ func NewCmdExplain(f *cmdutil.Factory, k api.Kind, runF func(context.Context, *E
 			return runExplain(cmd.Context(), f, opts)
 		},
 	}
-	if k.Kind == "Cluster" {
+	if _, cluster := k.New().(*api.Cluster); cluster {
 		cmd.Short = "Why a cluster Krake creates goes to its cloud: every cloud's verdict and score"
 		cmd.Example = "  rok kube cluster explain lab\n  rok kube cluster explain lab -o json"
 	}
