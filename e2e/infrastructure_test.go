@@ -3,17 +3,21 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	json "github.com/go-json-experiment/json/v1"
 
 	"github.com/krake-go/krake/apiserver/api"
+	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/e2e/framework"
 )
 
@@ -72,6 +76,47 @@ func TestInfrastructure(t *testing.T) {
 		"--kwok-testenv", script, "--kwok-dir", kwokDir,
 		"--auto-cluster-template", filepath.Join(root, "manifests", "infrastructure", "kwok-cluster.yaml"), "--auto-cluster-retention", "5s")
 	rok := newRok(t, krake.URL)
+	// Every state each cluster passes through, from a watch (no sampling).
+	c, err := client.New(krake.URL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	transitions := map[string][]string{}
+	watchCtx, stopWatch := context.WithCancel(t.Context())
+	defer stopWatch()
+	go func() {
+		for ev := range c.Clusters("walk").Watch(watchCtx, client.WatchOptions{}) {
+			if ev.Err != nil {
+				continue
+			}
+			st := ev.Object.Status.State
+			if ev.Type == api.Deleted {
+				st = "(removed)"
+			}
+			mu.Lock()
+			seq := transitions[ev.Object.Metadata.Name]
+			if len(seq) == 0 || seq[len(seq)-1] != st {
+				transitions[ev.Object.Metadata.Name] = append(seq, st)
+			}
+			mu.Unlock()
+		}
+	}()
+	passedThrough := func(name string, want ...string) {
+		t.Helper()
+		mu.Lock()
+		seq := slices.Clone(transitions[name])
+		mu.Unlock()
+		i := 0
+		for _, st := range seq {
+			if i < len(want) && st == want[i] {
+				i++
+			}
+		}
+		if i < len(want) {
+			t.Errorf("cluster %s went %v; want %v in that order", name, seq, want)
+		}
+	}
 	cluster := func(name string) api.Cluster {
 		t.Helper()
 		var cl api.Cluster
@@ -101,15 +146,11 @@ func TestInfrastructure(t *testing.T) {
 	// and the cloud's label.
 	rok.must("kube", "cluster", "create", "lab", "-f", writeManifest(t, "lab.yaml", kwokCluster(2)),
 		"-L", "location=DE", "--inherit-labels")
-	seen := map[string]bool{}
 	eventually(t, 4*time.Minute, "cluster lab ONLINE", func() (bool, string) {
 		cl, state := stateOf("lab")
-		seen[cl.Status.State] = true
 		return cl.Status.State == api.StateOnline, state
 	})
-	if !seen[api.StateCreating] && !seen[api.StateConnecting] {
-		t.Errorf("cluster lab went ONLINE without CREATING or CONNECTING being seen (seen %v)", seen)
-	}
+	passedThrough("lab", api.StatePending, api.StateCreating, api.StateConnecting, api.StateOnline)
 	lab := cluster("lab")
 	if ref := lab.Status.RunningOn; ref == nil || ref.Kind != "GlobalCloud" || ref.Name != "here" {
 		t.Fatalf("lab runs on %+v, want GlobalCloud here", ref)
@@ -185,6 +226,8 @@ func TestInfrastructure(t *testing.T) {
 		cl, state := stateOf("lab")
 		return cl.Status.State == api.StateOnline && len(cl.Status.Nodes) == 2, state + " nodes " + strconv.Itoa(len(cl.Status.Nodes))
 	})
+	passedThrough("lab", api.StateCreating, api.StateOnline, api.StateReconciling, api.StateOnline,
+		api.StateReconciling, api.StateFailingReconciliation, api.StateReconciling, api.StateOnline)
 
 	// A cluster no provider can create is FAILED with why, and deletes.
 	rok.must("kube", "cluster", "create", "empty", "-f", writeManifest(t, "empty.yaml", kwokCluster(0)), "-L", "location=DE")
@@ -208,6 +251,8 @@ func TestInfrastructure(t *testing.T) {
 	if _, _, err := rok.run("kube", "app", "get", "echo-demo"); err == nil {
 		t.Errorf("echo-demo outlived its cluster")
 	}
+	passedThrough("lab", api.StateOnline, api.StateDeleting, "(removed)")
+	passedThrough("empty", api.StateFailed, "(removed)")
 	for name, pid := range pids {
 		if alive(pid) {
 			t.Errorf("%s (pid %d) of the deleted cluster still runs", name, pid)
