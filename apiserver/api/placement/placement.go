@@ -238,13 +238,14 @@ func Explain(app *api.Application, candidates []Candidate, stickiness float64, r
 			verdicts[i].Score = &s
 		}
 	}
-	e := rank(verdicts, rng)
+	e := rank(verdicts, rng, nil)
 	e.Move = MoveOf(app)
 	return e
 }
 
-// rank orders verdicts as Explain describes and chooses the first.
-func rank(verdicts []ClusterVerdict, rng *rand.Rand) Explanation {
+// rank orders verdicts as Explain describes and chooses the first; tier,
+// when given, ranks before everything else (lower first).
+func rank(verdicts []ClusterVerdict, rng *rand.Rand, tier func(ClusterVerdict) int) Explanation {
 	var passed, rejected []ClusterVerdict
 	for _, v := range verdicts {
 		if v.Verdict.Passed {
@@ -256,6 +257,9 @@ func rank(verdicts []ClusterVerdict, rng *rand.Rand) Explanation {
 	// Shuffle first, then a stable sort: equal homes end in random order.
 	rng.Shuffle(len(passed), func(i, j int) { passed[i], passed[j] = passed[j], passed[i] })
 	slices.SortStableFunc(passed, func(a, b ClusterVerdict) int {
+		if tier != nil && tier(a) != tier(b) {
+			return cmp.Compare(tier(a), tier(b))
+		}
 		if a.Score.HasMetrics != b.Score.HasMetrics {
 			if a.Score.HasMetrics {
 				return -1
@@ -292,7 +296,9 @@ func FilterCloud(cl *api.Cluster, c CloudCandidate) Verdict {
 
 // ExplainCluster chooses the cloud a cluster is created on, as Explain
 // chooses an app's cluster (a created cluster never moves, so there is no
-// stickiness). Each verdict's Kind says Cloud or GlobalCloud.
+// stickiness), except that a Cloud of the cluster's namespace that passes
+// wins over every GlobalCloud, as in the original. Each verdict's Kind
+// says Cloud or GlobalCloud.
 func ExplainCluster(cl *api.Cluster, candidates []CloudCandidate, rng *rand.Rand) Explanation {
 	verdicts := make([]ClusterVerdict, len(candidates))
 	for i, c := range candidates {
@@ -302,7 +308,12 @@ func ExplainCluster(cl *api.Cluster, candidates []CloudCandidate, rng *rand.Rand
 			verdicts[i].Score = &s
 		}
 	}
-	e := rank(verdicts, rng)
+	e := rank(verdicts, rng, func(v ClusterVerdict) int {
+		if v.Kind == "GlobalCloud" {
+			return 1
+		}
+		return 0
+	})
 	e.Move, e.Home = "stays: a created cluster is not moved to another cloud", "cloud"
 	return e
 }
