@@ -159,15 +159,17 @@ func TestTLS(t *testing.T) {
 	}
 	provider := api.MustKind("infrastructure", "GlobalInfrastructureProvider").New().(*api.InfrastructureProvider)
 	provider.Metadata.Name = "im"
-	password := "im-pass-0815"
-	provider.Spec = api.InfrastructureProviderSpec{Type: "im", IM: &api.IMSpec{URL: "http://127.0.0.1:1", Password: &password}}
+	password, user := "im-pass-0815", "im-user"
+	// A username with the password: the API refuses an IM provider
+	// without a token or both, as the original does.
+	provider.Spec = api.InfrastructureProviderSpec{Type: "im", IM: &api.IMSpec{URL: "http://127.0.0.1:1", Username: &user, Password: &password}}
 	if _, err := root.GlobalInfrastructureProviders().Create(t.Context(), provider, client.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = c.Clusters("secure").Get(t.Context(), "edge") // alice: 403
 	_, _ = root.Clusters("").List(t.Context(), client.ListOptions{})
 	bad := *provider
-	bad.Spec.IM = &api.IMSpec{URL: "not a url", Password: &password}
+	bad.Spec.IM = &api.IMSpec{URL: "not a url", Username: &user, Password: &password}
 	if _, err := root.GlobalInfrastructureProviders().Update(t.Context(), &bad, client.WriteOptions{}); !client.IsInvalid(err) {
 		t.Errorf("a bad update: %v, want 422", err)
 	} else if strings.Contains(err.Error(), password) {
