@@ -195,4 +195,16 @@ func TestBaseRoles_leastPrivilege(t *testing.T) {
 			t.Errorf("%s %s %s/%s: allowed %v, want %v", tt.user, tt.verb, tt.api, tt.resource, got, tt.want)
 		}
 	}
+	// Leader election: every controller identity (group system:controllers)
+	// takes and renews leases, and may not delete them; others may not write.
+	controller := auth.User{Name: "system:scheduler", Groups: []string{"system:controllers"}}
+	for verb, want := range map[string]bool{"get": true, "create": true, "update": true, "delete": false} {
+		err := rbac.Authorize(t.Context(), auth.Attributes{User: controller, Verb: verb, API: "core", Resource: "leases"})
+		if (err == nil) != want {
+			t.Errorf("a controller %s leases: allowed %v, want %v", verb, err == nil, want)
+		}
+	}
+	if allowed("vera", "update", "core", "leases") {
+		t.Error("a viewer may take a lease")
+	}
 }

@@ -122,3 +122,28 @@ func newRole() Object { return &Role{TypeMeta: TypeMeta{API: "core", Kind: "Role
 func newRoleBinding() Object {
 	return &RoleBinding{TypeMeta: TypeMeta{API: "core", Kind: "RoleBinding"}}
 }
+
+// Lease is held by one replica of a controller run apart (krakectl
+// controller): the leader. Ours beyond the original, with the semantics
+// of Kubernetes' coordination Lease: a holder renews it within
+// LeaseDurationSeconds or another replica may take it, and every write
+// carries metadata.resource_version, so two replicas cannot both win.
+type Lease struct {
+	TypeMeta
+	Metadata Metadata  `json:"metadata"`
+	Spec     LeaseSpec `json:"spec"`
+}
+
+func (l *Lease) GetMetadata() *Metadata { return &l.Metadata }
+
+// LeaseSpec is the lease's record. An empty HolderIdentity is a lease
+// released by its last holder.
+type LeaseSpec struct {
+	HolderIdentity       string `json:"holder_identity"`
+	LeaseDurationSeconds int    `json:"lease_duration_seconds"`
+	AcquireTime          *Time  `json:"acquire_time"`
+	RenewTime            *Time  `json:"renew_time"`
+	LeaseTransitions     int    `json:"lease_transitions"`
+}
+
+func newLease() Object { return &Lease{TypeMeta: TypeMeta{API: "core", Kind: "Lease"}} }

@@ -69,6 +69,7 @@ var Kinds = []Kind{
 		New: newMetricsProvider("GlobalMetricsProvider"), Secrets: true},
 	{API: "core", Kind: "Role", Plural: "roles", New: newRole},
 	{API: "core", Kind: "RoleBinding", Plural: "rolebindings", New: newRoleBinding},
+	{API: "core", Kind: "Lease", Plural: "leases", New: newLease},
 	{API: "infrastructure", Kind: "InfrastructureProvider", Plural: "infrastructureproviders", Namespaced: true,
 		New: newInfrastructureProvider("InfrastructureProvider"), Secrets: true},
 	{API: "infrastructure", Kind: "GlobalInfrastructureProvider", Plural: "globalinfrastructureproviders",

@@ -128,6 +128,13 @@ func Validate(k Kind, obj Object) error {
 		v.role(o)
 	case *RoleBinding:
 		v.roleBinding(o)
+	case *Lease:
+		if o.Spec.LeaseDurationSeconds < 0 || (o.Spec.HolderIdentity != "" && o.Spec.LeaseDurationSeconds < 1) {
+			v.add("spec.lease_duration_seconds", "must be 1 or more seconds while the lease is held, got %d", o.Spec.LeaseDurationSeconds)
+		}
+		if o.Spec.LeaseTransitions < 0 {
+			v.add("spec.lease_transitions", "must be zero or more, got %d", o.Spec.LeaseTransitions)
+		}
 	case *InfrastructureProvider:
 		v.infrastructureProvider(o)
 	case *Cloud:

@@ -77,6 +77,11 @@ func (c *Client) RoleBindings() *Resource[*api.RoleBinding] {
 	return For[*api.RoleBinding](c, api.MustKind("core", "RoleBinding"), "")
 }
 
+// Leases are global: one per controller whose replicas elect a leader.
+func (c *Client) Leases() *Resource[*api.Lease] {
+	return For[*api.Lease](c, api.MustKind("core", "Lease"), "")
+}
+
 // InfrastructureProviders in namespace.
 func (c *Client) InfrastructureProviders(namespace string) *Resource[*api.InfrastructureProvider] {
 	return For[*api.InfrastructureProvider](c, api.MustKind("infrastructure", "InfrastructureProvider"), namespace)

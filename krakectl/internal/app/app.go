@@ -108,6 +108,8 @@ type EtcdConfig struct {
 	// EncryptionKeyFile holds the keys that encrypt credentials at rest
 	// ("": stored as they are).
 	EncryptionKeyFile string
+	// Snapshots of the embedded etcd (Every 0: none).
+	Snapshots embedetcd.SnapshotOptions
 }
 
 // Config of an API process.
@@ -405,7 +407,20 @@ func openEtcd(cfg EtcdConfig, log *slog.Logger) (client *clientv3.Client, closeF
 		return nil, nil, nil, err
 	}
 	log.Info("embedded etcd ready", "data_dir", cfg.DataDir)
-	return e.Client(), func() { e.Close(); log.Info("embedded etcd closed") }, e.Err(), nil
+	stopSnapshots := func() {}
+	if cfg.Snapshots.Every > 0 {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if err := e.RunSnapshots(ctx, cfg.Snapshots, log.With("component", "snapshots")); err != nil {
+				log.Error("snapshots stopped", "err", err)
+			}
+		}()
+		stopSnapshots = func() { cancel(); <-done }
+		log.Info("snapshots on", "dir", cfg.Snapshots.Dir, "every", cfg.Snapshots.Every, "keep", cfg.Snapshots.Keep)
+	}
+	return e.Client(), func() { stopSnapshots(); e.Close(); log.Info("embedded etcd closed") }, e.Err(), nil
 }
 
 // hookURL is where workloads call back (the complete hook): --hook-url, or

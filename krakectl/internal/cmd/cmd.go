@@ -21,6 +21,7 @@ import (
 
 	"github.com/krake-go/krake/apiserver/api"
 	"github.com/krake-go/krake/apiserver/api/placement"
+	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/controllers"
 	"github.com/krake-go/krake/krakectl/internal/app"
@@ -46,7 +47,7 @@ func newRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newCerts(stdout), newConfigCmd(stdout), newVersion(version, stdout))
+	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newCerts(stdout), newConfigCmd(stdout), newSnapshot(stdout), newVersion(version, stdout))
 	return root
 }
 
@@ -73,6 +74,7 @@ type serveOptions struct {
 	kwokDir       string
 	autoTemplate  string
 	autoRetention time.Duration
+	snapshots     embedetcd.SnapshotOptions
 	problemBase   string
 	corsOrigins   []string
 	etcdQuota     int64
@@ -97,6 +99,9 @@ func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
 		f.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "data directory of the embedded etcd")
 		f.StringVar(&o.etcdLogLevel, "etcd-log-level", "fatal", "log level of the embedded etcd (debug, info, warn, error, fatal)")
 		f.Int64Var(&o.etcdQuota, "etcd-quota-bytes", 8<<30, "space quota of the embedded etcd; past it writes get 507 until compaction and defragmentation free space")
+		f.DurationVar(&o.snapshots.Every, "snapshot-every", 0, "save a snapshot of the embedded etcd this often (0: never); restore one with krakectl snapshot restore")
+		f.IntVar(&o.snapshots.Keep, "snapshot-keep", 24, "how many of the newest snapshots --snapshot-every keeps")
+		f.StringVar(&o.snapshots.Dir, "snapshot-dir", "", "where --snapshot-every writes (default: snapshots/ in --data-dir)")
 	}
 	if embedded {
 		f.StringSliceVar(&o.controllers, "controllers", controllers.Names(), "controllers to run in this process (none: --controllers=)")
@@ -242,6 +247,9 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := o.checkSnapshots(); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return app.RunAPI(ctx, app.Config{
@@ -261,8 +269,28 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 		Etcd: app.EtcdConfig{
 			Endpoints: o.etcdEndpoints, CAFile: o.etcdCA, CertFile: o.etcdCert, KeyFile: o.etcdKey,
 			DataDir: o.dataDir, LogLevel: o.etcdLogLevel, QuotaBytes: o.etcdQuota, EncryptionKeyFile: o.encryptionKey,
+			Snapshots: o.snapshots,
 		},
 	})
+}
+
+// checkSnapshots refuses --snapshot-* values that cannot work, and fills
+// the directory's default.
+func (o *serveOptions) checkSnapshots() error {
+	switch {
+	case o.snapshots.Every < 0:
+		return fmt.Errorf("--snapshot-every %s: give a positive duration such as 1h, or 0 for none", o.snapshots.Every)
+	case o.snapshots.Every > 0 && o.snapshots.Every < time.Second:
+		return fmt.Errorf("--snapshot-every %s: at least 1s", o.snapshots.Every)
+	case o.snapshots.Every > 0 && o.snapshots.Keep < 1:
+		return fmt.Errorf("--snapshot-keep %d: keep at least one", o.snapshots.Keep)
+	case o.snapshots.Every > 0 && len(o.etcdEndpoints) > 0:
+		return errors.New("--snapshot-every is for the embedded etcd; for an external one use krakectl snapshot save --etcd-endpoints (from cron, say)")
+	}
+	if o.snapshots.Dir == "" {
+		o.snapshots.Dir = filepath.Join(o.dataDir, "snapshots")
+	}
+	return nil
 }
 
 func newServe(version string, stderr io.Writer) *cobra.Command {

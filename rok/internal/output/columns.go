@@ -348,6 +348,10 @@ func ColumnsFor(k api.Kind) []Column {
 		return append(cols, rules())
 	case "RoleBinding":
 		return append(cols, field("users", "users"), field("roles", "roles"))
+	case "Lease":
+		return append(cols, field("holder", "spec.holder_identity"), timeField("renewed", "spec.renew_time"),
+			field("duration", "spec.lease_duration_seconds"), wide(timeField("acquired", "spec.acquire_time")),
+			wide(field("transitions", "spec.lease_transitions")))
 	case "InfrastructureProvider", "GlobalInfrastructureProvider":
 		return append(cols, field("type", "spec.type"), field("url", "spec.im.url"))
 	case "Cloud", "GlobalCloud":

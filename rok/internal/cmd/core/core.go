@@ -1,4 +1,5 @@
-// Package core holds `rok core`: metrics, metrics providers and RBAC.
+// Package core holds `rok core`: metrics, metrics providers, RBAC and the
+// controllers' leases.
 package core
 
 import (
@@ -22,7 +23,18 @@ func New(f *cmdutil.Factory) *cobra.Command {
 		"GlobalMetricsProvider": {Fields: &providerFields{}},
 		"Role":                  {Fields: &roleFields{}},
 		"RoleBinding":           {Fields: &bindingFields{}},
+		"Lease":                 {Fields: &leaseFields{}},
 	})
+}
+
+// leaseFields: leases are the controllers' (leader election); people
+// list and read them to see who leads, and may label them.
+type leaseFields struct{ labels resource.Labels }
+
+func (l *leaseFields) AddFlags(fs *pflag.FlagSet, update bool) { l.labels.AddFlags(fs, update) }
+
+func (l *leaseFields) Apply(obj api.Object, fs *pflag.FlagSet, _ bool) error {
+	return l.labels.Apply(obj, fs)
 }
 
 // metricFields are a metric's flags; the provider flag is --mp-name for

@@ -20,7 +20,7 @@ type Topic struct {
 // Topics are rok's groups, one per API of api.Kinds.
 var Topics = []Topic{
 	{API: "kubernetes", Use: "kube", Aliases: []string{"kubernetes", "k8s"}, Short: "Kubernetes applications and clusters"},
-	{API: "core", Use: "core", Short: "Metrics, metrics providers, roles and role bindings"},
+	{API: "core", Use: "core", Short: "Metrics, metrics providers, roles, role bindings and leases"},
 	{API: "infrastructure", Use: "infra", Aliases: []string{"infrastructure"}, Short: "Infrastructure providers and clouds"},
 }
 
@@ -49,6 +49,7 @@ var Commands = []Command{
 	{API: "core", Kind: "GlobalMetricsProvider", Use: "globalmetricsprovider", Aliases: []string{"globalmetricsproviders", "gmp"}, Short: "Global metrics providers"},
 	{API: "core", Kind: "Role", Use: "role", Aliases: []string{"roles"}, Short: "RBAC roles"},
 	{API: "core", Kind: "RoleBinding", Use: "rolebinding", Aliases: []string{"rolebindings", "rb"}, Short: "RBAC role bindings"},
+	{API: "core", Kind: "Lease", Use: "lease", Aliases: []string{"leases"}, Short: "Leases: which replica of a controller run apart leads"},
 	{API: "infrastructure", Kind: "InfrastructureProvider", Use: "infrastructureprovider",
 		Aliases: []string{"infrastructureproviders", "provider", "providers", "ip"}, Short: "Namespaced infrastructure providers", Register: true},
 	{API: "infrastructure", Kind: "GlobalInfrastructureProvider", Use: "globalinfrastructureprovider",
