@@ -11,12 +11,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/controllers/gc"
 	"github.com/krake-go/krake/controllers/infrastructure"
 	"github.com/krake-go/krake/controllers/infrastructure/provider"
 	"github.com/krake-go/krake/controllers/kubernetes/application"
 	"github.com/krake-go/krake/controllers/kubernetes/cluster"
+	"github.com/krake-go/krake/controllers/leader"
 	"github.com/krake-go/krake/controllers/runtime"
 	"github.com/krake-go/krake/controllers/scheduler"
 )
@@ -49,6 +52,19 @@ type Options struct {
 	// AutoClusterRetention is how long a made cluster no app uses is kept
 	// (default 10m).
 	AutoClusterRetention time.Duration
+	// LeaderElection, when set, makes each controller run only while this
+	// replica holds its lease (controller-<name>): for replicas of
+	// controllers run apart. krakectl serve needs none.
+	LeaderElection *LeaderElection
+}
+
+// LeaderElection is one replica's part in the elections.
+type LeaderElection struct {
+	Identity string // unique per replica
+	Options  leader.Options
+	// Metrics receives krake_controller_leader and
+	// krake_controller_leader_changes_total (nil: none).
+	Metrics prometheus.Registerer
 }
 
 // Runnable is a long-running component.
@@ -130,6 +146,15 @@ func Run(ctx context.Context, clientFor ClientFor, log *slog.Logger, o Options, 
 		}
 		runnables = append(runnables, build(clientFor(name), log.With("controller", name), o, inf))
 	}
+	if o.LeaderElection != nil {
+		var err error
+		if runnables, err = elected(clientFor, names, runnables, o.LeaderElection, log); err != nil {
+			return err
+		}
+	}
+	// The first controller to fail (a lost lease, say) stops them all.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	// The informers are owned here: Run returns once they have stopped.
 	var informers sync.WaitGroup
 	informers.Go(func() { inf.Run(ctx) })
@@ -142,7 +167,55 @@ func Run(ctx context.Context, clientFor ClientFor, log *slog.Logger, o Options, 
 	for range names {
 		if err := <-done; err != nil && first == nil {
 			first = err
+			cancel()
 		}
 	}
 	return first
+}
+
+// electedRunnable starts its controller only while it leads.
+type electedRunnable struct {
+	elector *leader.Elector
+	inner   Runnable
+	name    string
+}
+
+func (e electedRunnable) Start(ctx context.Context) error {
+	var startErr error
+	err := e.elector.Run(ctx, func(ctx context.Context) { startErr = e.inner.Start(ctx) })
+	if err != nil {
+		return fmt.Errorf("controller %s: %w", e.name, err)
+	}
+	return startErr
+}
+
+// elected wraps each controller in the election of its own lease.
+func elected(clientFor ClientFor, names []string, runnables []Runnable, le *LeaderElection, log *slog.Logger) ([]Runnable, error) {
+	leading := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "krake_controller_leader",
+		Help: "1 while this replica leads the controller, else 0."}, []string{"controller"})
+	changes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "krake_controller_leader_changes_total",
+		Help: "Times this replica started or stopped leading the controller."}, []string{"controller"})
+	if le.Metrics != nil {
+		le.Metrics.MustRegister(leading, changes)
+	}
+	out := make([]Runnable, len(runnables))
+	for i, r := range runnables {
+		name := names[i]
+		opts := le.Options
+		leading.WithLabelValues(name).Set(0)
+		opts.OnChange = func(on bool) {
+			changes.WithLabelValues(name).Inc()
+			if on {
+				leading.WithLabelValues(name).Set(1)
+			} else {
+				leading.WithLabelValues(name).Set(0)
+			}
+		}
+		e, err := leader.New(clientFor(name), "controller-"+name, le.Identity, opts, log.With("controller", name))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = electedRunnable{elector: e, inner: r, name: name}
+	}
+	return out, nil
 }

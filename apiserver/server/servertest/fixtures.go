@@ -18,6 +18,7 @@ var fixtures = map[string]string{
 	"GlobalMetricsProvider":        `{"metadata":{"name":"NAME"},"spec":{"type":"static","static":{"metrics":{"heat":0.5}}}}`,
 	"Role":                         `{"metadata":{"name":"NAME"},"rules":[{"api":"kubernetes","resources":["applications"],"namespaces":["all"],"verbs":["get","list"]}]}`,
 	"RoleBinding":                  `{"metadata":{"name":"NAME"},"users":["alice"],"roles":["viewer"]}`,
+	"Lease":                        `{"metadata":{"name":"NAME"},"spec":{"holder_identity":"host_1","lease_duration_seconds":15}}`,
 	"InfrastructureProvider":       `{"metadata":{"name":"NAME"},"spec":{"type":"im","im":{"url":"http://127.0.0.1:8800","username":"u","password":"p"}}}`,
 	"GlobalInfrastructureProvider": `{"metadata":{"name":"NAME"},"spec":{"type":"im","im":{"url":"http://127.0.0.1:8800","token":"t"}}}`,
 	"Cloud":                        `{"metadata":{"name":"NAME"},"spec":{"type":"openstack","openstack":{"url":"https://127.0.0.1:5000/v3","auth":{"type":"password","password":{"version":"3","user":{"username":"u","password":"p","domain_name":"Default"},"project":{"name":"p","domain_id":"default"}}},"metrics":[],"infrastructure_provider":{"name":"im"}}}}`,

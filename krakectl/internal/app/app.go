@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,6 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -28,16 +32,70 @@ import (
 	"github.com/krake-go/krake/apiserver/store"
 	"github.com/krake-go/krake/apiserver/store/watchcache"
 	"github.com/krake-go/krake/controllers"
+	"github.com/krake-go/krake/controllers/leader"
 )
 
 // RunControllers runs controllers alone against an API.
-func RunControllers(ctx context.Context, apiURL string, creds APICredentials, names []string, opts controllers.Options, log *slog.Logger) error {
+func RunControllers(ctx context.Context, apiURL string, creds APICredentials, names []string, opts controllers.Options,
+	elect ElectionConfig, log *slog.Logger) error {
 	c, err := NewClient(apiURL, creds, "krake-controllers")
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if elect.Enabled {
+		identity := elect.Identity
+		if identity == "" {
+			host, _ := os.Hostname()
+			identity = fmt.Sprintf("%s_%d", host, os.Getpid())
+		}
+		opts.LeaderElection = &controllers.LeaderElection{Identity: identity, Options: elect.Options, Metrics: reg}
+		log.Info("leader election on", "identity", identity, "lease", elect.Options.LeaseDuration,
+			"renew_deadline", elect.Options.RenewDeadline, "retry", elect.Options.RetryPeriod)
+	}
+	if elect.MetricsListen != "" {
+		stopMetrics, err := serveMetrics(ctx, elect.MetricsListen, reg, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	log.Info("controllers running", "controllers", names, "api", apiURL, "hook_url", hookURL(opts, apiURL))
 	return controllers.Run(ctx, controllers.OneClient(c), log, opts, names...)
+}
+
+// ElectionConfig is leader election for controllers run apart.
+type ElectionConfig struct {
+	Enabled       bool
+	Identity      string // default host_PID
+	Options       leader.Options
+	MetricsListen string // "" serves no /metrics
+}
+
+// serveMetrics serves /metrics and /healthz on addr until the returned
+// function is called.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") })
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(l)
+	}()
+	log.Info("metrics serving", "url", "http://"+l.Addr().String()+"/metrics")
+	return func() {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdownCtx)
+		<-done
+	}, nil
 }
 
 // NewClient is a client of the API at apiURL with creds.

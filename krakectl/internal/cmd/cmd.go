@@ -340,6 +340,7 @@ func newController(stderr io.Writer) *cobra.Command {
 	o := &serveOptions{}
 	var apiURL string
 	var creds app.APICredentials
+	var elect app.ElectionConfig
 	cmd := &cobra.Command{
 		Use:       "controller NAME...",
 		Short:     "Run controllers alone against a Krake API: " + strings.Join(controllers.Names(), ", "),
@@ -365,10 +366,17 @@ func newController(stderr io.Writer) *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return app.RunControllers(ctx, apiURL, creds, args, ctrlOpts, log)
+			return app.RunControllers(ctx, apiURL, creds, args, ctrlOpts, elect, log)
 		},
 	}
 	addAPIClientFlags(cmd, &apiURL, &creds)
+	f := cmd.Flags()
+	f.BoolVar(&elect.Enabled, "leader-elect", true, "run each controller only while this replica holds its lease (controller-NAME), so replicas can run side by side")
+	f.StringVar(&elect.Identity, "leader-elect-identity", "", "this replica's name in the leases (default: host name and PID)")
+	f.DurationVar(&elect.Options.LeaseDuration, "leader-elect-lease-duration", 15*time.Second, "how long a lease holds without renewal before another replica may take it")
+	f.DurationVar(&elect.Options.RenewDeadline, "leader-elect-renew-deadline", 10*time.Second, "how long the leader keeps trying to renew before it stops leading (and exits)")
+	f.DurationVar(&elect.Options.RetryPeriod, "leader-elect-retry-period", 2*time.Second, "how often leases are tried and renewed")
+	f.StringVar(&elect.MetricsListen, "metrics-listen", "", "serve /metrics (leadership, Go runtime) and /healthz on this address, e.g. 127.0.0.1:9090")
 	o.addControllerFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
