@@ -33,7 +33,9 @@ func TestRunSnapshots(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- e.RunSnapshots(ctx, SnapshotOptions{Dir: snaps, Every: 100 * time.Millisecond, Keep: 2}, slog.New(slog.DiscardHandler)) }()
+	go func() {
+		done <- e.RunSnapshots(ctx, SnapshotOptions{Dir: snaps, Every: 100 * time.Millisecond, Keep: 2}, slog.New(slog.DiscardHandler))
+	}()
 	count := func() int {
 		entries, _ := os.ReadDir(snaps)
 		n := 0
