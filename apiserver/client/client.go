@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,9 +26,12 @@ import (
 	"github.com/krake-go/krake/apiserver/api/placement"
 )
 
-// Client talks to one Krake API server. The zero value is not usable; use New.
+// Client talks to a Krake API: one server, or several replicas of it
+// (they share one store), failing over between them. The zero value is
+// not usable; use New.
 type Client struct {
-	base      *url.URL
+	bases     []*url.URL
+	current   atomic.Int32 // index of the base in use
 	http      *http.Client
 	userAgent string
 	timeout   time.Duration
@@ -49,10 +53,17 @@ type Options struct {
 }
 
 // New returns a client for the API at baseURL (e.g. http://localhost:8080).
+// Several URLs separated by commas name replicas of one API: requests go
+// to one of them, and to the next when it cannot be reached.
 func New(baseURL string, opts Options) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(baseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("API URL %q must look like http://host:port or https://host:port", baseURL)
+	var bases []*url.URL
+	for _, raw := range strings.Split(baseURL, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("API URL %q must look like http://host:port or https://host:port (several: separated by commas)", raw)
+		}
+		bases = append(bases, u)
 	}
 	transport := opts.Transport
 	if transport == nil {
@@ -67,11 +78,14 @@ func New(baseURL string, opts Options) (*Client, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "krake-go-client"
 	}
-	return &Client{base: u, http: &http.Client{Transport: transport}, userAgent: opts.UserAgent, timeout: opts.Timeout, token: opts.Token}, nil
+	return &Client{bases: bases, http: &http.Client{Transport: transport}, userAgent: opts.UserAgent, timeout: opts.Timeout, token: opts.Token}, nil
 }
 
-// BaseURL is the API's URL.
-func (c *Client) BaseURL() string { return c.base.String() }
+// base is the API URL in use.
+func (c *Client) base() *url.URL { return c.bases[int(c.current.Load())%len(c.bases)] }
+
+// BaseURL is the API's URL in use.
+func (c *Client) BaseURL() string { return c.base().String() }
 
 // APIError is a non-2xx answer: the server's problem document (or, for
 // an answer that is not one, its status and text).
@@ -122,6 +136,8 @@ func IsGone(err error) bool { return statusIs(err, http.StatusGone) }
 type UnreachableError struct {
 	URL string
 	Err error
+	// notSent: the connection was never made (a retry elsewhere is safe).
+	notSent bool
 }
 
 func (e *UnreachableError) Error() string {
@@ -144,9 +160,9 @@ func IsUnreachable(err error) bool {
 	return errors.As(err, &u)
 }
 
-func (c *Client) url(path string, query url.Values) *url.URL {
-	u := *c.base
-	u.Path = strings.TrimRight(c.base.Path, "/") + path
+func (c *Client) url(base *url.URL, path string, query url.Values) *url.URL {
+	u := *base
+	u.Path = strings.TrimRight(base.Path, "/") + path
 	u.RawPath = ""
 	u.RawQuery = query.Encode()
 	return &u
@@ -193,7 +209,7 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 		}
 	}
 	for attempt := 1; ; attempt++ {
-		resp, err := c.sendOnce(ctx, method, path, query, data, contentType)
+		resp, err := c.sendFailover(ctx, method, path, query, data, contentType)
 		var apiErr *APIError
 		if attempt >= maxAttempts || !errors.As(err, &apiErr) || !apiErr.retry {
 			return resp, err
@@ -211,8 +227,30 @@ func (c *Client) send(ctx context.Context, method, path string, query url.Values
 // maxAttempts bounds the tries of a request the server answers with 429.
 const maxAttempts = 5
 
-// sendOnce performs the request once.
-func (c *Client) sendOnce(ctx context.Context, method, path string, query url.Values, body []byte, contentType string) (*http.Response, error) {
+// sendFailover sends the request to the URL in use and, when that server
+// cannot be reached, to each other one in turn; the first that answers is
+// used from then on. A request is sent again only when it cannot have
+// reached the server (the connection was refused), or when it only reads.
+func (c *Client) sendFailover(ctx context.Context, method, path string, query url.Values, body []byte, contentType string) (*http.Response, error) {
+	first := int(c.current.Load())
+	var err error
+	for i := range len(c.bases) {
+		idx := (first + i) % len(c.bases)
+		var resp *http.Response
+		resp, err = c.sendOnce(ctx, c.bases[idx], method, path, query, body, contentType)
+		var u *UnreachableError
+		if !errors.As(err, &u) || ctx.Err() != nil || !(u.notSent || method == http.MethodGet || method == http.MethodHead) {
+			if err == nil && idx != first {
+				c.current.CompareAndSwap(int32(first), int32(idx))
+			}
+			return resp, err
+		}
+	}
+	return nil, err
+}
+
+// sendOnce performs the request once, against base.
+func (c *Client) sendOnce(ctx context.Context, base *url.URL, method, path string, query url.Values, body []byte, contentType string) (*http.Response, error) {
 	var reader io.Reader
 	if body != nil {
 		reader = bytes.NewReader(body)
@@ -223,7 +261,7 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, query url.Va
 	if err != nil {
 		return nil, err
 	}
-	req.URL = c.url(path, query)
+	req.URL = c.url(base, path, query)
 	req.Host = req.URL.Host
 	if body != nil {
 		if contentType == "" {
@@ -242,7 +280,7 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, query url.Va
 			return nil, ctx.Err()
 		}
 		if isConnectionError(err) {
-			return nil, &UnreachableError{URL: c.base.String(), Err: err}
+			return nil, &UnreachableError{URL: base.String(), Err: err, notSent: notSent(err)}
 		}
 		return nil, err
 	}
@@ -251,6 +289,13 @@ func (c *Client) sendOnce(ctx context.Context, method, path string, query url.Va
 		return nil, readAPIError(resp)
 	}
 	return resp, nil
+}
+
+// notSent reports a connection that was never made: the request cannot
+// have reached the server.
+func notSent(err error) bool {
+	var opErr *net.OpError
+	return errors.Is(err, syscall.ECONNREFUSED) || (errors.As(err, &opErr) && opErr.Op == "dial")
 }
 
 func isConnectionError(err error) bool {
