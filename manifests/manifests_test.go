@@ -61,3 +61,20 @@ func TestManifests_kwokCluster(t *testing.T) {
 		t.Fatalf("a cluster with this template is invalid: %v", err)
 	}
 }
+
+// TestDeploy_bootstrapIsTheTenantTemplate: the bootstrap Job's file is
+// bootstrap/tenant-template.yaml (kustomize reads only files below its
+// root, so it is a copy; this keeps the copy true).
+func TestDeploy_bootstrapIsTheTenantTemplate(t *testing.T) {
+	copied, err := os.ReadFile("deploy/base/bootstrap.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	original, err := os.ReadFile("../bootstrap/tenant-template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(copied) != string(original) {
+		t.Error("manifests/deploy/base/bootstrap.yaml differs from bootstrap/tenant-template.yaml: copy it again")
+	}
+}
