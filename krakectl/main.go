@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/krake-go/krake/internal/buildinfo"
 	"github.com/krake-go/krake/krakectl/internal/cmd"
 )
 
@@ -13,8 +14,9 @@ import (
 // harder (a soft limit: the live heap itself is never refused).
 const defaultMemoryLimit = 256 << 20
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version, commit and date are set at build time (-ldflags "-X
+// main.version=... -X main.commit=... -X main.date=...").
+var version, commit, date = "dev", "", ""
 
 func main() {
 	// The API allocates per request (JSON in, JSON out); collecting at 4x
@@ -30,5 +32,5 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
-	os.Exit(cmd.Main(os.Args[1:], version, os.Stdout, os.Stderr))
+	os.Exit(cmd.Main(os.Args[1:], buildinfo.String(version, commit, date), os.Stdout, os.Stderr))
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/krake-go/krake/apiserver/embedetcd"
 	"github.com/krake-go/krake/apiserver/server"
 	"github.com/krake-go/krake/controllers"
+	"github.com/krake-go/krake/internal/docs"
 	"github.com/krake-go/krake/krakectl/internal/app"
 )
 
@@ -47,7 +48,8 @@ func newRoot(version string, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newCerts(stdout), newConfigCmd(stdout), newSnapshot(stdout), newVersion(version, stdout))
+	root.AddCommand(newServe(version, stderr), newAPI(version, stderr), newController(stderr), newBootstrap(os.Stdin, stdout), newCerts(stdout), newConfigCmd(stdout), newSnapshot(stdout), newVersion(version, stdout),
+		docs.Command(func() *cobra.Command { return newRoot(version, stdout, stderr) }))
 	return root
 }
 

@@ -195,7 +195,7 @@ func NewCmdCreate(f *cmdutil.Factory, spec Spec, runF func(context.Context, *Cre
 	cmd := &cobra.Command{
 		Use:     use,
 		Aliases: createAliases(spec),
-		Short:   "Create a " + singular(spec.Kind),
+		Short:   "Create " + aSingular(spec.Kind),
 		Example: example(spec, "create"),
 		Args:    args,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -287,7 +287,7 @@ func NewCmdUpdate(f *cmdutil.Factory, spec Spec, runF func(context.Context, *Upd
 	opts := &UpdateOptions{Kind: spec.Kind}
 	cmd := &cobra.Command{
 		Use:               "update NAME",
-		Short:             "Change a " + singular(spec.Kind),
+		Short:             "Change " + aSingular(spec.Kind),
 		Example:           example(spec, "update"),
 		Args:              exactName(spec.Kind),
 		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
@@ -347,7 +347,7 @@ func NewCmdDelete(f *cmdutil.Factory, spec Spec, runF func(context.Context, *Del
 	cmd := &cobra.Command{
 		Use:               "delete NAME",
 		Aliases:           []string{"rm"},
-		Short:             "Delete a " + singular(spec.Kind),
+		Short:             "Delete " + aSingular(spec.Kind),
 		Example:           example(spec, "delete"),
 		Args:              exactName(spec.Kind),
 		ValidArgsFunction: cmdutil.CompleteNames(f, spec.Kind),
@@ -372,4 +372,14 @@ func runDelete(ctx context.Context, f *cmdutil.Factory, opts *DeleteOptions) err
 		wo.Force = opts.Force
 		return res.Delete(ctx, opts.Name, wo)
 	})
+}
+
+// aSingular is the kind's singular with its article: "an application",
+// "a cluster".
+func aSingular(k api.Kind) string {
+	name := singular(k)
+	if strings.ContainsRune("aeiou", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/krake-go/krake/internal/docs"
 	"github.com/krake-go/krake/rok/internal/cmd/completion"
 	"github.com/krake-go/krake/rok/internal/cmd/configcmd"
 	"github.com/krake-go/krake/rok/internal/cmd/core"
@@ -41,7 +42,8 @@ watch where they run.`,
 	_ = cmd.RegisterFlagCompletionFunc("context", cmdutil.CompleteContexts(f))
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &cmdutil.FlagError{Err: err} })
 
-	cmd.AddCommand(kube.New(f), core.New(f), infra.New(f), ui.New(f), configcmd.New(f), completion.New(), newVersion(f, version), newWhoami(f))
+	cmd.AddCommand(kube.New(f), core.New(f), infra.New(f), ui.New(f), configcmd.New(f), completion.New(), newVersion(f, version), newWhoami(f),
+		docs.Command(func() *cobra.Command { return New(f, version) }))
 	return cmd
 }
 
