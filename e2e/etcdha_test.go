@@ -5,7 +5,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -47,15 +46,7 @@ func startAPIAt(t *testing.T, addr, endpoints string) *framework.Krake {
 // acknowledged write is lost or doubled, and a watcher on the killed API
 // resumes on the other with no event missed or repeated.
 func TestAPIReplicas_etcdFaults(t *testing.T) {
-	out, err := exec.Command(filepath.Join(framework.ModuleRoot(t), "e2e", "kube-testenv.sh"), "build").CombinedOutput()
-	if err != nil {
-		t.Fatalf("kube-testenv build: %v\n%s", err, out)
-	}
-	bin, err := exec.Command(filepath.Join(framework.ModuleRoot(t), "e2e", "kube-testenv.sh"), "bin", "etcd").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	etcdBin := strings.TrimSpace(string(bin))
+	etcdBin := framework.TestenvBin(t, "etcd")
 	members := make([]*etcdMember, 3)
 	var cluster, endpoints []string
 	for i := range members {

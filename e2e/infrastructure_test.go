@@ -55,10 +55,7 @@ func kwokPIDs(t *testing.T, dir string) map[string]int {
 // cluster's processes, then the record.
 func TestInfrastructure(t *testing.T) {
 	root := framework.ModuleRoot(t)
-	script := filepath.Join(root, "e2e", "kube-testenv.sh")
-	if out, err := exec.Command(script, "build").CombinedOutput(); err != nil {
-		t.Fatalf("kube-testenv build: %v\n%s", err, out)
-	}
+	script := framework.TestenvScript(t)
 	kwokDir := framework.ShortTempDir(t)
 	// Registered before Krake starts, so it runs after Krake stopped:
 	// whatever cluster the provider left is stopped by its PID files.
@@ -186,12 +183,9 @@ func TestInfrastructure(t *testing.T) {
 		t.Fatalf("echo-demo runs on %+v, want lab", app.Status.RunningOn)
 	}
 	kubeconfig := filepath.Join(envDir, "kubeconfigs", "kwok-1.kubeconfig")
-	kubectlBin, err := exec.Command(script, "bin", "kubectl").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	kubectlBin := framework.TestenvBin(t, "kubectl")
 	kc := func(args ...string) string {
-		out, err := exec.Command(strings.TrimSpace(string(kubectlBin)), append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
+		out, err := exec.Command(kubectlBin, append([]string{"--kubeconfig", kubeconfig}, args...)...).CombinedOutput()
 		if err != nil {
 			t.Fatalf("kubectl %v: %v\n%s", args, err, out)
 		}

@@ -282,6 +282,20 @@ func HealthOf(state string) Health {
 	return HealthBusy
 }
 
+// DeepCopyMap returns an independent copy of a JSON object (a TOSCA
+// template, a kubeconfig), through JSON as DeepCopy.
+func DeepCopyMap(m map[string]any) map[string]any {
+	out := map[string]any{}
+	data, err := json.Marshal(m)
+	if err != nil {
+		panic(fmt.Sprintf("api: marshal a JSON object: %v", err))
+	}
+	if err := json.Unmarshal(data, &out); err != nil {
+		panic(fmt.Sprintf("api: unmarshal a JSON object: %v", err))
+	}
+	return out
+}
+
 // DeepCopy returns an independent copy of obj through JSON.
 func DeepCopy[T Object](obj T) T {
 	data, err := json.Marshal(obj)

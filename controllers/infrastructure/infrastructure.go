@@ -348,7 +348,7 @@ func (c *Controller) create(ctx context.Context, cl *api.Cluster, p provider.Pro
 		return c.fail(ctx, cl, api.StateFailed, provider.ReasonOf(err, api.ReasonCreateFailed))
 	}
 	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) {
-		s.ClusterID, s.RunningOn, s.LastAppliedTosca = &id, s.ScheduledTo, copyMap(cl.Spec.Tosca)
+		s.ClusterID, s.RunningOn, s.LastAppliedTosca = &id, s.ScheduledTo, api.DeepCopyMap(cl.Spec.Tosca)
 	}); err != nil {
 		// The infrastructure exists but is not recorded: the next create
 		// finds it (providers' Create is idempotent per cluster).
@@ -367,7 +367,7 @@ func (c *Controller) change(ctx context.Context, cl *api.Cluster, p provider.Pro
 	if err := p.Reconcile(ctx, cl); err != nil {
 		return c.fail(ctx, cl, api.StateFailingReconciliation, provider.ReasonOf(err, api.ReasonReconcileFailed))
 	}
-	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.LastAppliedTosca = copyMap(cl.Spec.Tosca) }); err != nil {
+	if _, err := c.setStatus(ctx, cl, func(s *api.ClusterStatus) { s.LastAppliedTosca = api.DeepCopyMap(cl.Spec.Tosca) }); err != nil {
 		return runtime.Result{}, fmt.Errorf("record the applied template: %w", err)
 	}
 	return runtime.Result{RequeueAfter: soon}, nil
@@ -462,12 +462,4 @@ func (c *Controller) remove(ctx context.Context, cl *api.Cluster) (runtime.Resul
 	}
 	c.succeeded(cl)
 	return runtime.Result{}, nil
-}
-
-// copyMap is an independent copy of a JSON object.
-func copyMap(m map[string]any) map[string]any {
-	out := map[string]any{}
-	data, _ := json.Marshal(m)
-	_ = json.Unmarshal(data, &out)
-	return out
 }

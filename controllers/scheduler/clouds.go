@@ -25,7 +25,7 @@ import (
 // inherits them. The infrastructure controller takes it from there.
 type cloudScheduler struct {
 	api       writer
-	clusters  clusterCache
+	clusters  clusterLister
 	clouds    cloudLister
 	values    metricValues
 	apps      appLister // for the retention of generated clusters; nil: none
@@ -52,11 +52,6 @@ type appLister interface {
 // binding must not bind it a second time (perhaps elsewhere).
 const boundGrace = 10 * time.Second
 
-type clusterCache interface {
-	Get(namespace, name string) (*api.Cluster, bool)
-	List() []*api.Cluster
-}
-
 // cloudLister lists the Clouds of every namespace and the GlobalClouds.
 type cloudLister interface {
 	List() []*api.Cloud
@@ -80,7 +75,7 @@ func (c cloudInformers) synced() []<-chan struct{} {
 	return []<-chan struct{}{c.clouds.Synced(), c.global.Synced()}
 }
 
-func newCloudScheduler(w writer, clusters clusterCache, clouds cloudLister, values metricValues, opts Options, log *slog.Logger) *cloudScheduler {
+func newCloudScheduler(w writer, clusters clusterLister, clouds cloudLister, values metricValues, opts Options, log *slog.Logger) *cloudScheduler {
 	cs := &cloudScheduler{api: w, clusters: clusters, clouds: clouds, values: values, now: opts.Now, log: log,
 		rng: rand.New(rand.NewPCG(opts.Rand.Uint64(), opts.Rand.Uint64())), attempts: map[runtime.Key]attempt{},
 		bound: map[runtime.Key]time.Time{}, emptySince: map[runtime.Key]time.Time{}, retention: opts.AutoClusterRetention}

@@ -18,6 +18,7 @@ type appCache interface {
 }
 
 type clusterLister interface {
+	Get(namespace, name string) (*api.Cluster, bool)
 	List() []*api.Cluster
 }
 

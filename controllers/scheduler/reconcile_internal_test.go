@@ -26,6 +26,10 @@ type fakeClusters []*api.Cluster
 
 func (f fakeClusters) List() []*api.Cluster { return f }
 
+func (f fakeClusters) Get(namespace, name string) (*api.Cluster, bool) {
+	return fakeClusterCache(f).Get(namespace, name)
+}
+
 // fakeValues gives each cluster's metrics from a table: name -> value, or
 // an error for the names in failing.
 type fakeValues struct {

@@ -2,9 +2,7 @@ package framework
 
 import (
 	"fmt"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -14,14 +12,7 @@ import (
 // requires client certificates signed by their CA.
 func StartEtcd(t testing.TB, certs *TLSFiles) string {
 	t.Helper()
-	script := filepath.Join(ModuleRoot(t), "e2e", "kube-testenv.sh")
-	if out, err := exec.Command(script, "build").CombinedOutput(); err != nil {
-		t.Fatalf("kube-testenv build: %v\n%s", err, out)
-	}
-	bin, err := exec.Command(script, "bin", "etcd").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := TestenvBin(t, "etcd")
 	client, peer, scheme := FreeAddr(t), FreeAddr(t), "http"
 	var tlsArgs []string
 	if certs != nil {
@@ -29,7 +20,7 @@ func StartEtcd(t testing.TB, certs *TLSFiles) string {
 		tlsArgs = []string{"--cert-file", certs.ServerCert, "--key-file", certs.ServerKey, "--trusted-ca-file", certs.CA, "--client-cert-auth"}
 	}
 	url := scheme + "://" + client
-	StartProgram(t, strings.TrimSpace(string(bin)), append([]string{
+	StartProgram(t, bin, append([]string{
 		"--name", "e2e", "--data-dir", filepath.Join(t.TempDir(), "etcd"),
 		"--listen-client-urls", url, "--advertise-client-urls", url,
 		"--listen-peer-urls", "http://" + peer, "--initial-advertise-peer-urls", "http://" + peer,

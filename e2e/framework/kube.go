@@ -27,7 +27,38 @@ type KubeEnv struct {
 	env         []string
 }
 
-var buildKube sync.Once
+var (
+	buildKube    sync.Once
+	buildKubeErr error
+)
+
+// TestenvScript is e2e/kube-testenv.sh, its binaries built (once per test
+// process; the first build on a machine takes minutes, later ones reuse
+// ~/.cache).
+func TestenvScript(t testing.TB) string {
+	t.Helper()
+	script := filepath.Join(ModuleRoot(t), "e2e", "kube-testenv.sh")
+	buildKube.Do(func() {
+		if out, err := exec.Command(script, "build").CombinedOutput(); err != nil {
+			buildKubeErr = fmt.Errorf("kube-testenv build: %v\n%s", err, out)
+		}
+	})
+	if buildKubeErr != nil {
+		t.Fatal(buildKubeErr)
+	}
+	return script
+}
+
+// TestenvBin is the path of a binary kube-testenv built (kubectl, etcd,
+// kube-apiserver, ...).
+func TestenvBin(t testing.TB, name string) string {
+	t.Helper()
+	out, err := exec.Command(TestenvScript(t), "bin", name).Output()
+	if err != nil {
+		t.Fatalf("kube-testenv bin %s: %v", name, err)
+	}
+	return strings.TrimSpace(string(out))
+}
 
 // StartKube starts n clusters for the test and stops exactly those
 // processes (by their PID files) when it ends. The first call on a machine
@@ -43,23 +74,8 @@ func StartKube(t testing.TB, n int) *KubeEnv {
 // scheduler, kwok; "" for all), e.g. for benchmarks of the API alone.
 func StartKubeComponents(t testing.TB, n int, components string) *KubeEnv {
 	t.Helper()
-	script := filepath.Join(ModuleRoot(t), "e2e", "kube-testenv.sh")
-	var buildErr error
-	buildKube.Do(func() {
-		cmd := exec.Command(script, "build")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("kube-testenv build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	out, err := exec.Command(script, "bin", "kubectl").Output()
-	if err != nil {
-		t.Fatalf("kube-testenv bin kubectl: %v", err)
-	}
-	kubectl := strings.TrimSpace(string(out))
+	script := TestenvScript(t)
+	kubectl := TestenvBin(t, "kubectl")
 	reapOrphans(t, script)
 	dir := ShortTempDir(t)
 	var lastErr error
