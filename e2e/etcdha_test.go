@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -178,6 +179,12 @@ func TestAPIReplicas_etcdFaults(t *testing.T) {
 	t.Logf("%d creates acknowledged, %d not (retries spent), %d stored", len(acked), failed, len(all.Items))
 	if lost > 0 || doubled > 0 || len(all.Items) != len(acked) {
 		t.Errorf("%d acknowledged creates lost, %d stored twice, %d stored for %d acknowledged", lost, doubled, len(all.Items), len(acked))
+	}
+	// A snapshot of the external etcd, through its endpoints.
+	snap := filepath.Join(t.TempDir(), "external.db")
+	if out, err := exec.Command(filepath.Join(framework.Binaries(t), "krakectl"), "snapshot", "save", snap, "--etcd-endpoints", eps).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "saved "+snap) {
+		t.Errorf("krakectl snapshot save --etcd-endpoints: %v\n%s", err, out)
 	}
 	if len(acked) < 1900 {
 		t.Errorf("only %d of 2,000 creates acknowledged through the faults", len(acked))

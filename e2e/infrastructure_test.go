@@ -138,6 +138,10 @@ func TestInfrastructure(t *testing.T) {
 	rok.must("infra", "globalcloud", "register", "here", "--type", "kwok", "--global-infra-provider", "kwok",
 		"-l", "location=DE", "--global-metric", "green", "1")
 	rok.must("infra", "globalcloud", "register", "there", "--type", "kwok", "--global-infra-provider", "kwok", "-l", "location=FR")
+	// A cloud whose metric has no provider: FAILING_METRICS once weighed.
+	rok.must("core", "gm", "create", "dead", "--min", "0", "--max", "1", "--gmp-name", "nowhere")
+	rok.must("infra", "globalcloud", "register", "broken", "--type", "kwok", "--global-infra-provider", "kwok",
+		"-l", "location=DE", "--global-metric", "dead", "1")
 
 	// Create: placed on the DE cloud, CREATING, then ONLINE with its nodes
 	// and the cloud's label.
@@ -155,6 +159,13 @@ func TestInfrastructure(t *testing.T) {
 	if lab.Status.ClusterID == nil || len(lab.Status.Nodes) != 2 || lab.Metadata.Labels["location"] != "DE" {
 		t.Fatalf("lab: cluster_id %v, %d nodes, labels %v; want an id, 2 nodes, location=DE inherited",
 			lab.Status.ClusterID, len(lab.Status.Nodes), lab.Metadata.Labels)
+	}
+	var broken api.Cloud
+	if err := json.Unmarshal([]byte(rok.must("infra", "globalcloud", "get", "broken", "-o", "json")), &broken); err != nil {
+		t.Fatal(err)
+	}
+	if broken.Status.State != api.StateFailingMetrics || broken.Status.MetricsReasons["dead"].Code != api.ReasonUnknownMetricsProvider {
+		t.Errorf("cloud broken: %s %v, want FAILING_METRICS with dead's UNKNOWN_METRICS_PROVIDER", broken.Status.State, broken.Status.MetricsReasons)
 	}
 	explain := rok.must("kube", "cluster", "explain", "lab")
 	if !strings.Contains(explain, "here (global)") || !strings.Contains(explain, "rejected (labels)") {

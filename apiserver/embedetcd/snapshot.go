@@ -32,8 +32,27 @@ func SocketOf(dataDir string) (string, error) {
 
 // SaveSnapshot writes a snapshot of the etcd cfg reaches to path (through
 // a temporary file, so path is whole or absent). It returns the store's
-// revision as of the snapshot.
+// revision as of the snapshot. etcd takes a snapshot from one member: of
+// several endpoints, the first that answers.
 func SaveSnapshot(ctx context.Context, cfg clientv3.Config, path string) (int64, error) {
+	var errs []error
+	for _, ep := range cfg.Endpoints {
+		one := cfg
+		one.Endpoints = []string{ep}
+		rev, err := saveFrom(ctx, one, path)
+		if err == nil {
+			return rev, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return 0, errors.Join(errs...)
+}
+
+// saveFrom snapshots the one member cfg names.
+func saveFrom(ctx context.Context, cfg clientv3.Config, path string) (int64, error) {
 	cfg.Logger = zap.NewNop()
 	if cfg.DialTimeout == 0 {
 		cfg.DialTimeout = 5 * time.Second
