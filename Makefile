@@ -16,7 +16,7 @@ SECURE ?= 0
 FUZZ_SCALE ?= 1
 fuzz_execs = $$(( $(1) * $(FUZZ_SCALE) ))x
 
-.PHONY: all build test test-deps kube-testenv unit e2e fuzz lint bench soak demo demo-down clean
+.PHONY: all build test test-deps kube-testenv unit e2e fuzz lint release release-check image bench soak demo demo-down clean
 
 all: build
 
@@ -25,7 +25,7 @@ build: ## build the binaries into bin/
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/krakectl ./krakectl
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/rok ./rok
 
-test: test-deps lint unit e2e fuzz ## everything CI runs
+test: test-deps lint unit e2e fuzz release ## everything CI runs
 
 test-deps: ## what the tests need from Debian (bash-completion, tmux, openssl, python3-keystone; prometheus unpacked into ~/.cache/krake), installed when missing
 	@./e2e/install-deps.sh
@@ -57,7 +57,27 @@ lint: ## gofmt and go vet
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/...
+	$(GO) vet -tags release ./packaging/
 	cd e2e/tools/oidc-provider && $(GO) vet ./...
+	cd packaging/image && $(GO) vet ./...
+
+# goreleaser v2 and ko come from the Go module proxy into ~/.cache/krake
+# (packaging/tools.sh). The first snapshot release on a machine compiles
+# 12 binaries (about 10 minutes on two cores); later ones reuse Go's build
+# cache, and so does `make image` after it.
+release: release-check image ## check the release config, make a snapshot release and the image in dist/, and inspect them
+	$(GO) test -tags release -count=1 ./packaging/
+
+# goreleaser reads the commit only from a repository with a remote (else
+# it stamps "none"): a clone without one gets the project's address, for
+# that read only.
+release-check: ## goreleaser check, then a snapshot release into dist/ (archives, checksums, deb and rpm; nothing published)
+	@gr=$$(./packaging/tools.sh goreleaser); \
+	if [ -z "$$(git remote)" ]; then export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/krake-go/krake; fi; \
+	"$$gr" check && "$$gr" release --snapshot --clean --skip=publish
+
+image: ## krakectl's container image, built by ko without Docker, as an OCI tarball: dist/krakectl-image.tar
+	@ko=$$(./packaging/tools.sh ko); cd packaging/image && $(GO) run . -ko "$$ko" -root ../.. -out ../../dist/krakectl-image.tar -version "$(VERSION)"
 
 # The API benchmark runs client, server and etcd in one process; GOGC=400
 # matches what krakectl sets for itself. Write rows run three times each

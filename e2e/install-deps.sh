@@ -13,6 +13,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v tmux >/dev/null || need+=(tmux)
 command -v openssl >/dev/null || need+=(openssl)
 command -v flock >/dev/null || need+=(util-linux)
+command -v bsdtar >/dev/null || need+=(libarchive-tools) # reads the release's rpm
 if ((${#need[@]} > 0)); then
   echo "installing Debian packages for the tests: ${need[*]}"
   apt_update
