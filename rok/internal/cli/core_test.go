@@ -97,6 +97,25 @@ func TestColor(t *testing.T) {
 	}
 }
 
+// TestConfig_replicas: a context may name several API replicas, comma
+// separated; rok goes on with the next when one is down, and says which
+// it tried when none answers.
+func TestConfig_replicas(t *testing.T) {
+	r := newRunner(t)
+	delete(r.env, "ROK_API_URL")
+	r.env["ROK_NAMESPACE"] = ""
+	r.must("config", "set-context", "ha", "--api-url", "http://127.0.0.1:1,"+apiURL, "--namespace", "team-ha", "--use")
+	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
+	r.must("kube", "app", "create", "through-replicas", "-f", manifest)
+	if out := r.must("kube", "app", "get", "through-replicas", "-o", "jsonpath={.metadata.namespace}").stdout; strings.TrimSpace(out) != "team-ha" {
+		t.Errorf("app through the second replica: namespace %q, want team-ha", out)
+	}
+	r.must("config", "set-context", "ha-down", "--api-url", "http://127.0.0.1:1,http://127.0.0.1:2", "--use")
+	if res := r.run("kube", "app", "list"); res.code != 1 || !strings.Contains(res.stderr, "127.0.0.1:1") || !strings.Contains(res.stderr, "127.0.0.1:2") {
+		t.Errorf("every replica down: exit %d, stderr %q, want 1 naming both", res.code, res.stderr)
+	}
+}
+
 func TestConfig(t *testing.T) {
 	r := newRunner(t)
 	delete(r.env, "ROK_API_URL")
