@@ -20,10 +20,10 @@ fuzz_execs = $$(( $(1) * $(FUZZ_SCALE) ))x
 
 all: build
 
-build: ## build the binaries into bin/
+build: ## build the binaries into bin/ (static, -trimpath: as a release and the e2e tests build them)
 	@mkdir -p bin
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/krakectl ./krakectl
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/rok ./rok
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/krakectl ./krakectl
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/rok ./rok
 
 test: test-deps lint unit e2e fuzz release ## everything CI runs
 

@@ -52,8 +52,11 @@ func Binaries(t testing.TB) string {
 			if _, err := os.Stat(filepath.Join(root, cmd, "main.go")); err != nil {
 				continue
 			}
-			build := exec.Command("go", "build", "-o", filepath.Join(binDir, cmd), "./"+cmd)
+			// Built as a release builds them (static, -trimpath), so the
+			// tests run what ships and the release reuses the build cache.
+			build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(binDir, cmd), "./"+cmd)
 			build.Dir = root
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := build.CombinedOutput(); err != nil {
 				buildErr = fmt.Errorf("go build ./%s: %v\n%s", cmd, err, out)
 				return
