@@ -279,6 +279,11 @@ func checkTarget(data []byte, goos, goarch string) error {
 			return fmt.Errorf("not an ELF executable: %v", err)
 		}
 		got = map[elf.Machine]string{elf.EM_X86_64: "amd64", elf.EM_AARCH64: "arm64"}[f.Machine]
+		for _, p := range f.Progs {
+			if p.Type == elf.PT_INTERP {
+				return fmt.Errorf("dynamically linked (it names an interpreter); want a static build")
+			}
+		}
 	case "darwin":
 		f, err := macho.NewFile(r)
 		if err != nil {
@@ -294,6 +299,10 @@ func checkTarget(data []byte, goos, goarch string) error {
 	}
 	if got != goarch {
 		return fmt.Errorf("built for %q, want %s/%s", got, goos, goarch)
+	}
+	// -trimpath leaves no path of the machine that built it.
+	if root, err := filepath.Abs(".."); err == nil && bytes.Contains(data, []byte(root+"/")) {
+		return fmt.Errorf("holds the build directory %s: built without -trimpath", root)
 	}
 	return nil
 }
