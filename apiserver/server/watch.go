@@ -67,6 +67,37 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 		flush()
 		return err
 	}
+	// add puts one event in the batch: filtered by the label selector,
+	// authorized as it goes out (so a binding removed mid-stream takes
+	// effect at once: a namespace's watch ends, a watch across namespaces
+	// stops showing that namespace), and redacted for a reader without the
+	// right to secrets. An error ends the stream.
+	add := func(ev store.Event) error {
+		if ev.Err != nil {
+			return ev.Err
+		}
+		if match != nil && !match(ev.Object.GetMetadata().Labels) {
+			return nil
+		}
+		evNS := ev.Object.GetMetadata().Namespace
+		if allowed != nil && !allowed[evNS] {
+			return nil
+		}
+		if err := s.authz.Authorize(ctx, auth.Attributes{User: user, Verb: "watch", API: k.API, Resource: k.Plural, Namespace: evNS}); err != nil {
+			if ns == "" && k.Namespaced {
+				return nil
+			}
+			return err
+		}
+		if !s.mayReadSecrets(r, k, evNS) {
+			shown := api.DeepCopy(ev.Object)
+			api.Redact(shown)
+			ev.Object, ev.Data = shown, nil
+		}
+		var err error
+		batch, err = appendEventLine(batch, ev)
+		return err
+	}
 	// end closes the stream with an ERROR event saying why.
 	end := func(err error) error {
 		if werr := writeBatch(); werr != nil {
@@ -115,73 +146,39 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 			// Events that queued up while this one was written go out in
 			// the same write and flush: under load a stream costs one
 			// syscall per batch, not per event, and no one waits longer.
-			for {
-				if !ok {
-					return writeBatch()
-				}
-				if err := s.appendEvent(ctx, r, k, ns, user, allowed, match, ev, &batch); err != nil && !errors.Is(err, errSkip) {
+			for ok {
+				if err := add(ev); err != nil {
 					return end(err)
 				}
 				if len(batch) >= maxBatch {
 					break
 				}
-				select {
-				case ev, ok = <-events:
-					continue
-				default:
+				var queued bool
+				if ev, ok, queued = receiveQueued(events); !queued {
+					break
 				}
-				break
 			}
-			if err := writeBatch(); err != nil {
+			if err := writeBatch(); err != nil || !ok {
 				return err
 			}
 		}
 	}
 }
 
+// receiveQueued takes an event only if one is waiting; queued says
+// whether anything (an event or the close) was.
+func receiveQueued(events <-chan store.Event) (ev store.Event, ok, queued bool) {
+	select {
+	case ev, ok = <-events:
+		return ev, ok, true
+	default:
+		return store.Event{}, true, false
+	}
+}
+
 // maxBatch is how many bytes of events a watch stream gathers before it
 // writes them.
 const maxBatch = 64 << 10
-
-// errSkip: the event is not for this watcher.
-var errSkip = errors.New("not for this watcher")
-
-// appendEvent adds one event line to batch: filtered by the watch's label
-// selector, authorized as it goes out (so a binding removed mid-stream
-// takes effect at once: a namespace's watch ends, a watch across
-// namespaces stops showing that namespace), and redacted for a reader
-// without the right to secrets. errSkip: not for this watcher; another
-// error ends the stream.
-func (s *Server) appendEvent(ctx context.Context, r *http.Request, k api.Kind, ns string, user auth.User, allowed map[string]bool,
-	match func(map[string]string) bool, ev store.Event, batch *[]byte) error {
-	if ev.Err != nil {
-		return ev.Err
-	}
-	if match != nil && !match(ev.Object.GetMetadata().Labels) {
-		return errSkip
-	}
-	evNS := ev.Object.GetMetadata().Namespace
-	if allowed != nil && !allowed[evNS] {
-		return errSkip
-	}
-	if err := s.authz.Authorize(ctx, auth.Attributes{User: user, Verb: "watch", API: k.API, Resource: k.Plural, Namespace: evNS}); err != nil {
-		if ns == "" && k.Namespaced {
-			return errSkip
-		}
-		return err
-	}
-	if !s.mayReadSecrets(r, k, evNS) {
-		shown := api.DeepCopy(ev.Object)
-		api.Redact(shown)
-		ev.Object, ev.Data = shown, nil
-	}
-	line, err := appendEventLine(*batch, ev)
-	if err != nil {
-		return err
-	}
-	*batch = line
-	return nil
-}
 
 // appendEventLine appends one event line to buf, splicing the stored JSON
 // when the event carries it (a watch cache fans one event out to many
