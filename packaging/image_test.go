@@ -81,7 +81,7 @@ func TestImage(t *testing.T) {
 	if !slices.Equal(platforms, []string{"linux/amd64", "linux/arm64"}) {
 		t.Fatalf("platforms %v", platforms)
 	}
-	version := ""
+	commit := strings.TrimSpace(command(t, "git", "rev-parse", "HEAD"))
 	for _, d := range idx.Manifests {
 		var img manifest
 		parse(blob(d), &img)
@@ -124,12 +124,7 @@ func TestImage(t *testing.T) {
 			continue
 		}
 		if arch == "amd64" {
-			path := filepath.Join(t.TempDir(), "krakectl")
-			if err := os.WriteFile(path, bin, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			version = command(t, path, "version")
+			runVersion(t, bin, "krakectl", "", commit)
 		}
 	}
-	checkStamp(t, "the image's krakectl", version, "", strings.TrimSpace(command(t, "git", "rev-parse", "HEAD")))
 }

@@ -94,6 +94,7 @@ func TestArchives(t *testing.T) {
 		t.Fatalf("archives for %v, want %v", got, targets)
 	}
 	sums := checksums(t)
+	version, commit := release(t)
 	for _, a := range archives {
 		t.Run(a.Goos+"_"+a.Goarch, func(t *testing.T) {
 			data, err := os.ReadFile(a.Path)
@@ -124,7 +125,6 @@ func TestArchives(t *testing.T) {
 			if !bytes.Contains(files["man/man1/rok-kube-app-create.1"], []byte("auto-cluster-create")) {
 				t.Errorf("%s: rok-kube-app-create.1 does not document the command's flags", a.Name)
 			}
-			version, commit := release(t)
 			for _, bin := range []string{"rok", "krakectl"} {
 				data := files[bin+exe]
 				if err := checkTarget(data, a.Goos, a.Goarch); err != nil {

@@ -12,7 +12,6 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -85,7 +84,7 @@ func run(ko, root, out, repo, caFile, version string) error {
 		return err
 	}
 	defer os.RemoveAll(layout)
-	cmd := exec.CommandContext(context.Background(), ko, "build", "./krakectl",
+	cmd := exec.Command(ko, "build", "./krakectl",
 		"--bare", "--push=false", "--sbom=none",
 		"--platform=linux/amd64,linux/arm64",
 		"--image-user="+fmt.Sprint(nonroot),
