@@ -69,15 +69,32 @@ func Binaries(t testing.TB) string {
 	return binDir
 }
 
-// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+// handedOut is every address FreeAddr gave in this test process: the
+// kernel may give a released port again before the program it was picked
+// for binds it (etcd binds its peer port a moment after it starts).
+var handedOut = struct {
+	sync.Mutex
+	addrs map[string]bool
+}{addrs: map[string]bool{}}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment
+// ago and that no earlier call returned.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		l.Close()
+		if !handedOut.addrs[addr] {
+			handedOut.addrs[addr] = true
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // Process is a running binary.
