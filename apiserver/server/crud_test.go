@@ -140,6 +140,67 @@ spec:
 	}
 }
 
+// TestCreate_yamlBodyKeepsOrder: a manifest in the usual block style is
+// converted in one pass and keeps its key order, as the original (PyYAML
+// into ordered dicts) does; YAML 1.1 scalars resolve as there.
+func TestCreate_yamlBodyKeepsOrder(t *testing.T) {
+	ns := namespace(t)
+	body := `
+metadata:
+  name: ordered
+spec:
+  manifest:
+  - kind: ConfigMap
+    apiVersion: v1
+    metadata: {name: cm}
+    data:
+      zeta: "1"
+      alpha: "2"
+  - kind: Service
+    apiVersion: v1
+    metadata:
+      name: ordered
+    spec:
+      ports:
+      - port: 0x50
+`
+	r := do(t, http.MethodPost, "/kubernetes/namespaces/"+ns+"/applications", "application/yaml", body)
+	mustStatus(t, r, http.StatusOK)
+	for _, want := range []string{`{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"cm"},"data":{"zeta":"1","alpha":"2"}}`, `"ports":[{"port":80}]`} {
+		if !strings.Contains(string(r.body), want) {
+			t.Errorf("answer lacks %s: %s", want, r.body)
+		}
+	}
+}
+
+// TestCreate_yamlBodyWithAnchors: YAML outside the one-pass subset (here
+// anchors and a merge key) still converts, through the tree converter.
+func TestCreate_yamlBodyWithAnchors(t *testing.T) {
+	ns := namespace(t)
+	body := `
+metadata:
+  name: anchored
+  labels: &common {team: blue}
+spec:
+  manifest:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: cm
+      labels:
+        <<: *common
+        tier: web
+`
+	r := do(t, http.MethodPost, "/kubernetes/namespaces/"+ns+"/applications", "application/yaml", body)
+	mustStatus(t, r, http.StatusOK)
+	if !strings.Contains(string(r.body), `"labels":{"team":"blue","tier":"web"}`) {
+		t.Errorf("merge key not applied: %s", r.body)
+	}
+	if labels := r.json(t)["metadata"].(map[string]any)["labels"]; fmt.Sprint(labels) != "map[team:blue]" {
+		t.Errorf("labels = %v, want the anchor's", labels)
+	}
+}
+
 func TestUpdate_noChangeDoesNotWrite(t *testing.T) {
 	ns := namespace(t)
 	path := "/kubernetes/namespaces/" + ns + "/applications"

@@ -14,12 +14,15 @@ import (
 	"sigs.k8s.io/yaml"
 
 	json "github.com/go-json-experiment/json/v1"
+
+	"github.com/krake-go/krake/apiserver/yamljson"
 )
 
 // MaxBodyBytes is the largest request body the API reads (2 MiB).
 const MaxBodyBytes = 2 << 20
 
-// yamlConversions is how many YAML bodies are converted at once.
+// yamlConversions is how many YAML bodies outside yamljson's subset are
+// converted at once.
 const yamlConversions = 2
 
 // readBody returns the request body as JSON, converting YAML. It answers
@@ -76,21 +79,34 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, patch bool) ([
 		return nil, errorf(http.StatusBadRequest, "the request body is empty; send a JSON object")
 	}
 	if isYAML {
-		// Converting YAML builds a tree many times the body's size (a 2 MB
-		// body: about 100 MB): a few at a time bound the server's memory.
-		select {
-		case s.yamlSlots <- struct{}{}:
-			defer func() { <-s.yamlSlots }()
-		case <-r.Context().Done():
-			return nil, r.Context().Err()
-		}
-		converted, err := yaml.YAMLToJSON(data)
+		converted, err := s.yamlToJSON(r, data)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "the body is not valid YAML: %v", err)
+			return nil, err
 		}
 		data = converted
 	}
 	return data, nil
+}
+
+// yamlToJSON converts a YAML body. Manifests in the usual block style are
+// converted in one pass (memory about the body's size); anything else goes
+// through sigs.k8s.io/yaml, whose trees cost many times the body (a 2 MB
+// body: about 90 MB), so only a few of those run at once.
+func (s *Server) yamlToJSON(r *http.Request, data []byte) ([]byte, error) {
+	if converted, ok := yamljson.Convert(data); ok {
+		return converted, nil
+	}
+	select {
+	case s.yamlSlots <- struct{}{}:
+		defer func() { <-s.yamlSlots }()
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+	converted, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, "the body is not valid YAML: %v", err)
+	}
+	return converted, nil
 }
 
 // readAll reads r to the end into a buffer sized for the announced length
