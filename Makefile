@@ -50,7 +50,7 @@ fuzz: ## run each fuzz target briefly (execution counts; FUZZ_SCALE=10 for a lon
 	$(GO) test -run '^$$' -fuzz '^FuzzParseTokens$$' -fuzztime $(call fuzz_execs,100000) ./apiserver/auth
 	$(GO) test -run '^$$' -fuzz '^FuzzAuthorizationHeader$$' -fuzztime $(call fuzz_execs,100000) ./apiserver/auth
 	$(GO) test -run '^$$' -fuzz '^FuzzTranslate$$' -fuzztime $(call fuzz_execs,100000) ./apiserver/tosca
-	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(call fuzz_execs,200000) ./apiserver/yamljson
+	$(GO) test -run '^$$' -fuzz '^FuzzConvert$$' -fuzztime $(call fuzz_execs,50000) ./apiserver/yamljson
 	$(GO) test -run '^$$' -fuzz '^FuzzCSAR$$' -fuzztime $(call fuzz_execs,20000) ./apiserver/server
 
 lint: ## gofmt and go vet
