@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"sigs.k8s.io/yaml"
 )
 
 const (
@@ -36,6 +38,16 @@ const (
 	// through a map instead of by comparing with each earlier key.
 	bigMapping = 16
 )
+
+// ToJSON converts the first YAML document of y to JSON: in one pass where
+// Convert can, else through sigs.k8s.io/yaml (for callers that need no
+// bound on the memory of rare documents, such as rok reading a file).
+func ToJSON(y []byte) ([]byte, error) {
+	if out, ok := Convert(y); ok {
+		return out, nil
+	}
+	return yaml.YAMLToJSON(y)
+}
 
 // Convert returns the JSON for the first YAML document of y, or ok=false
 // when y is outside the subset this package converts.

@@ -22,6 +22,7 @@ import (
 	"github.com/krake-go/krake/apiserver/api/placement"
 	"github.com/krake-go/krake/apiserver/client"
 	"github.com/krake-go/krake/apiserver/tosca"
+	"github.com/krake-go/krake/apiserver/yamljson"
 	"github.com/krake-go/krake/rok/internal/cmd/resource"
 	"github.com/krake-go/krake/rok/internal/cmdutil"
 	"github.com/krake-go/krake/rok/internal/output"
@@ -366,7 +367,7 @@ func readManifest(path string, stdin io.Reader) ([]api.RawObject, error) {
 		if len(bytes.TrimSpace([]byte(stripComments(doc)))) == 0 {
 			continue
 		}
-		js, err := yaml.YAMLToJSON([]byte(doc))
+		js, err := yamljson.ToJSON([]byte(doc)) // keeps key order, as the original
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d is not valid YAML: %w", path, i+1, err)
 		}
