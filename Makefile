@@ -98,6 +98,7 @@ bench: kube-testenv ## API/etcd throughput and latency, rok vs kubectl, printed 
 	   $(GO) test -run '^$$' -bench 'BenchmarkBindings' -benchtime 1x ./controllers/scheduler; } \
 	 | $(GO) run ./e2e/cmd/benchtable
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./tui
+	$(GO) test -run '^$$' -bench BenchmarkConvert -benchtime 10x ./apiserver/yamljson
 
 soak: kube-testenv ## long steady-state runs: 10,000 unschedulable apps for 60 s (writes/s, share of a core)
 	$(GO) test -tags e2e -run '^$$' -bench 'BenchmarkUnschedulable' -benchtime 1x -timeout 30m ./e2e
