@@ -299,7 +299,7 @@ func (c *converter) blockMap(indent int) bool {
 		}
 		c.out = append(c.out, ':')
 		c.pos++ // the ':'
-		if !c.value(indent) {
+		if !c.value(indent, true) {
 			return false
 		}
 		next, ok := c.nextLine()
@@ -359,13 +359,15 @@ func (c *converter) key() bool {
 	return c.pos-start <= maxKeyLen && c.pos < len(c.src) && c.src[c.pos] == ':' && c.blankAt(c.pos+1)
 }
 
-// value converts what follows "key:" of a mapping indented indent.
-func (c *converter) value(indent int) bool {
+// value converts what follows the ':' of a key (afterKey) or the '-' of a
+// sequence entry, in a collection indented indent.
+func (c *converter) value(indent int, afterKey bool) bool {
 	if !c.skipSpaces() {
 		return false
 	}
 	if !c.atLineEnd() {
-		return c.node(c.pos-c.line, indent, false)
+		// "key: - a" is not YAML; "- - a" and "- k: v" are.
+		return c.node(c.pos-c.line, indent, !afterKey)
 	}
 	if !c.endOfLine() {
 		return false
@@ -376,7 +378,7 @@ func (c *converter) value(indent int) bool {
 		return false
 	case next > indent:
 		return c.node(next, indent, true)
-	case next == indent && c.seqEntry():
+	case afterKey && next == indent && c.seqEntry():
 		// A sequence may sit at its key's indentation.
 		return c.blockSeq(indent)
 	}
@@ -392,7 +394,7 @@ func (c *converter) blockSeq(indent int) bool {
 			c.out = append(c.out, ',')
 		}
 		c.pos++ // the '-'
-		if !c.item(indent) {
+		if !c.value(indent, false) {
 			return false
 		}
 		next, ok := c.nextLine()
@@ -404,28 +406,6 @@ func (c *converter) blockSeq(indent int) bool {
 			return true
 		}
 	}
-}
-
-// item converts what follows the "-" of a sequence indented indent.
-func (c *converter) item(indent int) bool {
-	if !c.skipSpaces() {
-		return false
-	}
-	if !c.atLineEnd() {
-		return c.node(c.pos-c.line, indent, true)
-	}
-	if !c.endOfLine() {
-		return false
-	}
-	next, ok := c.nextLine()
-	switch {
-	case !ok:
-		return false
-	case next > indent:
-		return c.node(next, indent, true)
-	}
-	c.out = append(c.out, "null"...)
-	return true
 }
 
 // plain scans a single-line plain scalar in block context. isKey is true
