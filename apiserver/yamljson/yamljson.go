@@ -828,13 +828,6 @@ func (v resolved) appendJSON(dst, s []byte) []byte {
 	return appendString(dst, s)
 }
 
-var (
-	trueWords  = map[string]bool{"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "true": true, "True": true, "TRUE": true, "on": true, "On": true, "ON": true}
-	falseWords = map[string]bool{"n": true, "N": true, "no": true, "No": true, "NO": true, "false": true, "False": true, "FALSE": true, "off": true, "Off": true, "OFF": true}
-	nullWords  = map[string]bool{"~": true, "null": true, "Null": true, "NULL": true}
-	notJSON    = map[string]bool{".nan": true, ".NaN": true, ".NAN": true, ".inf": true, ".Inf": true, ".INF": true, "+.inf": true, "+.Inf": true, "+.INF": true, "-.inf": true, "-.Inf": true, "-.INF": true}
-)
-
 var yamlStyleFloat = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
 
 // resolve gives a plain scalar's value by yaml.v2's rules (its resolve
@@ -849,17 +842,22 @@ func resolve(b []byte) resolved {
 	default:
 		return resolved{}
 	}
-	s := string(b)
-	switch {
-	case trueWords[s]:
+	// yaml.v2's table of words. A switch on string(b) does not copy b; s
+	// below does, only for scalars that may be numbers.
+	switch string(b) {
+	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
 		return resolved{kind: kindBool, b: true}
-	case falseWords[s]:
+	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
 		return resolved{kind: kindBool}
-	case nullWords[s]:
+	case "~", "null", "Null", "NULL":
 		return resolved{kind: kindNull}
-	case notJSON[s]:
+	case ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF":
 		return resolved{kind: kindNotJSON}
 	}
+	if c := b[0]; c != '.' && c != '+' && c != '-' && (c < '0' || c > '9') {
+		return resolved{}
+	}
+	s := string(b)
 	switch c := s[0]; {
 	case c == '.':
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
