@@ -233,7 +233,7 @@ func (c *converter) node(col, parent int, collections bool) bool {
 		if collections && c.keyLine() {
 			return c.blockMap(col)
 		}
-		return c.quoted(false) && c.endOfLine() && c.nextIndentAtMost(parent)
+		return c.quoted() && c.endOfLine() && c.nextIndentAtMost(parent)
 	case !plainStart(c.src, c.pos):
 		return false
 	case collections && c.keyLine():
@@ -344,7 +344,7 @@ func (c *converter) unique(key span, base int, seen *map[string]struct{}) bool {
 func (c *converter) key() bool {
 	start := c.pos
 	if ch := c.src[c.pos]; ch == '"' || ch == '\'' {
-		if !c.quoted(true) || !c.skipSpaces() {
+		if !c.quoted() || !c.skipSpaces() {
 			return false
 		}
 	} else {
@@ -461,7 +461,7 @@ func (c *converter) skipQuoted() bool {
 }
 
 // quoted converts a single-line quoted scalar to a JSON string.
-func (c *converter) quoted(isKey bool) bool {
+func (c *converter) quoted() bool {
 	start := c.pos
 	if !c.skipQuoted() {
 		return false
@@ -665,7 +665,7 @@ func (c *converter) flowNode() bool {
 	case '{':
 		return c.flowCollection('}', true)
 	case '"', '\'':
-		return c.quoted(false)
+		return c.quoted()
 	}
 	s, ok := c.flowPlain()
 	return ok && len(s) > 0 && c.appendPlain(s, false)
@@ -717,7 +717,7 @@ func (c *converter) flowCollection(closing byte, mapping bool) bool {
 // flowKey converts a key in a flow mapping and moves past its ": ".
 func (c *converter) flowKey() bool {
 	if ch := c.src[c.pos]; ch == '"' || ch == '\'' {
-		if !c.quoted(true) || !c.skipSpaces() {
+		if !c.quoted() || !c.skipSpaces() {
 			return false
 		}
 	} else {
