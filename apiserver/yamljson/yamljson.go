@@ -23,6 +23,7 @@ import (
 	"math"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -727,7 +728,8 @@ func (c *converter) flowKey() bool {
 			return false
 		}
 	}
-	if c.pos >= len(c.src) || c.src[c.pos] != ':' || !c.blankAt(c.pos+1) || c.pos+1 >= len(c.src) || c.src[c.pos+1] == '\n' {
+	// ": " on the same line: the collection must close on this line.
+	if c.pos+1 >= len(c.src) || c.src[c.pos] != ':' || c.src[c.pos+1] != ' ' {
 		return false
 	}
 	c.pos++
@@ -868,7 +870,7 @@ func resolve(b []byte) resolved {
 		if isTimestamp(s) {
 			return resolved{} // sigs.k8s.io/yaml keeps the text
 		}
-		plain := removeUnderscores(s)
+		plain := strings.ReplaceAll(s, "_", "") // as yaml.v2
 		if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
 			return resolved{kind: kindInt, i: i}
 		}
@@ -901,21 +903,6 @@ func float(f float64) resolved {
 		return resolved{kind: kindNotJSON}
 	}
 	return resolved{kind: kindFloat, f: f}
-}
-
-func removeUnderscores(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '_' {
-			b := make([]byte, 0, len(s))
-			for j := 0; j < len(s); j++ {
-				if s[j] != '_' {
-					b = append(b, s[j])
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }
 
 var timestampFormats = []string{
