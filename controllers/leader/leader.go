@@ -205,14 +205,24 @@ func (e *Elector) see(l *api.Lease, now time.Time) {
 }
 
 // release gives the lease up so another replica takes it at once (ctx
-// has ended: the release gets a deadline of its own).
+// has ended: the release gets a deadline of its own). It reads the lease
+// first: a renewal cut short by the stop may have been written without
+// this replica seeing its answer, and releasing the older record would
+// get a 409 and leave the others waiting out the whole lease.
 func (e *Elector) release(ctx context.Context) {
 	if e.current == nil || e.current.Spec.HolderIdentity != e.identity {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.opts.RenewDeadline)
 	defer cancel()
-	released := api.DeepCopy(e.current)
+	current, err := e.leases.Get(ctx, e.name)
+	if err != nil {
+		current = e.current
+	}
+	if current.Spec.HolderIdentity != e.identity {
+		return // the lease ran out and another replica holds it now
+	}
+	released := api.DeepCopy(current)
 	released.Spec.HolderIdentity, released.Spec.LeaseDurationSeconds = "", 1
 	if _, err := e.leases.Update(ctx, released, client.WriteOptions{}); err != nil {
 		e.log.Info("could not release the lease; it expires by itself", "lease", e.name, "err", err)

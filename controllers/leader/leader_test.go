@@ -15,10 +15,17 @@ import (
 )
 
 // flaky is the API's leases until cut, then an API that does not answer
-// (a replica cut off from the API, or frozen).
+// (a replica cut off from the API, or frozen). With loseAnswer set, the
+// next update is written but its answer is lost (a renewal cut short by
+// the stop). It remembers when the last update that was written started.
 type flaky struct {
 	leases
-	cut atomic.Bool
+	cut        atomic.Bool
+	loseAnswer atomic.Bool
+	lost       chan struct{} // closed once an answer was lost
+
+	mu           sync.Mutex
+	writtenSince time.Time
 }
 
 var errCut = errors.New("cut off")
@@ -34,7 +41,26 @@ func (f *flaky) Update(ctx context.Context, l *api.Lease, o client.WriteOptions)
 	if f.cut.Load() {
 		return nil, errCut
 	}
-	return f.leases.Update(ctx, l, o)
+	started := time.Now()
+	written, err := f.leases.Update(ctx, l, o)
+	if err == nil {
+		f.mu.Lock()
+		f.writtenSince = started
+		f.mu.Unlock()
+		if f.loseAnswer.CompareAndSwap(true, false) {
+			close(f.lost)
+			return nil, context.Canceled
+		}
+	}
+	return written, err
+}
+
+// lastWrite is when the last update that was written started: no other
+// replica can have seen that record earlier.
+func (f *flaky) lastWrite() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writtenSince
 }
 
 // leaders counts the replicas leading at once.
@@ -79,7 +105,7 @@ func TestElection(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f := &flaky{leases: e.leases}
+		f := &flaky{leases: e.leases, lost: make(chan struct{})}
 		e.leases = f
 		return e, f
 	}
@@ -147,13 +173,80 @@ func TestElection(t *testing.T) {
 	if who := <-leading; who != "c" {
 		t.Fatalf("%s leads after b, want c", who)
 	}
-	if took := time.Since(cutAt); took < opts.LeaseDuration {
+	if took := time.Since(cutB.lastWrite()); took < opts.LeaseDuration {
 		t.Errorf("c led %s after b's last renewal, before the lease (%s) ran out", took, opts.LeaseDuration)
 	}
 	count.mu.Lock()
 	defer count.mu.Unlock()
 	if count.most != 1 {
 		t.Errorf("%d replicas led at once", count.most)
+	}
+}
+
+// TestElection_releaseAfterLostAnswer: a renewal written just as the
+// replica stops, whose answer it never saw, does not keep the release from
+// handing over at once. The lease is long, so a handover that waited for
+// it to run out is plain.
+func TestElection_releaseAfterLostAnswer(t *testing.T) {
+	srv, err := servertest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := client.New(srv.URL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{LeaseDuration: 60 * time.Second, RenewDeadline: 5 * time.Second, RetryPeriod: 50 * time.Millisecond}
+	log := slog.New(slog.DiscardHandler)
+	newElector := func(identity string) (*Elector, *flaky) {
+		e, err := New(c, "release-test", identity, opts, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &flaky{leases: e.leases, lost: make(chan struct{})}
+		e.leases = f
+		return e, f
+	}
+	leading := make(chan string, 2)
+	runDone := make(chan error, 2)
+	run := func(ctx context.Context, who string, e *Elector) {
+		go func() {
+			runDone <- e.Run(ctx, func(ctx context.Context) {
+				leading <- who
+				<-ctx.Done()
+			})
+		}()
+	}
+	ctxA, stopA := context.WithCancel(t.Context())
+	defer stopA()
+	ctxB, stopB := context.WithCancel(t.Context())
+	defer stopB()
+	a, fa := newElector("a")
+	run(ctxA, "a", a)
+	if who := <-leading; who != "a" {
+		t.Fatalf("%s leads first, want a", who)
+	}
+	b, _ := newElector("b")
+	run(ctxB, "b", b)
+	fa.loseAnswer.Store(true)
+	<-fa.lost
+	stopped := time.Now()
+	stopA()
+	if err := <-runDone; err != nil {
+		t.Fatalf("a's Run after its stop: %v, want nil", err)
+	}
+	select {
+	case who := <-leading:
+		if who != "b" {
+			t.Fatalf("%s leads after a's release, want b", who)
+		}
+	case <-time.After(opts.LeaseDuration / 2):
+		t.Fatalf("b does not lead %s after a's release: the release did not take (the lease is %s)", time.Since(stopped), opts.LeaseDuration)
+	}
+	lease, err := c.Leases().Get(t.Context(), "release-test")
+	if err != nil || lease.Spec.HolderIdentity != "b" || lease.Spec.LeaseTransitions != 1 {
+		t.Fatalf("lease %+v (%v), want b holding it after 1 transition", lease.Spec, err)
 	}
 }
 
