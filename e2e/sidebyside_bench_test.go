@@ -30,6 +30,9 @@ type sideBySide struct {
 	etcd  *clientv3.Client
 	api   *client.Client
 	k8s   *kubernetes.Clientset
+	// meters are every process on the machine's cores: etcd, krakectl,
+	// kube-apiserver and this one, the load.
+	meters []framework.Meter
 }
 
 var (
@@ -61,6 +64,12 @@ func setupSideBySide(b *testing.B) *sideBySide {
 			b.Fatal(err)
 		}
 		side = &sideBySide{kube: kube, krake: krake, etcd: etcd, api: api, k8s: k8s}
+		side.meters = []framework.Meter{
+			{Name: "etcd", CPU: framework.ProcessCPU(kube.PID(b, "etcd"))},
+			{Name: "krake", CPU: framework.ProcessCPU(krake.PID())},
+			{Name: "kube", CPU: framework.ProcessCPU(kube.PID(b, "cluster-1-apiserver"))},
+			{Name: "load", CPU: framework.SelfCPU},
+		}
 	})
 	if side == nil {
 		b.Fatal("side-by-side set-up failed")
@@ -83,7 +92,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		run := sideSeq
 		b.Run(fmt.Sprintf("op=sep-etcd-put/clients=%d", clients), func(b *testing.B) {
 			prefix := fmt.Sprintf("/bench/raw/%d-%d/", run, time.Now().UnixNano())
-			framework.RunClients(b, clients, framework.ProcessCPU(s.kube.PID(b, "etcd")), func(ctx context.Context, i int) error {
+			framework.RunClientsMetered(b, clients, framework.ProcessCPU(s.kube.PID(b, "etcd")), s.meters, func(ctx context.Context, i int) error {
 				key := prefix + strconv.Itoa(i)
 				_, err := s.etcd.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
 					Then(clientv3.OpPut(key, string(value))).Commit()
@@ -92,7 +101,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("op=sep-create/clients=%d", clients), func(b *testing.B) {
 			apps := s.api.Applications(fmt.Sprintf("side-%d-%d", run, time.Now().UnixNano()))
-			framework.RunClients(b, clients, framework.ProcessCPU(s.krake.PID()), func(ctx context.Context, i int) error {
+			framework.RunClientsMetered(b, clients, framework.ProcessCPU(s.krake.PID()), s.meters, func(ctx context.Context, i int) error {
 				app := *template
 				app.Metadata.Name = "app-" + strconv.Itoa(i)
 				_, err := apps.Create(ctx, &app, client.WriteOptions{})
@@ -105,7 +114,7 @@ func BenchmarkSideBySide(b *testing.B) {
 				b.Fatal(err)
 			}
 			data := map[string]string{"app.json": string(value)}
-			framework.RunClients(b, clients, framework.ProcessCPU(s.kube.PID(b, "cluster-1-apiserver")), func(ctx context.Context, i int) error {
+			framework.RunClientsMetered(b, clients, framework.ProcessCPU(s.kube.PID(b, "cluster-1-apiserver")), s.meters, func(ctx context.Context, i int) error {
 				cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cm-" + strconv.Itoa(i)}, Data: data}
 				_, err := s.k8s.CoreV1().ConfigMaps(ns).Create(ctx, cm, metav1.CreateOptions{})
 				return err

@@ -22,6 +22,21 @@ import (
 // dialing. op gets a distinct i per call, warm-up calls included.
 func RunClients(b *testing.B, clients int, cpu func() time.Duration, op func(ctx context.Context, i int) error) {
 	b.Helper()
+	RunClientsMetered(b, clients, cpu, nil, op)
+}
+
+// Meter counts the CPU time of one process taking part in a benchmark.
+type Meter struct {
+	Name string // a metric name without spaces, e.g. "etcd"
+	CPU  func() time.Duration
+}
+
+// RunClientsMetered is RunClients that also reports, for each meter, the
+// CPU its process used per operation as "<name>-us/op": where the cores
+// went, so a row's ceiling on this machine can be read off (all the
+// processes' CPU per operation, against the cores there are).
+func RunClientsMetered(b *testing.B, clients int, cpu func() time.Duration, meters []Meter, op func(ctx context.Context, i int) error) {
+	b.Helper()
 	ctx := context.Background()
 	const warmupPerClient = 4
 	var warm sync.WaitGroup
@@ -45,6 +60,10 @@ func RunClients(b *testing.B, clients int, cpu func() time.Duration, op func(ctx
 	var failed atomic.Value
 	b.ResetTimer()
 	cpu0 := cpu()
+	meter0 := make([]time.Duration, len(meters))
+	for i, m := range meters {
+		meter0[i] = m.CPU()
+	}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range clients {
@@ -66,6 +85,10 @@ func RunClients(b *testing.B, clients int, cpu func() time.Duration, op func(ctx
 	wg.Wait()
 	elapsed := time.Since(start)
 	used := cpu() - cpu0
+	metered := make([]time.Duration, len(meters))
+	for i, m := range meters {
+		metered[i] = m.CPU() - meter0[i]
+	}
 	b.StopTimer()
 	if err, _ := failed.Load().(error); err != nil {
 		b.Fatal(err)
@@ -75,6 +98,9 @@ func RunClients(b *testing.B, clients int, cpu func() time.Duration, op func(ctx
 	b.ReportMetric(float64(latencies[b.N/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(latencies[b.N*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(used.Seconds()/elapsed.Seconds(), "cores")
+	for i, m := range meters {
+		b.ReportMetric(float64(metered[i].Microseconds())/float64(b.N), m.Name+"-us/op")
+	}
 	b.ReportMetric(0, "ns/op") // throughput is the figure; ns/op over parallel clients misleads
 }
 

@@ -23,6 +23,7 @@ import (
 type run struct {
 	op      string
 	clients int
+	procs   int // GOMAXPROCS, from the name's -N suffix (0 when absent)
 	metrics map[string]float64
 }
 
@@ -44,6 +45,7 @@ func parse(r io.Reader) ([]run, []string) {
 			continue
 		}
 		clients, _ := strconv.Atoi(m[2])
+		procs, _ := strconv.Atoi(strings.TrimPrefix(m[3], "-"))
 		metrics := map[string]float64{}
 		fields := strings.Fields(m[4])
 		for i := 0; i+1 < len(fields); i += 2 {
@@ -51,7 +53,7 @@ func parse(r io.Reader) ([]run, []string) {
 				metrics[fields[i+1]] = v
 			}
 		}
-		runs = append(runs, run{op: m[1], clients: clients, metrics: metrics})
+		runs = append(runs, run{op: m[1], clients: clients, procs: procs, metrics: metrics})
 	}
 	return runs, passthrough
 }
@@ -170,6 +172,7 @@ func write(w io.Writer, rows []row) {
 		fmt.Fprintf(w, "| %7d | %13.0f | %22.0f | %17.0f%% | %19s |\n", c, a, e, 100*a/e, cpu)
 	}
 	writeSideBySide(w, byKey, clients)
+	writeCores(w, byKey, clients)
 }
 
 // writeSideBySide compares, at each client count, Krake's creates and a
@@ -210,4 +213,82 @@ func main() {
 	}
 	fmt.Println()
 	write(os.Stdout, group(runs))
+}
+
+// meteredProcesses are the processes the side-by-side rows meter (as
+// "<name>-us/op"), in the order the table shows them.
+var meteredProcesses = []struct{ metric, title string }{
+	{"etcd-us/op", "etcd"}, {"krake-us/op", "krakectl api"}, {"kube-us/op", "kube-apiserver"}, {"load-us/op", "load"},
+}
+
+// allUs is the CPU every metered process used per operation, and whether
+// the run metered them at all.
+func allUs(m map[string]float64) (float64, bool) {
+	var sum float64
+	for _, p := range meteredProcesses {
+		v, ok := m[p.metric]
+		if !ok {
+			return 0, false
+		}
+		sum += v
+	}
+	return sum, true
+}
+
+// writeCores shows where the cores went in the side-by-side rows: each
+// process's CPU per operation, their sum, and the operations per second
+// the machine's cores allow at that cost. Its last columns bound what any
+// API server could reach: Krake's creates against raw puts were the
+// cores all busy, and again were krakectl's own CPU zero (only etcd's
+// work for the create, the load's and the idle kube-apiserver's left).
+func writeCores(w io.Writer, byKey map[string]row, clients []int) {
+	printed := false
+	for _, c := range clients {
+		n := strconv.Itoa(c)
+		etcd, krake := byKey["sep-etcd-put/"+n], byKey["sep-create/"+n]
+		if len(etcd.runs) == 0 || len(krake.runs) == 0 {
+			continue
+		}
+		em, km := etcd.median(), krake.median()
+		eAll, ok1 := allUs(em.metrics)
+		kAll, ok2 := allUs(km.metrics)
+		if !ok1 || !ok2 || em.procs == 0 || eAll == 0 || kAll == 0 {
+			continue
+		}
+		if !printed {
+			fmt.Fprintln(w)
+			fmt.Fprint(w, "| clients | operation       |")
+			for _, p := range meteredProcesses {
+				fmt.Fprintf(w, " %s µs/op |", p.title)
+			}
+			fmt.Fprintln(w, " all µs/op | ops/s the cores allow | Krake/etcd, cores all busy | the same, krakectl at 0 µs |")
+			fmt.Fprint(w, "|---------|-----------------|")
+			for _, p := range meteredProcesses {
+				fmt.Fprint(w, strings.Repeat("-", len(p.title)+8), "|")
+			}
+			fmt.Fprintln(w, "-----------|-----------------------|----------------------------|----------------------------|")
+			printed = true
+		}
+		cores := float64(em.procs) * 1e6
+		for _, r := range []row{etcd, krake, byKey["sep-kube-create/"+n]} {
+			if len(r.runs) == 0 {
+				continue
+			}
+			m := r.median().metrics
+			all, ok := allUs(m)
+			if !ok || all == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "| %7d | %-15s |", c, r.op)
+			for _, p := range meteredProcesses {
+				fmt.Fprintf(w, " %*.0f |", len(p.title)+6, m[p.metric])
+			}
+			busy, zero := "", ""
+			if r.op == krake.op {
+				busy = fmt.Sprintf("%.0f%%", 100*eAll/kAll)
+				zero = fmt.Sprintf("%.0f%%", 100*eAll/(kAll-km.metrics["krake-us/op"]))
+			}
+			fmt.Fprintf(w, " %9.0f | %21.0f | %26s | %26s |\n", all, cores/all, busy, zero)
+		}
+	}
 }
