@@ -76,10 +76,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 		if ev.Err != nil {
 			return ev.Err
 		}
-		if match != nil && !match(ev.Object.GetMetadata().Labels) {
-			return nil
-		}
-		evNS := ev.Object.GetMetadata().Namespace
+		evNS := ev.Namespace
 		if allowed != nil && !allowed[evNS] {
 			return nil
 		}
@@ -89,14 +86,26 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, k api.Kind, ns st
 			}
 			return err
 		}
-		if !s.mayReadSecrets(r, k, evNS) {
-			shown := api.DeepCopy(ev.Object)
-			api.Redact(shown)
-			ev.Object, ev.Data = shown, nil
+		redact := !s.mayReadSecrets(r, k, evNS)
+		if match != nil || redact {
+			obj, err := ev.Object()
+			if err != nil {
+				s.log.Warn("watch: skipped an event whose stored object does not decode", "kind", k.String(), "revision", ev.Revision, "err", err)
+				return nil
+			}
+			if match != nil && !match(obj.GetMetadata().Labels) {
+				return nil
+			}
+			if redact {
+				shown := api.DeepCopy(obj)
+				api.Redact(shown)
+				if ev.Data, err = json.Marshal(shown); err != nil {
+					return err
+				}
+			}
 		}
-		var err error
-		batch, err = appendEventLine(batch, ev)
-		return err
+		batch = appendEventLine(batch, ev)
+		return nil
 	}
 	// end closes the stream with an ERROR event saying why.
 	end := func(err error) error {
@@ -180,23 +189,15 @@ func receiveQueued(events <-chan store.Event) (ev store.Event, ok, queued bool) 
 // writes them.
 const maxBatch = 64 << 10
 
-// appendEventLine appends one event line to buf, splicing the stored JSON
-// when the event carries it (a watch cache fans one event out to many
-// watchers: encoding it again for each would cost more than everything
-// else).
-func appendEventLine(buf []byte, ev store.Event) ([]byte, error) {
-	if len(ev.Data) == 0 {
-		line, err := json.Marshal(api.WatchEvent[api.Object]{Type: ev.Type, Object: ev.Object})
-		if err != nil {
-			return buf, err
-		}
-		return append(append(buf, line...), '\n'), nil
-	}
+// appendEventLine appends one event line to buf, splicing the object's
+// JSON (a watch cache fans one event out to many watchers: encoding it
+// again for each would cost more than everything else).
+func appendEventLine(buf []byte, ev store.Event) []byte {
 	buf = append(buf, `{"type":"`...)
 	buf = append(buf, ev.Type...)
 	buf = append(buf, `","object":`...)
 	buf = append(buf, ev.Data...)
-	return append(buf, "}\n"...), nil
+	return append(buf, "}\n"...)
 }
 
 // DefaultBlockingTimeout bounds ?blocking waits unless ?timeout= says otherwise.
@@ -270,17 +271,21 @@ func (s *Server) waitForState(w http.ResponseWriter, r *http.Request, k api.Kind
 		if ev.Err != nil {
 			return ev.Err
 		}
-		if ev.Object.GetMetadata().Name != m.Name {
+		if ev.Name != m.Name {
 			continue
 		}
-		last = ev.Object
+		current, err := ev.Object()
+		if err != nil {
+			continue
+		}
+		last = current
 		switch {
 		case ev.Type == api.Deleted && state == api.StateDeleted:
-			return s.writeObject(w, r, k, ev.Object)
+			return s.writeObject(w, r, k, current)
 		case ev.Type == api.Deleted:
 			return errorf(http.StatusConflict, "%s was deleted before it reached %s", describe(k, m.Namespace, m.Name), state)
-		case api.State(ev.Object) == state:
-			return s.writeObject(w, r, k, ev.Object)
+		case api.State(current) == state:
+			return s.writeObject(w, r, k, current)
 		}
 	}
 	if errors.Is(r.Context().Err(), context.Canceled) {

@@ -263,7 +263,14 @@ func TestStore_WatchResumesAfterRevision(t *testing.T) {
 		if ev.Err != nil {
 			t.Fatal(ev.Err)
 		}
-		got = append(got, ev.Type+" "+ev.Object.GetMetadata().ResourceVersion)
+		obj, err := ev.Object()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := obj.GetMetadata(); ev.Namespace != "ns" || ev.Name != "echo" || m.Namespace != ev.Namespace || m.Name != ev.Name {
+			t.Errorf("event of %s/%s names %q/%q", m.Namespace, m.Name, ev.Namespace, ev.Name)
+		}
+		got = append(got, ev.Type+" "+obj.GetMetadata().ResourceVersion)
 		if len(got) == 2 {
 			break
 		}

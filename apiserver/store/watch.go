@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
+	"strings"
+	"sync"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -12,13 +15,42 @@ import (
 // Event is one change of an object. A terminal Event carries Err and closes
 // the stream (ErrCompacted: re-list and watch again).
 type Event struct {
-	Type     string // api.Added, api.Modified or api.Deleted
-	Object   api.Object
-	Revision int64
+	Type      string // api.Added, api.Modified or api.Deleted
+	Revision  int64
+	Namespace string // the object's namespace ("" for a global kind)
+	Name      string
 	// Data is the object's JSON with resource_version set, as stored, for
 	// callers that pass it on without encoding it again.
 	Data []byte
 	Err  error
+	// decoded is the object read from Data once, when a caller first asks
+	// (a label selector, a redaction): shared by every copy of the event,
+	// so a watch cache's fan-out decodes it at most once, and a write no
+	// watcher looks into is never decoded at all.
+	decoded *decodedObject
+}
+
+type decodedObject struct {
+	once sync.Once
+	kind api.Kind
+	obj  api.Object
+	err  error
+}
+
+// NewEvent is an event of an object given as its JSON, decoded on demand.
+func NewEvent(k api.Kind, typ string, rev int64, namespace, name string, data []byte) Event {
+	return Event{Type: typ, Revision: rev, Namespace: namespace, Name: name, Data: data, decoded: &decodedObject{kind: k}}
+}
+
+// Object is the event's object, decoded from Data the first time it is
+// asked for. The caller must not change it: copies of the event share it.
+func (e Event) Object() (api.Object, error) {
+	if e.decoded == nil {
+		return nil, errors.New("an error event carries no object")
+	}
+	d := e.decoded
+	d.once.Do(func() { d.obj, d.err = Item{Data: e.Data, Revision: e.Revision}.Decode(d.kind) })
+	return d.obj, d.err
 }
 
 // Remembers reports whether a watch after afterRev is served without a
@@ -69,13 +101,14 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 					}
 					// A deletion carries its own revision.
 					prev := &mvccpb.KeyValue{Key: ev.PrevKv.Key, Value: ev.PrevKv.Value, ModRevision: ev.Kv.ModRevision}
-					obj, item, err := s.watched(k, prev)
+					item, err := s.itemOf(k, prev)
 					if err != nil {
 						continue
 					}
-					event = Event{Type: api.Deleted, Object: obj, Revision: ev.Kv.ModRevision, Data: item.Data}
+					ns, name := s.nameOf(k, prev.Key)
+					event = NewEvent(k, api.Deleted, ev.Kv.ModRevision, ns, name, item.Data)
 				default:
-					obj, item, err := s.watched(k, ev.Kv)
+					item, err := s.itemOf(k, ev.Kv)
 					if err != nil {
 						continue
 					}
@@ -83,7 +116,8 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 					if ev.IsCreate() {
 						typ = api.Added
 					}
-					event = Event{Type: typ, Object: obj, Revision: ev.Kv.ModRevision, Data: item.Data}
+					ns, name := s.nameOf(k, ev.Kv.Key)
+					event = NewEvent(k, typ, ev.Kv.ModRevision, ns, name, item.Data)
 				}
 				if !send(event) {
 					return
@@ -97,17 +131,13 @@ func (s *Store) Watch(ctx context.Context, k api.Kind, namespace string, afterRe
 	return out
 }
 
-// watched is an event's object both ways: the stored JSON as served (with
-// its resource_version, secrets opened) and the object decoded from that,
-// so each stored value is opened and parsed once, as a list does.
-func (s *Store) watched(k api.Kind, kv *mvccpb.KeyValue) (api.Object, Item, error) {
-	item, err := s.itemOf(k, kv)
-	if err != nil {
-		return nil, Item{}, err
+// nameOf reads an object's namespace and name from its key
+// (prefix/api/plural/[namespace/]name, as Key writes it).
+func (s *Store) nameOf(k api.Kind, key []byte) (namespace, name string) {
+	rest := strings.TrimPrefix(string(key), s.collection(k, ""))
+	if !k.Namespaced {
+		return "", rest
 	}
-	obj, err := item.Decode(k)
-	if err != nil {
-		return nil, Item{}, err
-	}
-	return obj, item, nil
+	namespace, name, _ = strings.Cut(rest, "/")
+	return namespace, name
 }

@@ -223,7 +223,7 @@ func (kc *kindCache) deliver(ev store.Event) {
 	}
 	kc.head = ev.Revision
 	for w := range kc.watchers {
-		if ev.Revision <= w.after || (w.namespace != "" && w.namespace != ev.Object.GetMetadata().Namespace) {
+		if ev.Revision <= w.after || (w.namespace != "" && w.namespace != ev.Namespace) {
 			continue // a watcher that listed ahead of the cache has these
 		}
 		kc.offer(w, ev)
@@ -282,7 +282,7 @@ func (kc *kindCache) subscribe(namespace string, afterRev int64, buffer int) (*w
 	kc.watchers[w] = struct{}{}
 	if afterRev > 0 {
 		kc.ring.each(func(ev store.Event) {
-			if ev.Revision > afterRev && (namespace == "" || namespace == ev.Object.GetMetadata().Namespace) {
+			if ev.Revision > afterRev && (namespace == "" || namespace == ev.Namespace) {
 				kc.offer(w, ev)
 			}
 		})

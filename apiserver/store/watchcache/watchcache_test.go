@@ -98,8 +98,11 @@ func TestFanOut(t *testing.T) {
 					t.Errorf("watcher %d: event %+v after revision %d", i, ev, last)
 					return
 				}
-				if i%2 == 1 && ev.Object.GetMetadata().Namespace != "a" {
-					t.Errorf("watcher %d of namespace a got %s", i, ev.Object.GetMetadata().Namespace)
+				if i%2 == 1 && ev.Namespace != "a" {
+					t.Errorf("watcher %d of namespace a got %s", i, ev.Namespace)
+				}
+				if obj, err := ev.Object(); err != nil || obj.GetMetadata().Namespace != ev.Namespace || obj.GetMetadata().Name != ev.Name {
+					t.Errorf("watcher %d: event of %q/%q decodes to %v (%v)", i, ev.Namespace, ev.Name, obj, err)
 				}
 				if len(ev.Data) == 0 {
 					t.Errorf("watcher %d: event without its stored JSON", i)
@@ -191,7 +194,7 @@ func TestAheadOfTheCache(t *testing.T) {
 	rev := e.create("ns", "listed")
 	events := e.cache.Watch(ctx, apps, "ns", rev)
 	after := e.create("ns", "after")
-	if ev := next(t, events); ev.Err != nil || ev.Revision != after || ev.Object.GetMetadata().Name != "after" {
+	if ev := next(t, events); ev.Err != nil || ev.Revision != after || ev.Name != "after" {
 		t.Errorf("first event = %+v, want only the object created after revision %d", ev, rev)
 	}
 }

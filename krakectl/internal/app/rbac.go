@@ -99,19 +99,19 @@ func (f *rbacFeed) follow(ctx context.Context, rev int64) error {
 			if !ok || ev.Err != nil {
 				return fmt.Errorf("roles: %v", ev.Err)
 			}
-			if r := ev.Object.(*api.Role); ev.Type == api.Deleted {
-				delete(f.roles, r.Metadata.Name)
-			} else {
-				f.roles[r.Metadata.Name] = r
+			if ev.Type == api.Deleted {
+				delete(f.roles, ev.Name)
+			} else if obj, err := ev.Object(); err == nil {
+				f.roles[ev.Name] = obj.(*api.Role)
 			}
 		case ev, ok := <-bindings:
 			if !ok || ev.Err != nil {
 				return fmt.Errorf("role bindings: %v", ev.Err)
 			}
-			if b := ev.Object.(*api.RoleBinding); ev.Type == api.Deleted {
-				delete(f.bindings, b.Metadata.Name)
-			} else {
-				f.bindings[b.Metadata.Name] = b
+			if ev.Type == api.Deleted {
+				delete(f.bindings, ev.Name)
+			} else if obj, err := ev.Object(); err == nil {
+				f.bindings[ev.Name] = obj.(*api.RoleBinding)
 			}
 		}
 		f.publish()
