@@ -83,25 +83,22 @@ func (l *leaders) onChange(leading bool) {
 	l.most = max(l.most, l.now)
 }
 
-// TestElection: against a real API and etcd, one of two replicas leads;
-// a clean stop hands over at once; a replica cut off from the API stops
-// leading within the renew deadline, and the other takes over only after
-// the lease ran out: never two leaders.
-func TestElection(t *testing.T) {
+// electionEnv starts a real API and etcd, and returns its client and a
+// maker of electors for one lease, each over its own flaky leases.
+func electionEnv(t *testing.T, lease string, opts Options) (*client.Client, func(identity string) (*Elector, *flaky)) {
+	t.Helper()
 	srv, err := servertest.Start()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	c, err := client.New(srv.URL, client.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	count := &leaders{}
-	opts := Options{LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond, OnChange: count.onChange}
 	log := slog.New(slog.DiscardHandler)
-	newElector := func(identity string) (*Elector, *flaky) {
-		e, err := New(c, "controller-test", identity, opts, log)
+	return c, func(identity string) (*Elector, *flaky) {
+		e, err := New(c, lease, identity, opts, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,6 +106,16 @@ func TestElection(t *testing.T) {
 		e.leases = f
 		return e, f
 	}
+}
+
+// TestElection: against a real API and etcd, one of two replicas leads;
+// a clean stop hands over at once; a replica cut off from the API stops
+// leading within the renew deadline, and the other takes over only after
+// the lease ran out: never two leaders.
+func TestElection(t *testing.T) {
+	count := &leaders{}
+	opts := Options{LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond, OnChange: count.onChange}
+	c, newElector := electionEnv(t, "controller-test", opts)
 	type result struct {
 		who string
 		err error
@@ -188,26 +195,8 @@ func TestElection(t *testing.T) {
 // handing over at once. The lease is long, so a handover that waited for
 // it to run out is plain.
 func TestElection_releaseAfterLostAnswer(t *testing.T) {
-	srv, err := servertest.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	c, err := client.New(srv.URL, client.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := Options{LeaseDuration: 60 * time.Second, RenewDeadline: 5 * time.Second, RetryPeriod: 50 * time.Millisecond}
-	log := slog.New(slog.DiscardHandler)
-	newElector := func(identity string) (*Elector, *flaky) {
-		e, err := New(c, "release-test", identity, opts, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := &flaky{leases: e.leases, lost: make(chan struct{})}
-		e.leases = f
-		return e, f
-	}
+	c, newElector := electionEnv(t, "release-test", opts)
 	leading := make(chan string, 2)
 	runDone := make(chan error, 2)
 	run := func(ctx context.Context, who string, e *Elector) {
