@@ -421,3 +421,65 @@ func TestClientWatch_resumesAcrossCutsExactlyOnce(t *testing.T) {
 	}
 	t.Logf("%d events exactly once across %d connection cuts", total, cuts.Load())
 }
+
+// TestWatch_linesWholeUnderBursts: events that queue up while a stream
+// writes go out batched, each still one whole JSON line, with a label
+// selector (events decoded) and without (stored bytes spliced).
+func TestWatch_linesWholeUnderBursts(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	ns := fmt.Sprintf("burst-lines-%d", time.Now().UnixNano())
+	c, err := client.New(apiURL, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apps := c.Applications(ns)
+	const n, updates = 8, 40
+	created := make([]*api.Application, n)
+	for i := range n {
+		app := mustApp(t, fmt.Sprintf("app-%d", i))
+		app.Metadata.Labels = map[string]string{"tier": "gold"}
+		if created[i], err = apps.Create(ctx, app, client.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := "/kubernetes/namespaces/" + ns + "/applications?watch=true"
+	streams := map[string]<-chan string{
+		"all":      streamLines(t, ctx, base),
+		"selected": streamLines(t, ctx, base+"&label_selector=tier%3Dgold"),
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			app := created[i]
+			for u := range updates {
+				app.Metadata.Labels["round"] = strconv.Itoa(u)
+				var err error
+				if app, err = apps.Update(ctx, app, client.WriteOptions{}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for name, lines := range streams {
+		for got := 0; got < n*updates; {
+			select {
+			case line := <-lines:
+				if line == "" {
+					continue
+				}
+				var ev struct {
+					Type string `json:"type"`
+				}
+				if err := json.Unmarshal([]byte(line), &ev); err != nil || ev.Type != api.Modified {
+					t.Fatalf("%s: event %d is not one whole line (%v): %.120q", name, got, err, line)
+				}
+				got++
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: %d of %d events", name, got, n*updates)
+			}
+		}
+	}
+}
