@@ -114,7 +114,9 @@ func electionEnv(t *testing.T, lease string, opts Options) (*client.Client, func
 // the lease ran out: never two leaders.
 func TestElection(t *testing.T) {
 	count := &leaders{}
-	opts := Options{LeaseDuration: 2 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond, OnChange: count.onChange}
+	// The lease is three renew deadlines: a replica cut off stops leading
+	// with two seconds to spare, even on a loaded machine.
+	opts := Options{LeaseDuration: 3 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond, OnChange: count.onChange}
 	c, newElector := electionEnv(t, "controller-test", opts)
 	type result struct {
 		who string
