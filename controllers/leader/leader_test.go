@@ -108,6 +108,28 @@ func electionEnv(t *testing.T, lease string, opts Options) (*client.Client, func
 	}
 }
 
+// result is what one replica's Run returned.
+type result struct {
+	who string
+	err error
+}
+
+// replicas returns a runner of electors: each leads until its context
+// ends, says so on leading when it starts, and sends its Run's result.
+func replicas() (leading chan string, results chan result, run func(ctx context.Context, who string, e *Elector)) {
+	leading, results = make(chan string, 3), make(chan result, 3)
+	run = func(ctx context.Context, who string, e *Elector) {
+		go func() {
+			err := e.Run(ctx, func(ctx context.Context) {
+				leading <- who
+				<-ctx.Done()
+			})
+			results <- result{who, err}
+		}()
+	}
+	return leading, results, run
+}
+
 // TestElection: against a real API and etcd, one of two replicas leads;
 // a clean stop hands over at once; a replica cut off from the API stops
 // leading within the renew deadline, and the other takes over only after
@@ -118,21 +140,7 @@ func TestElection(t *testing.T) {
 	// with two seconds to spare, even on a loaded machine.
 	opts := Options{LeaseDuration: 3 * time.Second, RenewDeadline: time.Second, RetryPeriod: 100 * time.Millisecond, OnChange: count.onChange}
 	c, newElector := electionEnv(t, "controller-test", opts)
-	type result struct {
-		who string
-		err error
-	}
-	results := make(chan result, 3)
-	leading := make(chan string, 3)
-	run := func(ctx context.Context, who string, e *Elector) {
-		go func() {
-			err := e.Run(ctx, func(ctx context.Context) {
-				leading <- who
-				<-ctx.Done()
-			})
-			results <- result{who, err}
-		}()
-	}
+	leading, results, run := replicas()
 	ctxA, stopA := context.WithCancel(t.Context())
 	ctxB, stopB := context.WithCancel(t.Context())
 	defer stopB()
@@ -199,16 +207,7 @@ func TestElection(t *testing.T) {
 func TestElection_releaseAfterLostAnswer(t *testing.T) {
 	opts := Options{LeaseDuration: 60 * time.Second, RenewDeadline: 5 * time.Second, RetryPeriod: 50 * time.Millisecond}
 	c, newElector := electionEnv(t, "release-test", opts)
-	leading := make(chan string, 2)
-	runDone := make(chan error, 2)
-	run := func(ctx context.Context, who string, e *Elector) {
-		go func() {
-			runDone <- e.Run(ctx, func(ctx context.Context) {
-				leading <- who
-				<-ctx.Done()
-			})
-		}()
-	}
+	leading, results, run := replicas()
 	ctxA, stopA := context.WithCancel(t.Context())
 	defer stopA()
 	ctxB, stopB := context.WithCancel(t.Context())
@@ -224,8 +223,8 @@ func TestElection_releaseAfterLostAnswer(t *testing.T) {
 	<-fa.lost
 	stopped := time.Now()
 	stopA()
-	if err := <-runDone; err != nil {
-		t.Fatalf("a's Run after its stop: %v, want nil", err)
+	if r := <-results; r.who != "a" || r.err != nil {
+		t.Fatalf("a's Run after its stop: %s %v, want nil", r.who, r.err)
 	}
 	select {
 	case who := <-leading:
