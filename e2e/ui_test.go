@@ -57,8 +57,9 @@ func (s *tmuxSession) waitFor(what string, timeout time.Duration, cond func(scre
 }
 
 // TestUI runs `rok ui` in a real terminal (tmux) against a real krakectl
-// and cluster: an application created by rok in another process shows up
-// and goes to RUNNING on screen; then the UI deletes it with d and its
+// and cluster: the cluster registered before is listed without an event;
+// an application created by rok in another process shows up and goes to
+// RUNNING on screen; then the UI deletes it with d and its
 // confirmation, and the API confirms.
 func TestUI(t *testing.T) {
 	kube := framework.StartKube(t, 1)
@@ -70,6 +71,10 @@ func TestUI(t *testing.T) {
 	ui.waitFor("the dashboard with the cluster", 15*time.Second, func(s string) bool {
 		return strings.Contains(s, "CLUSTERS (1)") && strings.Contains(s, "cluster-1") && strings.Contains(s, "ONLINE")
 	})
+	// The cluster was there before the UI: listed, not an event.
+	if s := ui.screen(); strings.Contains(s, "/cluster-1 new →") {
+		t.Errorf("the events pane shows the listed cluster as new:\n%s", s)
+	}
 
 	rok.must("kube", "app", "create", "echo-demo", "-f", filepath.Join(framework.ModuleRoot(t), "manifests/echo-demo/echo-demo.yaml"))
 	ui.waitFor("echo-demo RUNNING on screen", 30*time.Second, func(s string) bool {

@@ -27,6 +27,9 @@ type (
 		typ     string
 		cluster *api.Cluster
 	}
+	// listedMsg says that the first list of a kind ("application" or
+	// "cluster") is in: what arrived before it was already there.
+	listedMsg     struct{ kind string }
 	healthMsg     struct{ err error }
 	healthTickMsg struct{}
 	deletedMsg    struct {
@@ -78,9 +81,13 @@ const (
 // the messages (transitions, explanations). Update is a pure transition;
 // I/O happens in the commands it returns.
 type Model struct {
-	objects     Objects
-	states      map[string]string // last state per target, to see transitions
-	events      []render.Event    // newest last
+	objects Objects
+	states  map[string]string // last state per target, to see transitions
+	events  []render.Event    // newest last
+	// listing holds the kinds whose first list is still arriving: their
+	// objects existed before the UI started, so they are states, not
+	// transitions (500 apps must not bury the EVENTS pane at start-up).
+	listing     map[string]bool
 	explanation map[string]explainMsg
 	now         func() time.Time
 
@@ -114,6 +121,16 @@ func NewModel(objects Objects, namespace, apiURL string, actions Actions, now fu
 	return m.resize(80, 24)
 }
 
+// ListingFirst returns the model taking the objects of kinds as the
+// state it starts from, not as transitions, until a listedMsg for each.
+func (m Model) ListingFirst(kinds ...string) Model {
+	m.listing = map[string]bool{}
+	for _, k := range kinds {
+		m.listing[k] = true
+	}
+	return m
+}
+
 // WithStyles returns the model drawing with s.
 func (m Model) WithStyles(s styles.Styles) Model { m.styles = s; return m }
 
@@ -144,6 +161,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.observe(targetOf("application", msg.app), msg.typ, msg.app.Status.State)
 	case clusterMsg:
 		m.observe(targetOf("cluster", msg.cluster), msg.typ, msg.cluster.Status.State)
+	case listedMsg:
+		delete(m.listing, msg.kind)
 	case healthMsg:
 		m.disconnected = msg.err
 		if m.actions.Health != nil {
@@ -191,7 +210,7 @@ func (m *Model) observe(t target, typ, state string) {
 		state = "(removed)"
 	} else {
 		m.states[k] = state
-		if seen && from == state {
+		if seen && from == state || m.listing[t.kind] {
 			return
 		}
 	}

@@ -167,6 +167,39 @@ func TestUpdate_recordsTransitions(t *testing.T) {
 	}
 }
 
+// TestUpdate_firstListIsNoTransition: what the first lists bring existed
+// before the UI started: it is listed, but the EVENTS pane starts empty,
+// and a change after the list is a transition from the listed state.
+func TestUpdate_firstListIsNoTransition(t *testing.T) {
+	m := newTestModel(&recorder{}).ListingFirst("application", "cluster")
+	m, _ = send(m,
+		appMsg{api.Added, app("demo", "echo-demo", api.StateDegraded, "", nil)},
+		clusterMsg{api.Added, cluster("demo", "cluster-1", api.StateOnline, nil)},
+		listedMsg{kind: "application"},
+	)
+	if view := m.View(); !strings.Contains(view, "changes of state since the UI started show here") || strings.Contains(view, "→") {
+		t.Errorf("after the first list the EVENTS pane should hold only its hint:\n%s", view)
+	}
+	m, _ = send(m,
+		appMsg{api.Added, app("demo", "web", api.StatePending, "", nil)},          // created after the list
+		clusterMsg{api.Added, cluster("demo", "cluster-2", api.StateOnline, nil)}, // clusters still listing
+		appMsg{api.Modified, app("demo", "echo-demo", api.StateRunning, "cluster-1", nil)},
+		listedMsg{kind: "cluster"},
+		clusterMsg{api.Modified, cluster("demo", "cluster-1", api.StateOffline, nil)},
+	)
+	var got []string
+	for _, e := range m.events {
+		got = append(got, e.Name+":"+e.From+">"+e.To)
+	}
+	want := "web:>PENDING,echo-demo:DEGRADED>RUNNING,cluster-1:ONLINE>OFFLINE"
+	if strings.Join(got, ",") != want {
+		t.Errorf("events %v, want %s", got, want)
+	}
+	if n := len(m.visibleApps()); n != 2 {
+		t.Errorf("%d apps listed, want 2", n)
+	}
+}
+
 func TestUpdate_namespaceFilterAndCursor(t *testing.T) {
 	m := seeded()
 	if n := len(m.visibleApps()); n != 2 {

@@ -119,7 +119,7 @@ func (o overview) View(d pageData, footer string) string {
 	}
 	eventRows := min(4, len(d.events))
 	// Lines left for rows: total minus titles, headers, events block, footer.
-	free := max(2, o.height-used-4-(eventRows+1)-1)
+	free := max(2, o.height-used-4-(max(1, eventRows)+1)-1)
 	clusterRows := min(len(d.clusters), max(1, free/3))
 	if len(d.clusters) == 0 {
 		clusterRows = 1
@@ -153,6 +153,9 @@ func (o overview) View(d pageData, footer string) string {
 	b.WriteString(s.Title.Render("EVENTS") + "\n")
 	for i := range eventRows {
 		b.WriteString(render.Fit("  "+d.events[len(d.events)-1-i].Line(), o.width) + "\n")
+	}
+	if eventRows == 0 {
+		b.WriteString(s.Dim.Render(render.Fit("  changes of state since the UI started show here", o.width)) + "\n")
 	}
 	b.WriteString(footer)
 	return b.String()

@@ -78,7 +78,8 @@ func Run(ctx context.Context, opts Options) error {
 	// change they apply also reaches the model as a message.
 	quiet := slog.New(slog.DiscardHandler)
 	objects := informerObjects{apps: informer.New(c.Applications(""), quiet), clusters: informer.New(c.Clusters(""), quiet)}
-	model := NewModel(objects, opts.Namespace, c.BaseURL(), actions, time.Now).WithStyles(styles.New(renderer))
+	model := NewModel(objects, opts.Namespace, c.BaseURL(), actions, time.Now).
+		WithStyles(styles.New(renderer)).ListingFirst("application", "cluster")
 	p := tea.NewProgram(model, tea.WithInput(opts.In), tea.WithOutput(opts.Out), tea.WithAltScreen(), tea.WithContext(ctx))
 	objects.apps.AddHandler(func(typ string, a *api.Application) { p.Send(appMsg{typ: typ, app: a}) })
 	objects.clusters.AddHandler(func(typ string, cl *api.Cluster) { p.Send(clusterMsg{typ: typ, cluster: cl}) })
@@ -86,6 +87,17 @@ func Run(ctx context.Context, opts Options) error {
 	defer wg.Wait() // after cancel: the informers end with ctx
 	wg.Go(func() { _ = objects.apps.Start(ctx) })
 	wg.Go(func() { _ = objects.clusters.Start(ctx) })
+	// The informers send the first list's objects before Synced closes,
+	// and Send delivers in order, so listedMsg comes after all of them.
+	listed := func(kind string, synced <-chan struct{}) {
+		select {
+		case <-synced:
+			p.Send(listedMsg{kind: kind})
+		case <-ctx.Done():
+		}
+	}
+	wg.Go(func() { listed("application", objects.apps.Synced()) })
+	wg.Go(func() { listed("cluster", objects.clusters.Synced()) })
 
 	_, err := p.Run()
 	cancel()
