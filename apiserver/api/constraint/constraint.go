@@ -267,6 +267,9 @@ func ParseMetric(expr string) (Metric, error) {
 		return fail("expected a metric name at the start")
 	}
 	s.skipSpace()
+	if s.done() {
+		return fail("expected an operator (=, ==, is, !=, is not, <, <=, > or >=) and a number after " + strconv.Quote(name))
+	}
 	op, ok := s.metricOp()
 	if !ok {
 		return fail(fmt.Sprintf("unknown operator at %q; use =, ==, is, !=, is not, <, <=, > or >=", s.rest()))

@@ -145,7 +145,7 @@ func TestParseMetric(t *testing.T) {
 		expr    string
 		value   float64
 		want    bool
-		wantErr bool
+		wantErr string // part of the message
 	}{
 		{expr: "latency < 0.5", value: 0.4, want: true},
 		{expr: "latency < 0.5", value: 0.5, want: false},
@@ -157,17 +157,17 @@ func TestParseMetric(t *testing.T) {
 		{expr: "cost is 1", value: 1, want: true},
 		{expr: "cost != 1", value: 2, want: true},
 		{expr: "cost is not 1", value: 1, want: false},
-		{expr: "cost < abc", wantErr: true},
-		{expr: "cost", wantErr: true},
-		{expr: "< 3", wantErr: true},
-		{expr: "cost ~ 3", wantErr: true},
+		{expr: "cost < abc", wantErr: "number"},
+		{expr: "cost", wantErr: `expected an operator (=, ==, is, !=, is not, <, <=, > or >=) and a number after "cost"`},
+		{expr: "< 3", wantErr: "expected a metric name"},
+		{expr: "cost ~ 3", wantErr: `unknown operator at "~ 3"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.expr, func(t *testing.T) {
 			c, err := constraint.ParseMetric(tt.expr)
-			if tt.wantErr {
-				if err == nil {
-					t.Fatalf("ParseMetric(%q) = %v, want an error", tt.expr, c)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("ParseMetric(%q) = %v, %v; want an error with %q", tt.expr, c, err, tt.wantErr)
 				}
 				return
 			}
