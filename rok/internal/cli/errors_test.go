@@ -13,6 +13,8 @@ func TestErrors(t *testing.T) {
 	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)
 	badYAML := writeFile(t, r.cwd, "bad.yaml", "apiVersion: v1\nkind: [Service\n")
 	notObject := writeFile(t, r.cwd, "list.yaml", "- a\n- b\n")
+	noContexts := writeFile(t, r.cwd, "empty-kubeconfig.yaml", "apiVersion: v1\nkind: Config\nclusters: []\n")
+	twoContexts := writeFile(t, r.cwd, "two-kubeconfig.yaml", "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: {cluster: a, user: a}\n- name: b\n  context: {cluster: b, user: b}\n")
 	r.must("kube", "app", "create", "exists", "-f", manifest)
 
 	tests := []struct {
@@ -49,6 +51,12 @@ func TestErrors(t *testing.T) {
 			[]string{"--enable-migration and --disable-migration cannot be used together"}},
 		{"bad metric pair", nil, []string{"kube", "cluster", "register", "-k", manifest, "--metric", "heat", "hot"}, 2,
 			[]string{`--metric heat: "hot" is not a number`}},
+		{"kubeconfig without contexts", nil, []string{"kube", "cluster", "register", "-k", noContexts}, 1,
+			[]string{"empty-kubeconfig.yaml defines no contexts"}},
+		{"kubeconfig with two contexts and no current one", nil, []string{"kube", "cluster", "register", "-k", twoContexts}, 2,
+			[]string{"has no current context; choose one with -c CONTEXT (it has a, b)"}},
+		{"kubeconfig without the context asked for", nil, []string{"kube", "cluster", "register", "-k", twoContexts, "-c", "z"}, 2,
+			[]string{`has no context "z" (it has a, b)`}},
 		{"unknown context", nil, []string{"--context", "nowhere", "kube", "app", "list"}, 1,
 			[]string{`context "nowhere" is not in the configuration`}},
 		{"bad API URL", map[string]string{"ROK_API_URL": "localhost:8080"}, []string{"kube", "app", "list"}, 2,

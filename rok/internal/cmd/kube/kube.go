@@ -548,21 +548,24 @@ func loadKubeconfig(path, contextName string) (map[string]any, string, error) {
 		contextName, _ = kc["current-context"].(string)
 	}
 	contexts, _ := kc["contexts"].([]any)
+	if len(contexts) == 0 {
+		return nil, "", fmt.Errorf("kubeconfig %s defines no contexts: give a kubeconfig that kubectl can use (one with a context naming a cluster and a user)", path)
+	}
 	if contextName == "" && len(contexts) == 1 {
 		first, _ := contexts[0].(map[string]any)
 		contextName, _ = first["name"].(string)
 	}
+	var names []string
+	for _, c := range contexts {
+		m, _ := c.(map[string]any)
+		names = append(names, fmt.Sprint(m["name"]))
+	}
 	if contextName == "" {
-		return nil, "", cmdutil.FlagErrorf("kubeconfig %s has no current context; choose one with -c CONTEXT", path)
+		return nil, "", cmdutil.FlagErrorf("kubeconfig %s has no current context; choose one with -c CONTEXT (it has %s)", path, strings.Join(names, ", "))
 	}
 	ctx := named(contexts, contextName)
 	if ctx == nil {
-		var names []string
-		for _, c := range contexts {
-			m, _ := c.(map[string]any)
-			names = append(names, fmt.Sprint(m["name"]))
-		}
-		return nil, "", cmdutil.FlagErrorf("kubeconfig %s has no context %q (it has %v)", path, contextName, names)
+		return nil, "", cmdutil.FlagErrorf("kubeconfig %s has no context %q (it has %s)", path, contextName, strings.Join(names, ", "))
 	}
 	inner, _ := ctx["context"].(map[string]any)
 	clusterName, _ := inner["cluster"].(string)
