@@ -120,10 +120,13 @@ func TestConfig(t *testing.T) {
 	r := newRunner(t)
 	delete(r.env, "ROK_API_URL")
 	r.env["ROK_NAMESPACE"] = "" // unset: the context's namespace applies
+	if view := r.must("config", "view").stdout; !strings.Contains(view, "(not written yet: rok config set-context NAME --api-url URL creates it)\ncontexts: []\n") {
+		t.Errorf("config view before any context:\n%s", view)
+	}
 	r.must("config", "set-context", "local", "--api-url", apiURL, "--namespace", "team-a")
 	r.must("config", "set-context", "other", "--api-url", "http://127.0.0.1:1")
 	view := r.must("config", "view").stdout
-	if !strings.Contains(view, "current-context: local") || !strings.Contains(view, "# in effect: api_url "+apiURL+" (from context local), namespace team-a (from context local)") {
+	if strings.Contains(view, "not written yet") || !strings.Contains(view, "current-context: local") || !strings.Contains(view, "# in effect: api_url "+apiURL+" (from context local), namespace team-a (from context local)") {
 		t.Errorf("config view:\n%s", view)
 	}
 	manifest := writeFile(t, r.cwd, "echo.yaml", echoManifest)

@@ -2,7 +2,10 @@
 package configcmd
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -40,11 +43,18 @@ func newView(f *cmdutil.Factory) *cobra.Command {
 					file.Contexts[i].Token = "REDACTED"
 				}
 			}
+			if file.Contexts == nil {
+				file.Contexts = []config.Context{} // "contexts: []", not null
+			}
 			data, err := yaml.Marshal(file)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.Out, "# %s\n%s", path, data)
+			header := path
+			if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+				header += " (not written yet: rok config set-context NAME --api-url URL creates it)"
+			}
+			fmt.Fprintf(f.IO.Out, "# %s\n%s", header, data)
 			r, err := f.Config()
 			if err != nil {
 				return err
