@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"os/signal"
@@ -76,17 +77,20 @@ type serveOptions struct {
 	kwokDir       string
 	autoTemplate  string
 	autoRetention time.Duration
-	snapshots     embedetcd.SnapshotOptions
-	problemBase   string
-	corsOrigins   []string
-	etcdQuota     int64
-	maxInflight   int
-	maxMutating   int
-	encryptionKey string
-	maxListItems  int64
-	shutdown      api.ShutdownDefaults
-	tls           app.TLSConfig
-	auth          app.AuthConfig
+	// hasControllerFlags: addControllerFlags ran, so the durations above
+	// are the user's (krakectl api has none of them).
+	hasControllerFlags bool
+	snapshots          embedetcd.SnapshotOptions
+	problemBase        string
+	corsOrigins        []string
+	etcdQuota          int64
+	maxInflight        int
+	maxMutating        int
+	encryptionKey      string
+	maxListItems       int64
+	shutdown           api.ShutdownDefaults
+	tls                app.TLSConfig
+	auth               app.AuthConfig
 }
 
 func (o *serveOptions) addFlags(cmd *cobra.Command, embedded bool) {
@@ -147,6 +151,7 @@ func defaultDataDir() string {
 }
 
 func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
+	o.hasControllerFlags = true
 	f.DurationVar(&o.probeInterval, "probe-interval", 10*time.Second, "how often clusters are probed")
 	f.DurationVar(&o.resync, "resync", 10*time.Second, "how often a running application is checked")
 	f.DurationVar(&o.reschedule, "reschedule-after", time.Minute, "how often a running application is weighed again against the other clusters")
@@ -160,8 +165,24 @@ func (o *serveOptions) addControllerFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.autoRetention, "auto-cluster-retention", 10*time.Minute, "how long a cluster made for applications is kept once none uses it")
 }
 
-// checkControllerFlags refuses flag values the controllers cannot use.
+// checkControllerFlags refuses flag values the controllers cannot use:
+// a period of zero or less would spin a controller, a NaN stickiness
+// would make every score NaN.
 func (o *serveOptions) checkControllerFlags() error {
+	if o.hasControllerFlags {
+		for _, d := range []struct {
+			flag  string
+			value time.Duration
+		}{{"probe-interval", o.probeInterval}, {"resync", o.resync}, {"reschedule-after", o.reschedule},
+			{"infra-poll-interval", o.infraPoll}, {"auto-cluster-retention", o.autoRetention}} {
+			if d.value <= 0 {
+				return fmt.Errorf("--%s %s: give a positive duration such as 30s", d.flag, d.value)
+			}
+		}
+		if o.stickiness < 0 || math.IsNaN(o.stickiness) || math.IsInf(o.stickiness, 0) {
+			return fmt.Errorf("--stickiness %v: give a weight of 0 (none) or more, such as 0.1", o.stickiness)
+		}
+	}
 	if o.hookURL == "" {
 		return nil
 	}
@@ -252,6 +273,9 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 	if err := o.checkSnapshots(); err != nil {
 		return err
 	}
+	if err := o.checkLimits(len(o.etcdEndpoints) == 0); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	return app.RunAPI(ctx, app.Config{
@@ -274,6 +298,23 @@ func (o *serveOptions) run(version string, stderr io.Writer) error {
 			Snapshots: o.snapshots,
 		},
 	})
+}
+
+// checkLimits refuses API limits that cannot work: the server would
+// otherwise take a limit of zero or less for its default without a word.
+func (o *serveOptions) checkLimits(embedded bool) error {
+	for _, l := range []struct {
+		flag  string
+		value int64
+	}{{"max-requests-inflight", int64(o.maxInflight)}, {"max-mutating-requests-inflight", int64(o.maxMutating)}, {"max-list-items", o.maxListItems}} {
+		if l.value < 1 {
+			return fmt.Errorf("--%s %d: give 1 or more", l.flag, l.value)
+		}
+	}
+	if embedded && o.etcdQuota <= 0 {
+		return fmt.Errorf("--etcd-quota-bytes %d: give the embedded etcd's space quota in bytes, such as %d (8 GiB)", o.etcdQuota, int64(8<<30))
+	}
+	return nil
 }
 
 // checkSnapshots refuses --snapshot-* values that cannot work, and fills
@@ -357,6 +398,9 @@ func newController(stderr io.Writer) *cobra.Command {
 			if err := o.checkControllerFlags(); err != nil {
 				return err
 			}
+			if err := checkElection(elect); err != nil {
+				return err
+			}
 			ctrlOpts, err := o.controllerOptions()
 			if err != nil {
 				return err
@@ -383,6 +427,24 @@ func newController(stderr io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&o.logLevel, "log-level", "info", "log level (debug, info, warn, error)")
 	cmd.Flags().StringVar(&o.logFormat, "log-format", "text", "log format (text, json)")
 	return cmd
+}
+
+// checkElection refuses lease timings under which a leader could not
+// renew in time: each must be positive, retry < renew deadline < lease.
+func checkElection(e app.ElectionConfig) error {
+	if !e.Enabled {
+		return nil
+	}
+	o := e.Options
+	switch {
+	case o.RetryPeriod <= 0 || o.RenewDeadline <= 0 || o.LeaseDuration <= 0:
+		return fmt.Errorf("--leader-elect-retry-period %s, --leader-elect-renew-deadline %s, --leader-elect-lease-duration %s: give positive durations",
+			o.RetryPeriod, o.RenewDeadline, o.LeaseDuration)
+	case o.RetryPeriod >= o.RenewDeadline || o.RenewDeadline >= o.LeaseDuration:
+		return fmt.Errorf("--leader-elect-retry-period %s, --leader-elect-renew-deadline %s, --leader-elect-lease-duration %s: each must be shorter than the next (the defaults are 2s, 10s, 15s)",
+			o.RetryPeriod, o.RenewDeadline, o.LeaseDuration)
+	}
+	return nil
 }
 
 // stickinessOption maps the flag to the option, where 0 means the default.
