@@ -63,5 +63,9 @@ func (w *Watch) Event(typ string, obj api.Object) error {
 	case w.tty:
 		return w.redraw()
 	}
-	return w.p.PrintList(w.out, w.kind, []any{obj})
+	// Piped, as kubectl -w: the list's header once, then a row per change,
+	// so `rok ... list -w | grep` sees rows only.
+	rows := *w.p
+	rows.opts.NoHeaders = true
+	return rows.PrintList(w.out, w.kind, []any{obj})
 }
