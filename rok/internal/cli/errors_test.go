@@ -46,6 +46,8 @@ func TestErrors(t *testing.T) {
 		{"unknown top-level command, with cobra's suggestion", nil, []string{"kub"}, 2, []string{`unknown command "kub" for "rok"`, "Did you mean this?\n\tkube"}},
 		{"too many arguments", nil, []string{"version", "extra"}, 2, []string{`unknown command "extra" for "rok version"`}},
 		{"bad output format", nil, []string{"kube", "app", "list", "-o", "xml"}, 2, []string{`-o "xml" is not a format`}},
+		{"sort by a field no item has", nil, []string{"kube", "app", "list", "--sort-by", ".metadata.nmae"}, 1,
+			[]string{"--sort-by .metadata.nmae: no item has this field; give a path as -o json shows it"}},
 		{"bad jsonpath", nil, []string{"kube", "app", "list", "-o", "jsonpath={.items[}"}, 2, []string{"-o jsonpath"}},
 		{"conflicting flags", nil, []string{"kube", "app", "update", "exists", "--enable-migration", "--disable-migration"}, 2,
 			[]string{"--enable-migration and --disable-migration cannot be used together"}},

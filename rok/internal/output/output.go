@@ -260,7 +260,11 @@ func (p *Printer) execJSONPath(w io.Writer, data any) error {
 func (p *Printer) sortOrder(docs []Doc) ([]int, error) {
 	keys := make([]string, len(docs))
 	numeric := true
+	found := 0 // docs in which the path names a field, even a null one
 	for i, d := range docs {
+		if results, _ := p.sortBy.FindResults(d); len(results) > 0 && len(results[0]) > 0 {
+			found++
+		}
 		var buf bytes.Buffer
 		if err := p.sortBy.Execute(&buf, d); err != nil {
 			return nil, fmt.Errorf("--sort-by: %w", err)
@@ -269,6 +273,10 @@ func (p *Printer) sortOrder(docs []Doc) ([]int, error) {
 		if _, err := strconv.ParseFloat(keys[i], 64); err != nil {
 			numeric = false
 		}
+	}
+	if found == 0 && len(docs) > 0 {
+		// A typo would otherwise leave the API's order, silently.
+		return nil, fmt.Errorf("--sort-by %s: no item has this field; give a path as -o json shows it, such as .metadata.created", p.opts.SortBy)
 	}
 	order := make([]int, len(docs))
 	for i := range order {
