@@ -162,6 +162,21 @@ func TestScheduling(t *testing.T) {
 		})
 	})
 
+	t.Run("retry during a long back-off tries again at once", func(t *testing.T) {
+		rok.must("kube", "app", "create", "patient", "-f", manifest, "-L", "location=IT", "--backoff_delay", "120")
+		eventually(t, 20*time.Second, "patient DEGRADED after its first attempt", func() (bool, string) {
+			app := rok.app("patient")
+			return app.Status.State == api.StateDegraded && app.Status.Retries == 1, app.Status.State
+		})
+		// The next attempt is two minutes away; the retry must not wait for it.
+		rok.must("kube", "app", "retry", "patient")
+		eventually(t, 10*time.Second, "patient tried again after the retry: DEGRADED with its reason", func() (bool, string) {
+			app := rok.app("patient")
+			return app.Status.State == api.StateDegraded && app.Status.Reason != nil && app.Status.Retries == 1,
+				fmt.Sprintf("%s, reason %v, retries %d", app.Status.State, app.Status.Reason, app.Status.Retries)
+		})
+	})
+
 	t.Run("an unreachable provider takes the cluster out of the race", func(t *testing.T) {
 		rok.must("core", "gmp", "create", "dead-prom", "--type", "prometheus", "--url", "http://127.0.0.1:1")
 		rok.must("core", "gm", "create", "latency", "--min", "0", "--max", "1", "--gmp-name", "dead-prom")

@@ -232,3 +232,43 @@ func reasonOf(t *testing.T, s *Controller, a *api.Application) string {
 	t.Helper()
 	return s.decide(t.Context(), a).Summary()
 }
+
+// TestReconcile_retryStartsOver: a retry (the API clears the reason and
+// the count, the app is PENDING) during a long back-off is an attempt at
+// once, counted from one again; not a wait until the old back-off ends.
+func TestReconcile_retryStartsOver(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	a := app(func(a *api.Application) { a.Spec.Constraints.Cluster.Labels = []string{"location=DE"} })
+	apps := fakeApps{"ns/echo": a}
+	w := &recorder{}
+	s := newController(w, apps, fakeClusters{cluster("a", map[string]string{"location": "FR"}, false)}, fakeValues{},
+		Options{RescheduleAfter: time.Minute, Now: func() time.Time { return now }, Rand: rand.New(rand.NewPCG(1, 2))}, slog.New(slog.DiscardHandler))
+	key := runtime.Key{Namespace: "ns", Name: "echo"}
+	var res runtime.Result
+	for i := range 6 { // attempts 1..6: the back-off grows to 32 s
+		var err error
+		if res, err = s.Reconcile(t.Context(), key); err != nil {
+			t.Fatal(err)
+		}
+		a.Status.State, a.Status.Retries = api.StateDegraded, i+1
+		a.Status.Reason = &api.Reason{Code: api.ReasonNoSuitableResource, Message: reasonOf(t, s, a)}
+		now = now.Add(res.RequeueAfter)
+	}
+	if res.RequeueAfter < 30*time.Second {
+		t.Fatalf("back-off after six attempts %s, want it grown to 32s", res.RequeueAfter)
+	}
+	// The retry, one second into that back-off.
+	now = now.Add(-res.RequeueAfter + time.Second)
+	a.Status.State, a.Status.Retries, a.Status.Reason = api.StatePending, 0, nil
+	w.writes = nil
+	res, err := s.Reconcile(t.Context(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.writes) != 1 || w.writes[0] != "app status DEGRADED retries=1" {
+		t.Errorf("after a retry: writes %q, want one attempt at once, DEGRADED with retries=1", w.writes)
+	}
+	if res.RequeueAfter != time.Second {
+		t.Errorf("after a retry the next attempt is in %s, want the first back-off (1s)", res.RequeueAfter)
+	}
+}

@@ -336,6 +336,12 @@ func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.
 	s.mu.Lock()
 	a, waiting := s.attempts[key]
 	s.mu.Unlock()
+	if waiting && app.Status.Reason == nil && app.Status.Retries < a.retries {
+		// `rok kube app retry` cleared the reason and the count (the
+		// scheduler always leaves a reason): start over, now, rather than
+		// leave the app PENDING without a word until the old back-off ends.
+		waiting = false
+	}
 	if waiting && now.Before(a.next) && a.modified.Equal(app.Metadata.Modified.Time) {
 		return runtime.Result{RequeueAfter: a.next.Sub(now)}, nil
 	}
