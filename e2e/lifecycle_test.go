@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -278,6 +279,14 @@ spec:
 			return app.Status.State == api.StateFailed && strings.Contains(app.Status.Reason.Message, "spec.manifest[0] Deployment noselector"),
 				app.Status.State + ": " + app.Status.Reason.Message
 		})
+		// --wait ends when the app FAILED, with the reason, rather than
+		// when its timeout runs out (the timeout's message would differ).
+		_, stderr, err := rok.run("kube", "app", "create", "invalid-wait", "-f", bad, "--wait", "--timeout", "120s")
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(stderr, "409 INVALID_STATE") ||
+			!strings.Contains(stderr, "is FAILED (INVALID_RESOURCE: ") || !strings.Contains(stderr, "it will not reach RUNNING") {
+			t.Errorf("create --wait of an invalid app: %v, stderr %q; want exit 1 and why it FAILED", err, stderr)
+		}
 	})
 }
 

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -198,6 +199,49 @@ func TestBlocking_createWaitsForState(t *testing.T) {
 	}
 	if got.Status.State != api.StateRunning {
 		t.Errorf("blocking create answered state %s, want RUNNING", got.Status.State)
+	}
+}
+
+// TestBlocking_failedEndsTheWait: an app that FAILED will not reach the
+// state waited for by itself, so the wait ends at once with the reason,
+// not when the timeout runs out.
+func TestBlocking_failedEndsTheWait(t *testing.T) {
+	ns := namespace(t)
+	c := newClient(t)
+	apps := c.Applications(ns)
+	done := make(chan error, 1)
+	go func() {
+		app := api.MustKind("kubernetes", "Application").New().(*api.Application)
+		app.Metadata.Name = "doomed"
+		app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
+		_, err := apps.Create(t.Context(), app, client.WriteOptions{Blocking: "RUNNING", Timeout: 60})
+		done <- err
+	}()
+	var app *api.Application
+	for app == nil {
+		a, err := apps.Get(t.Context(), "doomed")
+		if err == nil {
+			app = a
+		} else if !client.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Play the controller: the cluster refused the manifest.
+	app.Status.State = api.StateFailed
+	app.Status.Reason = &api.Reason{Code: api.ReasonInvalidResource, Message: "Service s: spec.ports: Required value"}
+	if _, err := apps.UpdateStatus(t.Context(), app); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		var p *client.APIError
+		if !errors.As(err, &p) || p.Status != http.StatusConflict || p.Title != "INVALID_STATE" ||
+			!strings.Contains(p.Detail, `application "doomed" in namespace "`+ns+`" is FAILED (INVALID_RESOURCE: Service s: spec.ports: Required value): it will not reach RUNNING`) {
+			t.Errorf("blocking create of an app that failed: %v, want a 409 INVALID_STATE with the reason", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocking create still waits 10 s after the app FAILED")
 	}
 }
 
