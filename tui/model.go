@@ -103,8 +103,9 @@ type Model struct {
 	yaml     yamlView
 	help     helpView
 	prompt   prompt
-	confirm  target // awaiting y/n when set
-	flash    string // one-line message (errors, results)
+	confirm  target    // awaiting y/n when set
+	flash    string    // one-line message (errors, results), shown for flashFor
+	flashAt  time.Time // when it was set
 
 	keys    keymap.KeyMap
 	styles  styles.Styles
@@ -154,6 +155,21 @@ func (m Model) Init() tea.Cmd {
 
 // Update applies one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	before := m.flash
+	next, cmd := m.update(msg)
+	if after, ok := next.(Model); ok && after.flash != before {
+		after.flashAt = after.now()
+		return after, cmd
+	}
+	return next, cmd
+}
+
+// flashFor is how long a message holds the footer: then the keys are
+// back, as in k9s, rather than a message standing until esc beside a row
+// it is not about. (The health check's tick redraws the screen.)
+const flashFor = 5 * time.Second
+
+func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		return m.resize(msg.Width, msg.Height), nil
@@ -398,7 +414,7 @@ func (m Model) footer() string {
 		return s.Banner.Render(render.Fit("delete "+m.confirm.String()+"? y to confirm, any other key to cancel", m.width))
 	case m.prompt.active():
 		return m.prompt.View()
-	case m.flash != "":
+	case m.flash != "" && m.now().Sub(m.flashAt) < flashFor:
 		return render.Fit(m.flash, m.width)
 	case m.filter != "":
 		return render.Fit("filter: "+m.filter+"  (esc clears) • ? help", m.width)

@@ -410,3 +410,25 @@ func TestUpdate_lifecycleStates(t *testing.T) {
 		t.Errorf("the overview lacks the COMPLETED app or its transition:\n%s", view)
 	}
 }
+
+// TestUpdate_flashExpires: a message holds the footer for flashFor, from
+// when it was set; then the keys are back.
+func TestUpdate_flashExpires(t *testing.T) {
+	now := clock
+	m := seeded()
+	m.now = func() time.Time { return now }
+	m, _ = send(m, movedMsg{text: "echo-demo is already on the best cluster (cluster-1)"})
+	now = now.Add(flashFor - time.Second)
+	if f := m.footer(); !strings.Contains(f, "already on the best cluster") {
+		t.Errorf("footer before flashFor: %q", f)
+	}
+	m, _ = send(m, movedMsg{text: "retrying web"}) // a new message starts again
+	now = now.Add(flashFor - time.Second)
+	if f := m.footer(); !strings.Contains(f, "retrying web") {
+		t.Errorf("footer %s into the second message: %q", flashFor-time.Second, f)
+	}
+	now = now.Add(time.Second)
+	if f := m.footer(); strings.Contains(f, "retrying") || !strings.Contains(f, "j/k move") {
+		t.Errorf("footer after flashFor: %q, want the keys back", f)
+	}
+}
