@@ -220,21 +220,6 @@ func parseTimeout(r *http.Request) (time.Duration, error) {
 // natural end state: deletion on delete, RUNNING for applications and
 // ONLINE for clusters on create. It returns nil when there is nothing to
 // wait for.
-// failedForGood reports an application that FAILED: only a new manifest
-// or a retry moves it on, so a wait for another state would only run out.
-func failedForGood(obj api.Object) bool {
-	app, ok := obj.(*api.Application)
-	return ok && app.Status.State == api.StateFailed
-}
-
-// failureReason is ` (CODE: message)` for an application with a reason.
-func failureReason(obj api.Object) string {
-	if app, ok := obj.(*api.Application); ok && app.Status.Reason != nil {
-		return fmt.Sprintf(" (%s: %s)", app.Status.Reason.Code, app.Status.Reason.Message)
-	}
-	return ""
-}
-
 func parseBlocking(r *http.Request, k api.Kind, forDelete bool) (*string, error) {
 	if r.URL.RawQuery == "" {
 		return nil, nil
@@ -322,4 +307,19 @@ func (s *Server) waitForState(w http.ResponseWriter, r *http.Request, k api.Kind
 	}
 	return errorf(http.StatusGatewayTimeout, "timed out waiting for %s to reach %s; it is %s (the request itself succeeded)",
 		describe(k, m.Namespace, m.Name), state, now)
+}
+
+// failedForGood reports an application that FAILED: only a new manifest
+// or a retry moves it on, so a wait for another state would only run out.
+func failedForGood(obj api.Object) bool {
+	app, ok := obj.(*api.Application)
+	return ok && app.Status.State == api.StateFailed
+}
+
+// failureReason is ` (CODE: message)` for an application with a reason.
+func failureReason(obj api.Object) string {
+	if app, ok := obj.(*api.Application); ok && app.Status.Reason != nil {
+		return fmt.Sprintf(" (%s: %s)", app.Status.Reason.Code, app.Status.Reason.Message)
+	}
+	return ""
 }
