@@ -205,11 +205,7 @@ func TestReconcile_table(t *testing.T) {
 // same way write nothing.
 func TestReconcile_noStormWhileWaiting(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	a := app(func(a *api.Application) { a.Spec.Constraints.Cluster.Labels = []string{"location=DE"} })
-	apps := fakeApps{"ns/echo": a}
-	w := &recorder{}
-	s := newController(w, apps, fakeClusters{cluster("a", map[string]string{"location": "FR"}, false)}, fakeValues{},
-		Options{RescheduleAfter: time.Minute, Now: func() time.Time { return now }, Rand: rand.New(rand.NewPCG(1, 2))}, slog.New(slog.DiscardHandler))
+	s, a, w := waitingForCluster(&now)
 	for i := range 5 {
 		res, err := s.Reconcile(t.Context(), runtime.Key{Namespace: "ns", Name: "echo"})
 		if err != nil {
@@ -227,6 +223,17 @@ func TestReconcile_noStormWhileWaiting(t *testing.T) {
 	}
 }
 
+// waitingForCluster is a scheduler with app ns/echo, which wants location
+// DE, and one cluster, in FR: the app waits with its back-off. The clock
+// reads *now, which the test moves.
+func waitingForCluster(now *time.Time) (*Controller, *api.Application, *recorder) {
+	a := app(func(a *api.Application) { a.Spec.Constraints.Cluster.Labels = []string{"location=DE"} })
+	w := &recorder{}
+	s := newController(w, fakeApps{"ns/echo": a}, fakeClusters{cluster("a", map[string]string{"location": "FR"}, false)}, fakeValues{},
+		Options{RescheduleAfter: time.Minute, Now: func() time.Time { return *now }, Rand: rand.New(rand.NewPCG(1, 2))}, slog.New(slog.DiscardHandler))
+	return s, a, w
+}
+
 // reasonOf is the message the scheduler gives for a.
 func reasonOf(t *testing.T, s *Controller, a *api.Application) string {
 	t.Helper()
@@ -238,11 +245,7 @@ func reasonOf(t *testing.T, s *Controller, a *api.Application) string {
 // once, counted from one again; not a wait until the old back-off ends.
 func TestReconcile_retryStartsOver(t *testing.T) {
 	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
-	a := app(func(a *api.Application) { a.Spec.Constraints.Cluster.Labels = []string{"location=DE"} })
-	apps := fakeApps{"ns/echo": a}
-	w := &recorder{}
-	s := newController(w, apps, fakeClusters{cluster("a", map[string]string{"location": "FR"}, false)}, fakeValues{},
-		Options{RescheduleAfter: time.Minute, Now: func() time.Time { return now }, Rand: rand.New(rand.NewPCG(1, 2))}, slog.New(slog.DiscardHandler))
+	s, a, w := waitingForCluster(&now)
 	key := runtime.Key{Namespace: "ns", Name: "echo"}
 	var res runtime.Result
 	for i := range 6 { // attempts 1..6: the back-off grows to 32 s
@@ -257,9 +260,10 @@ func TestReconcile_retryStartsOver(t *testing.T) {
 	if res.RequeueAfter < 30*time.Second {
 		t.Fatalf("back-off after six attempts %s, want it grown to 32s", res.RequeueAfter)
 	}
-	// The retry, one second into that back-off.
+	// The retry, one second into that back-off, as the API's /retry writes it.
 	now = now.Add(-res.RequeueAfter + time.Second)
 	a.Status.State, a.Status.Retries, a.Status.Reason = api.StatePending, 0, nil
+	a.Status.KubeControllerTriggered = api.NewTimePtr(now)
 	w.writes = nil
 	res, err := s.Reconcile(t.Context(), key)
 	if err != nil {

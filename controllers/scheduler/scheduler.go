@@ -316,13 +316,24 @@ func (s *Controller) reschedule(ctx context.Context, key runtime.Key, app *api.A
 	return runtime.Result{}, nil // the new cluster's RUNNING event starts the next period
 }
 
-// attempt is when an app without a cluster may be tried again, the
-// version of its spec that attempt was about, and the retries counted so
-// far (which the status holds only as of its last write).
+// attempt is when an app without a cluster may be tried again, what that
+// attempt was about (the version of its spec, and the retry that last
+// triggered it: the API's /retry sets kube_controller_triggered), and the
+// retries counted so far (which the status holds only as of its last
+// write).
 type attempt struct {
-	next     time.Time
-	modified api.Time
-	retries  int
+	next      time.Time
+	modified  api.Time
+	triggered time.Time
+	retries   int
+}
+
+// triggeredAt is when the app was last asked to start over, zero if never.
+func triggeredAt(app *api.Application) time.Time {
+	if t := app.Status.KubeControllerTriggered; t != nil {
+		return t.Time
+	}
+	return time.Time{}
 }
 
 // noCandidate records why the app waits and retries with its back-off:
@@ -336,10 +347,9 @@ func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.
 	s.mu.Lock()
 	a, waiting := s.attempts[key]
 	s.mu.Unlock()
-	if waiting && app.Status.Reason == nil && app.Status.Retries < a.retries {
-		// `rok kube app retry` cleared the reason and the count (the
-		// scheduler always leaves a reason): start over, now, rather than
-		// leave the app PENDING without a word until the old back-off ends.
+	if waiting && !a.triggered.Equal(triggeredAt(app)) {
+		// A retry since: start over now, counting from the status (which
+		// the retry reset), rather than wait out the old back-off.
 		waiting = false
 	}
 	if waiting && now.Before(a.next) && a.modified.Equal(app.Metadata.Modified.Time) {
@@ -367,7 +377,7 @@ func (s *Controller) noCandidate(ctx context.Context, key runtime.Key, app *api.
 		return runtime.Result{}, nil // retries spent: `rok kube app retry` starts over
 	}
 	s.mu.Lock()
-	s.attempts[key] = attempt{next: now.Add(delay), modified: app.Metadata.Modified, retries: retries}
+	s.attempts[key] = attempt{next: now.Add(delay), modified: app.Metadata.Modified, triggered: triggeredAt(app), retries: retries}
 	s.mu.Unlock()
 	return runtime.Result{RequeueAfter: delay}, nil
 }
