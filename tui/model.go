@@ -104,8 +104,8 @@ type Model struct {
 	help     helpView
 	prompt   prompt
 	confirm  target    // awaiting y/n when set
-	flash    string    // one-line message (errors, results), shown for flashFor
-	flashAt  time.Time // when it was set
+	flash    string    // one-line message (errors, results): set with say
+	flashAt  time.Time // when it was said
 
 	keys    keymap.KeyMap
 	styles  styles.Styles
@@ -155,21 +155,6 @@ func (m Model) Init() tea.Cmd {
 
 // Update applies one message.
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	before := m.flash
-	next, cmd := m.update(msg)
-	if after, ok := next.(Model); ok && after.flash != before {
-		after.flashAt = after.now()
-		return after, cmd
-	}
-	return next, cmd
-}
-
-// flashFor is how long a message holds the footer: then the keys are
-// back, as in k9s, rather than a message standing until esc beside a row
-// it is not about. (The health check's tick redraws the screen.)
-const flashFor = 5 * time.Second
-
-func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		return m.resize(msg.Width, msg.Height), nil
@@ -189,12 +174,12 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case explainMsg:
 		m.explanation[msg.key] = msg
 	case movedMsg:
-		m.flash = msg.text
+		m.say(msg.text)
 	case deletedMsg:
 		if msg.err != nil {
-			m.flash = "delete " + msg.what + " failed: " + msg.err.Error()
+			m.say("delete " + msg.what + " failed: " + msg.err.Error())
 		} else {
-			m.flash = "deleting " + msg.what
+			m.say("deleting " + msg.what)
 		}
 	case tea.KeyMsg:
 		// Fast typing (or a paste) can bring several runes in one message:
@@ -213,6 +198,14 @@ func (m Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	return m, nil
 }
+
+// flashFor is how long a message holds the footer: then the keys are
+// back, as in k9s, rather than a message standing until esc beside a row
+// it is not about. (The health check's tick redraws the screen.)
+const flashFor = 5 * time.Second
+
+// say puts text in the footer for flashFor ("" clears it).
+func (m *Model) say(text string) { m.flash, m.flashAt = text, m.now() }
 
 // maxEvents bounds the event history kept in memory.
 const maxEvents = 1000
@@ -326,12 +319,13 @@ func (m Model) do(act intent) (tea.Model, tea.Cmd) {
 	case startCommand:
 		return m, m.prompt.start(commandPrompt, m.styles)
 	case clear:
-		m.filter, m.flash = "", ""
+		m.filter = ""
+		m.say("")
 	case askDelete:
 		m.confirm = act.target
 	case moveApp:
 		if a, ok := find(m.visibleApps(), act.target); ok && m.actions.Move != nil {
-			m.flash = "re-scheduling " + a.Metadata.Name + " ..."
+			m.say("re-scheduling " + a.Metadata.Name + " ...")
 			return m, m.actions.Move(a)
 		}
 	}
@@ -343,7 +337,7 @@ func (m Model) confirmKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	t := m.confirm
 	m.confirm = target{}
 	if !key.Matches(msg, m.keys.Confirm) {
-		m.flash = "delete cancelled"
+		m.say("delete cancelled")
 		return m, nil
 	}
 	switch {

@@ -431,4 +431,8 @@ func TestUpdate_flashExpires(t *testing.T) {
 	if f := m.footer(); strings.Contains(f, "retrying") || !strings.Contains(f, "j/k move") {
 		t.Errorf("footer after flashFor: %q, want the keys back", f)
 	}
+	m, _ = send(m, movedMsg{text: "retrying web"}) // the same words again are a new message
+	if f := m.footer(); !strings.Contains(f, "retrying web") {
+		t.Errorf("footer after the same message again: %q", f)
+	}
 }

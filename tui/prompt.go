@@ -210,6 +210,6 @@ func (m Model) command(line string) (tea.Model, tea.Cmd) {
 	for i, c := range commands {
 		usages[i] = c.usage
 	}
-	m.flash = "unknown command :" + line + " (try " + strings.Join(usages, ", ") + ")"
+	m.say("unknown command :" + line + " (try " + strings.Join(usages, ", ") + ")")
 	return m, nil
 }
