@@ -262,12 +262,21 @@ func (p *Printer) sortOrder(docs []Doc) ([]int, error) {
 	numeric := true
 	found := 0 // docs in which the path names a field, even a null one
 	for i, d := range docs {
-		if results, _ := p.sortBy.FindResults(d); len(results) > 0 && len(results[0]) > 0 {
-			found++
+		// FindResults then PrintResults is Execute, with the results to see.
+		results, err := p.sortBy.FindResults(d)
+		if err != nil {
+			return nil, fmt.Errorf("--sort-by: %w", err)
 		}
 		var buf bytes.Buffer
-		if err := p.sortBy.Execute(&buf, d); err != nil {
-			return nil, fmt.Errorf("--sort-by: %w", err)
+		named := false
+		for _, r := range results {
+			named = named || len(r) > 0
+			if err := p.sortBy.PrintResults(&buf, r); err != nil {
+				return nil, fmt.Errorf("--sort-by: %w", err)
+			}
+		}
+		if named {
+			found++
 		}
 		keys[i] = buf.String()
 		if _, err := strconv.ParseFloat(keys[i], 64); err != nil {
