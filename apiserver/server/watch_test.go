@@ -160,44 +160,56 @@ func TestWatch_compactedRevisionIsGone(t *testing.T) {
 	}
 }
 
-func TestBlocking_createWaitsForState(t *testing.T) {
-	ns := namespace(t)
-	c := newClient(t)
-	apps := c.Applications(ns)
-	done := make(chan error, 1)
-	var got *api.Application
+// created is what a blocking create answered.
+type created struct {
+	app *api.Application
+	err error
+}
+
+// createBlocking creates app name with ?blocking=RUNNING in the
+// background and returns its answer to come and the app as stored, once
+// it is (for the test to play the controller).
+func createBlocking(t *testing.T, apps *client.Resource[*api.Application], name string, timeout float64) (<-chan created, *api.Application) {
+	t.Helper()
+	done := make(chan created, 1)
 	go func() {
-		var err error
 		app := api.MustKind("kubernetes", "Application").New().(*api.Application)
-		app.Metadata.Name = "echo"
+		app.Metadata.Name = name
 		app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
-		got, err = apps.Create(t.Context(), app, client.WriteOptions{Blocking: "RUNNING", Timeout: 20})
-		done <- err
+		got, err := apps.Create(t.Context(), app, client.WriteOptions{Blocking: "RUNNING", Timeout: timeout})
+		done <- created{got, err}
 	}()
-	// Play the controller: once the app exists, set it RUNNING.
-	var app *api.Application
-	for app == nil {
-		a, err := apps.Get(t.Context(), "echo")
+	for {
+		a, err := apps.Get(t.Context(), name)
 		if err == nil {
-			app = a
-		} else if !client.IsNotFound(err) {
+			return done, a
+		}
+		if !client.IsNotFound(err) {
 			t.Fatal(err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+func TestBlocking_createWaitsForState(t *testing.T) {
+	ns := namespace(t)
+	apps := newClient(t).Applications(ns)
+	done, app := createBlocking(t, apps, "echo", 20)
+	// Play the controller: once the app exists, set it RUNNING.
 	select {
-	case err := <-done:
-		t.Fatalf("blocking create returned before RUNNING: %v", err)
+	case r := <-done:
+		t.Fatalf("blocking create returned before RUNNING: %v", r.err)
 	default:
 	}
 	app.Status.State = api.StateRunning
 	if _, err := apps.UpdateStatus(t.Context(), app); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
 	}
-	if got.Status.State != api.StateRunning {
+	if got := r.app; got.Status.State != api.StateRunning {
 		t.Errorf("blocking create answered state %s, want RUNNING", got.Status.State)
 	}
 }
@@ -207,26 +219,8 @@ func TestBlocking_createWaitsForState(t *testing.T) {
 // not when the timeout runs out.
 func TestBlocking_failedEndsTheWait(t *testing.T) {
 	ns := namespace(t)
-	c := newClient(t)
-	apps := c.Applications(ns)
-	done := make(chan error, 1)
-	go func() {
-		app := api.MustKind("kubernetes", "Application").New().(*api.Application)
-		app.Metadata.Name = "doomed"
-		app.Spec.Manifest = api.MustRawObjects(map[string]any{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "s"}})
-		_, err := apps.Create(t.Context(), app, client.WriteOptions{Blocking: "RUNNING", Timeout: 60})
-		done <- err
-	}()
-	var app *api.Application
-	for app == nil {
-		a, err := apps.Get(t.Context(), "doomed")
-		if err == nil {
-			app = a
-		} else if !client.IsNotFound(err) {
-			t.Fatal(err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	apps := newClient(t).Applications(ns)
+	done, app := createBlocking(t, apps, "doomed", 60)
 	// Play the controller: the cluster refused the manifest.
 	app.Status.State = api.StateFailed
 	app.Status.Reason = &api.Reason{Code: api.ReasonInvalidResource, Message: "Service s: spec.ports: Required value"}
@@ -234,7 +228,8 @@ func TestBlocking_failedEndsTheWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-done:
+	case r := <-done:
+		err := r.err
 		var p *client.APIError
 		if !errors.As(err, &p) || p.Status != http.StatusConflict || p.Title != "INVALID_STATE" ||
 			!strings.Contains(p.Detail, `application "doomed" in namespace "`+ns+`" is FAILED (INVALID_RESOURCE: Service s: spec.ports: Required value): it will not reach RUNNING`) {
